@@ -1,0 +1,257 @@
+//! The compose view: services and their *effective* values, answered on the span tree.
+//!
+//! A value is looked up the way Compose (go-yaml) sees it: the mapping's own key wins, then each
+//! `<<` merge source in order (a mapping, an alias of one, or a sequence of those), recursively
+//! for chained merges. Aliases are followed, never expanded, so an alias bomb costs nothing here.
+
+use crate::document::{Document, NodeId, NodeKind};
+use crate::error::Error;
+use crate::style::MapTarget;
+
+/// Deepest chain of `<<` merges followed (a guard; real files use a handful).
+const MAX_MERGE_DEPTH: usize = 32;
+
+/// One service of a compose file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Service {
+    /// The service name.
+    pub name: String,
+    /// Index of the YAML document that defines it.
+    pub document: usize,
+    /// The key node (its span is where diagnostics point).
+    pub key: NodeId,
+    /// The value node as written (may be an alias or a null).
+    pub value: NodeId,
+    /// The mapping that defines the service, aliases followed (None for `svc:`).
+    pub body: Option<NodeId>,
+    /// True when the service's key sits in a flow mapping (`services: {a: {...}}`).
+    pub in_flow: bool,
+}
+
+/// Where an effective value was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lookup {
+    /// The key node.
+    pub key: NodeId,
+    /// The value node as written.
+    pub value: NodeId,
+    /// The value with aliases followed.
+    pub resolved: NodeId,
+    /// The mapping that holds the entry (aliases followed).
+    pub owner: NodeId,
+    /// True when the entry comes through a `<<` merge.
+    pub inherited: bool,
+}
+
+/// A read-only view of a parsed compose file.
+#[derive(Debug, Clone, Copy)]
+pub struct Compose<'d> {
+    doc: &'d Document,
+}
+
+impl<'d> Compose<'d> {
+    /// Checks the top-level shape of every document and wraps it.
+    pub fn new(doc: &'d Document) -> Result<Compose<'d>, Error> {
+        let source = doc.source();
+        let roots: Vec<NodeId> = doc.documents().iter().filter_map(|d| d.root).collect();
+        if roots.is_empty() {
+            return Err(Error::Empty);
+        }
+        for root in roots {
+            let resolved = doc.resolve(root);
+            if doc.is_null(resolved) && doc.documents().len() > 1 {
+                continue; // an empty document between `---` markers
+            }
+            if !matches!(doc.node(resolved).kind, NodeKind::Mapping(_)) {
+                if doc.is_null(resolved) {
+                    return Err(Error::Empty);
+                }
+                let pos = doc.lines().position(source, doc.node(root).start);
+                return Err(Error::NotAMapping {
+                    line: pos.line,
+                    column: pos.column,
+                    found: describe(doc, resolved),
+                });
+            }
+            if let Some((_, value)) = doc.own_entry(resolved, "services") {
+                let v = doc.resolve(value);
+                if !matches!(doc.node(v).kind, NodeKind::Mapping(_)) && !doc.is_null(v) {
+                    let pos = doc.lines().position(source, doc.node(value).start);
+                    return Err(Error::ServicesNotAMapping {
+                        line: pos.line,
+                        column: pos.column,
+                        found: describe(doc, v),
+                    });
+                }
+            }
+        }
+        Ok(Compose { doc })
+    }
+
+    /// The underlying document.
+    pub fn document(&self) -> &'d Document {
+        self.doc
+    }
+
+    /// The top-level mapping of each document (empty documents skipped).
+    pub fn roots(&self) -> impl Iterator<Item = (usize, NodeId)> + '_ {
+        self.doc
+            .documents()
+            .iter()
+            .enumerate()
+            .filter_map(|(i, d)| d.root.map(|r| (i, self.doc.resolve(r))))
+            .filter(|(_, r)| matches!(self.doc.node(*r).kind, NodeKind::Mapping(_)))
+    }
+
+    /// Every service of every document, in source order.
+    pub fn services(&self) -> Vec<Service> {
+        let doc = self.doc;
+        let mut out = Vec::new();
+        for (index, root) in self.roots() {
+            let Some((_, services)) = doc.own_entry(root, "services") else {
+                continue;
+            };
+            let services = doc.resolve(services);
+            let in_flow = doc.node(services).flow;
+            for (key, value) in doc.entries(services) {
+                let Some(name) = doc.scalar_key(*key) else { continue };
+                let resolved = doc.resolve(*value);
+                let body = matches!(doc.node(resolved).kind, NodeKind::Mapping(_)).then_some(resolved);
+                out.push(Service {
+                    name: name.to_owned(),
+                    document: index,
+                    key: *key,
+                    value: *value,
+                    body,
+                    in_flow,
+                });
+            }
+        }
+        out
+    }
+
+    /// The effective value of `key` in `map` (merge keys resolved).
+    pub fn get(&self, map: NodeId, key: &str) -> Option<Lookup> {
+        self.lookup(map, key, 0, false)
+    }
+
+    fn lookup(&self, map: NodeId, key: &str, depth: usize, inherited: bool) -> Option<Lookup> {
+        if depth > MAX_MERGE_DEPTH {
+            return None;
+        }
+        let doc = self.doc;
+        let owner = doc.resolve(map);
+        let entries = doc.entries(owner);
+        for (k, v) in entries {
+            if doc.scalar_key(*k) == Some(key) && key != "<<" {
+                return Some(Lookup {
+                    key: *k,
+                    value: *v,
+                    resolved: doc.resolve(*v),
+                    owner,
+                    inherited,
+                });
+            }
+        }
+        for (k, v) in entries {
+            if doc.scalar_key(*k) != Some("<<") {
+                continue;
+            }
+            for source in self.merge_sources(*v) {
+                if let Some(found) = self.lookup(source, key, depth + 1, true) {
+                    return Some(found);
+                }
+            }
+        }
+        None
+    }
+
+    /// The mappings a `<<` value merges, in priority order.
+    pub fn merge_sources(&self, value: NodeId) -> Vec<NodeId> {
+        let doc = self.doc;
+        let resolved = doc.resolve(value);
+        match &doc.node(resolved).kind {
+            NodeKind::Mapping(_) => vec![resolved],
+            NodeKind::Sequence(items) => items
+                .iter()
+                .map(|i| doc.resolve(*i))
+                .filter(|i| matches!(doc.node(*i).kind, NodeKind::Mapping(_)))
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Every effective key of a mapping (own keys first, then inherited ones), merges resolved.
+    pub fn keys(&self, map: NodeId) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        self.collect_keys(map, 0, &mut out);
+        out
+    }
+
+    fn collect_keys(&self, map: NodeId, depth: usize, out: &mut Vec<String>) {
+        if depth > MAX_MERGE_DEPTH {
+            return;
+        }
+        let doc = self.doc;
+        let entries = doc.entries(map);
+        for (k, _) in entries {
+            if let Some(name) = doc.scalar_key(*k)
+                && name != "<<"
+                && !out.iter().any(|o| o == name)
+            {
+                out.push(name.to_owned());
+            }
+        }
+        for (k, v) in entries {
+            if doc.scalar_key(*k) == Some("<<") {
+                for source in self.merge_sources(*v) {
+                    self.collect_keys(source, depth + 1, out);
+                }
+            }
+        }
+    }
+
+    /// True when the value carries Compose's `!reset` tag (the key then counts as unset).
+    pub fn is_reset(&self, value: NodeId) -> bool {
+        self.doc.node(value).tag.as_deref() == Some("!reset")
+    }
+
+    /// Where new keys of a service go: its own mapping, or its null value.
+    pub fn service_target(&self, service: &Service) -> Option<MapTarget> {
+        match service.body {
+            Some(body) => Some(MapTarget::Mapping(body)),
+            None if self.doc.is_null(service.value) && self.doc.resolve(service.value) == service.value => {
+                Some(MapTarget::Null {
+                    key: service.key,
+                    value: service.value,
+                    in_flow: service.in_flow,
+                })
+            }
+            None => None,
+        }
+    }
+
+    /// Where new keys of the mapping under `lookup` go.
+    pub fn value_target(&self, lookup: &Lookup) -> Option<MapTarget> {
+        let doc = self.doc;
+        match doc.node(lookup.resolved).kind {
+            NodeKind::Mapping(_) => Some(MapTarget::Mapping(lookup.resolved)),
+            _ if doc.is_null(lookup.value) && lookup.resolved == lookup.value => Some(MapTarget::Null {
+                key: lookup.key,
+                value: lookup.value,
+                in_flow: doc.node(lookup.owner).flow,
+            }),
+            _ => None,
+        }
+    }
+}
+
+fn describe(doc: &Document, id: NodeId) -> &'static str {
+    match &doc.node(id).kind {
+        NodeKind::Sequence(_) => "a sequence",
+        NodeKind::Mapping(_) => "a mapping",
+        NodeKind::Scalar { .. } if doc.is_null(id) => "empty",
+        NodeKind::Scalar { .. } => "a scalar",
+        NodeKind::Alias(_) => "an alias",
+    }
+}

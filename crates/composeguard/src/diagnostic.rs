@@ -1,0 +1,44 @@
+//! What a rule reports.
+
+use std::ops::Range;
+
+use crate::edit::{Applicability, Fix};
+use crate::lines::Position;
+use crate::rules::RuleMeta;
+
+/// One finding: a rule, a place in the file, a message, and maybe a fix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    /// The rule that reported it.
+    pub rule: &'static RuleMeta,
+    /// What is wrong, in one sentence.
+    pub message: String,
+    /// Byte range in the text the rule checked.
+    pub range: Range<usize>,
+    /// Start of `range`, 1-based.
+    pub start: Position,
+    /// End of `range`, 1-based.
+    pub end: Position,
+    /// The service concerned, if any.
+    pub service: Option<String>,
+    /// The proposed fix, if any.
+    pub fix: Option<Fix>,
+}
+
+impl Diagnostic {
+    /// The rule's code, e.g. `CG101`.
+    pub fn code(&self) -> &'static str {
+        self.rule.code
+    }
+
+    /// Attaches a fix.
+    pub fn set_fix(&mut self, fix: Fix) -> &mut Diagnostic {
+        self.fix = Some(fix);
+        self
+    }
+
+    /// The fix's applicability, if there is a fix.
+    pub fn applicability(&self) -> Option<Applicability> {
+        self.fix.as_ref().map(Fix::applicability)
+    }
+}

@@ -1,0 +1,512 @@
+//! The YAML layer: a parsed document that keeps the exact byte span of every node.
+//!
+//! The tree is built from `granit-parser`'s event stream. Nothing is ever expanded: an alias is
+//! a node of its own that points at its anchor's node, and `<<` merge keys stay ordinary entries
+//! (the compose view resolves them on demand). The original text is never re-serialised; edits
+//! are spliced into it (see [`crate::edit`]).
+
+use std::collections::HashSet;
+use std::ops::Range;
+
+use granit_parser::{Event, Parser, ScalarStyle, StructureStyle};
+
+use crate::error::Error;
+use crate::lines::LineIndex;
+
+/// Index of a node in [`Document::nodes`].
+pub type NodeId = usize;
+
+/// Hard limits that protect the parser and everything above it from hostile input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest accepted input, in bytes.
+    pub max_bytes: usize,
+    /// Deepest accepted nesting of collections.
+    pub max_depth: usize,
+    /// Most nodes (scalars, collections, aliases) in one file.
+    pub max_nodes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_bytes: 32 * 1024 * 1024,
+            max_depth: 64,
+            max_nodes: 4_000_000,
+        }
+    }
+}
+
+/// How a scalar was written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QuoteStyle {
+    /// `value`
+    Plain,
+    /// `'value'`
+    Single,
+    /// `"value"`
+    Double,
+    /// `|` or `>` block scalars.
+    Block,
+}
+
+/// What a node is.
+#[derive(Debug, Clone, PartialEq)]
+pub enum NodeKind {
+    /// A scalar with its decoded value. `implicit` is true for an empty value (`key:`).
+    Scalar {
+        /// The value after YAML escape processing.
+        value: String,
+        /// How it was written.
+        style: QuoteStyle,
+        /// True for an empty value that is not written at all (`key:`).
+        implicit: bool,
+    },
+    /// A mapping: (key, value) pairs in source order.
+    Mapping(Vec<(NodeId, NodeId)>),
+    /// A sequence: items in source order.
+    Sequence(Vec<NodeId>),
+    /// `*name`: the node that the anchor points to.
+    Alias(NodeId),
+}
+
+/// A node with its source span.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Node {
+    /// What the node is.
+    pub kind: NodeKind,
+    /// Byte offset where the node's content starts (after any anchor or tag).
+    pub start: usize,
+    /// Byte offset just past the node's last content byte (trailing blank lines and comments
+    /// excluded).
+    pub end: usize,
+    /// True for flow collections (`[a, b]`, `{a: b}`).
+    pub flow: bool,
+    /// The anchor defined on this node, if any (without `&`).
+    pub anchor: Option<String>,
+    /// The tag written on this node, if any, as written (e.g. `!reset`).
+    pub tag: Option<String>,
+}
+
+/// A comment, with its span (from `#` to the end of the line, line break excluded).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Comment {
+    /// The span of `# text`.
+    pub span: Range<usize>,
+}
+
+/// One YAML document of the stream (a compose file usually has exactly one).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocRoot {
+    /// The root node (None for an empty document).
+    pub root: Option<NodeId>,
+}
+
+/// A parsed YAML stream that keeps spans of every node and comment.
+#[derive(Debug, Clone)]
+pub struct Document {
+    source: String,
+    nodes: Vec<Node>,
+    docs: Vec<DocRoot>,
+    comments: Vec<Comment>,
+    lines: LineIndex,
+}
+
+enum Frame {
+    Map {
+        id: NodeId,
+        entries: Vec<(NodeId, NodeId)>,
+        pending_key: Option<NodeId>,
+        seen: HashSet<String>,
+    },
+    Seq {
+        id: NodeId,
+        items: Vec<NodeId>,
+    },
+}
+
+impl Document {
+    /// Parses `source` with the default [`Limits`].
+    pub fn parse(source: &str) -> Result<Document, Error> {
+        Document::parse_with_limits(source, &Limits::default())
+    }
+
+    /// Parses `source`, rejecting input beyond `limits` with a clear error.
+    pub fn parse_with_limits(source: &str, limits: &Limits) -> Result<Document, Error> {
+        let lines = LineIndex::new(source);
+        if source.len() > limits.max_bytes {
+            return Err(Error::TooLarge {
+                bytes: source.len(),
+                limit: limits.max_bytes,
+            });
+        }
+        if let Some(offset) = source.find('\0') {
+            let pos = lines.position(source, offset);
+            return Err(Error::Syntax {
+                line: pos.line,
+                column: pos.column,
+                message: "the file contains a NUL byte; compose files must be text".into(),
+            });
+        }
+        let mut nodes: Vec<Node> = Vec::new();
+        let mut docs = Vec::new();
+        let mut comments = Vec::new();
+        let mut stack: Vec<Frame> = Vec::new();
+        let mut anchors: Vec<(usize, NodeId)> = Vec::new();
+        let mut root: Option<NodeId> = None;
+        let mut last_node: Option<NodeId> = None;
+
+        let depth_limit = limits.max_depth.min(250);
+        let options = granit_parser::options! {
+            emit_anchor_events: true,
+            flow_nesting_limit: depth_limit,
+            block_nesting_limit: depth_limit,
+            max_buffered_comment_events: 1 << 20,
+        };
+        for event in Parser::new_from_str_with_options(source, options) {
+            let (event, span) = event.map_err(|e| {
+                let marker = e.marker();
+                let offset = marker.byte_offset().unwrap_or(0).min(source.len());
+                let pos = lines.position(source, offset);
+                Error::Syntax {
+                    line: pos.line,
+                    column: pos.column,
+                    message: describe_scan_error(&e.info().to_string()),
+                }
+            })?;
+            let range = span.byte_range().unwrap_or(0..0);
+            let tag = span
+                .tag_span()
+                .and_then(|t| t.byte_range())
+                .and_then(|r| source.get(r))
+                .map(str::to_owned);
+            let new_node = match event {
+                Event::Comment(..) => {
+                    comments.push(Comment { span: range });
+                    continue;
+                }
+                Event::Anchor(id, name) => {
+                    if let Some(node) = last_node {
+                        nodes[node].anchor = Some(name.into_owned());
+                        anchors.push((id, node));
+                    }
+                    continue;
+                }
+                Event::StreamStart | Event::StreamEnd => continue,
+                Event::DocumentStart(..) => {
+                    root = None;
+                    anchors.clear();
+                    continue;
+                }
+                Event::DocumentEnd => {
+                    docs.push(DocRoot { root: root.take() });
+                    continue;
+                }
+                Event::Scalar(value, style, _, _) => {
+                    let (quote, trim) = match style {
+                        ScalarStyle::Plain => (QuoteStyle::Plain, true),
+                        ScalarStyle::SingleQuoted => (QuoteStyle::Single, false),
+                        ScalarStyle::DoubleQuoted => (QuoteStyle::Double, false),
+                        ScalarStyle::Literal | ScalarStyle::Folded => (QuoteStyle::Block, true),
+                    };
+                    let mut end = range.end;
+                    if trim {
+                        let text = &source[range.start..range.end];
+                        end = range.start + text.trim_end_matches([' ', '\t', '\r', '\n']).len();
+                    }
+                    let implicit = range.is_empty() && quote == QuoteStyle::Plain;
+                    Node {
+                        kind: NodeKind::Scalar {
+                            value: if implicit {
+                                String::new()
+                            } else {
+                                value.into_owned()
+                            },
+                            style: quote,
+                            implicit,
+                        },
+                        start: range.start,
+                        end,
+                        flow: false,
+                        anchor: None,
+                        tag,
+                    }
+                }
+                Event::Alias(id) => {
+                    let target = anchors
+                        .iter()
+                        .rev()
+                        .find(|(a, _)| *a == id)
+                        .map(|(_, n)| *n)
+                        .ok_or_else(|| {
+                            let pos = lines.position(source, range.start);
+                            Error::Syntax {
+                                line: pos.line,
+                                column: pos.column,
+                                message: "alias refers to an unknown anchor".into(),
+                            }
+                        })?;
+                    Node {
+                        kind: NodeKind::Alias(target),
+                        start: range.start,
+                        end: range.end,
+                        flow: false,
+                        anchor: None,
+                        tag,
+                    }
+                }
+                Event::MappingStart(style, _, _) | Event::SequenceStart(style, _, _) => {
+                    let is_map = matches!(event, Event::MappingStart(..));
+                    if stack.len() >= limits.max_depth {
+                        let pos = lines.position(source, range.start);
+                        return Err(Error::TooDeep {
+                            line: pos.line,
+                            column: pos.column,
+                            limit: limits.max_depth,
+                        });
+                    }
+                    let id = nodes.len();
+                    nodes.push(Node {
+                        kind: if is_map {
+                            NodeKind::Mapping(Vec::new())
+                        } else {
+                            NodeKind::Sequence(Vec::new())
+                        },
+                        start: range.start,
+                        end: range.end,
+                        flow: style == StructureStyle::Flow,
+                        anchor: None,
+                        tag,
+                    });
+                    last_node = Some(id);
+                    stack.push(if is_map {
+                        Frame::Map {
+                            id,
+                            entries: Vec::new(),
+                            pending_key: None,
+                            seen: HashSet::new(),
+                        }
+                    } else {
+                        Frame::Seq {
+                            id,
+                            items: Vec::new(),
+                        }
+                    });
+                    check_node_limit(nodes.len(), limits)?;
+                    continue;
+                }
+                Event::MappingEnd | Event::SequenceEnd => {
+                    let Some(frame) = stack.pop() else { continue };
+                    let (id, kind, last_child) = match frame {
+                        Frame::Map { id, entries, .. } => {
+                            let last = entries.last().map(|(k, v)| {
+                                if nodes[*v].end >= nodes[*k].end {
+                                    *v
+                                } else {
+                                    *k
+                                }
+                            });
+                            (id, NodeKind::Mapping(entries), last)
+                        }
+                        Frame::Seq { id, items } => {
+                            let last = items.last().copied();
+                            (id, NodeKind::Sequence(items), last)
+                        }
+                    };
+                    if nodes[id].flow {
+                        nodes[id].end = range.end;
+                    } else if let Some(last) = last_child {
+                        nodes[id].end = nodes[last].end;
+                    }
+                    nodes[id].kind = kind;
+                    attach(&mut stack, &mut root, &nodes, id, source, &lines)?;
+                    continue;
+                }
+                _ => continue,
+            };
+            let id = nodes.len();
+            nodes.push(new_node);
+            last_node = Some(id);
+            check_node_limit(nodes.len(), limits)?;
+            attach(&mut stack, &mut root, &nodes, id, source, &lines)?;
+        }
+        Ok(Document {
+            source: source.to_owned(),
+            nodes,
+            docs,
+            comments,
+            lines,
+        })
+    }
+
+    /// The text this document was parsed from.
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    /// Every node, indexed by [`NodeId`].
+    pub fn nodes(&self) -> &[Node] {
+        &self.nodes
+    }
+
+    /// One node.
+    pub fn node(&self, id: NodeId) -> &Node {
+        &self.nodes[id]
+    }
+
+    /// The documents of the stream, in order.
+    pub fn documents(&self) -> &[DocRoot] {
+        &self.docs
+    }
+
+    /// Every comment, in source order.
+    pub fn comments(&self) -> &[Comment] {
+        &self.comments
+    }
+
+    /// Line starts of the source.
+    pub fn lines(&self) -> &LineIndex {
+        &self.lines
+    }
+
+    /// Follows aliases until a non-alias node.
+    pub fn resolve(&self, mut id: NodeId) -> NodeId {
+        // An alias always points at an earlier node, so this terminates; the bound is a guard.
+        for _ in 0..64 {
+            match self.nodes[id].kind {
+                NodeKind::Alias(target) => id = target,
+                _ => return id,
+            }
+        }
+        id
+    }
+
+    /// The scalar value of a node (aliases followed), if it is a scalar.
+    pub fn scalar(&self, id: NodeId) -> Option<&str> {
+        match &self.nodes[self.resolve(id)].kind {
+            NodeKind::Scalar { value, .. } => Some(value),
+            _ => None,
+        }
+    }
+
+    /// True when the node is a null: `key:`, `~`, `null`.
+    pub fn is_null(&self, id: NodeId) -> bool {
+        match &self.nodes[self.resolve(id)].kind {
+            NodeKind::Scalar {
+                value,
+                style: QuoteStyle::Plain,
+                implicit,
+            } => *implicit || matches!(value.as_str(), "~" | "null" | "Null" | "NULL"),
+            _ => false,
+        }
+    }
+
+    /// The entries of a mapping node (aliases followed), or an empty slice.
+    pub fn entries(&self, id: NodeId) -> &[(NodeId, NodeId)] {
+        match &self.nodes[self.resolve(id)].kind {
+            NodeKind::Mapping(entries) => entries,
+            _ => &[],
+        }
+    }
+
+    /// The items of a sequence node (aliases followed), or an empty slice.
+    pub fn items(&self, id: NodeId) -> &[NodeId] {
+        match &self.nodes[self.resolve(id)].kind {
+            NodeKind::Sequence(items) => items,
+            _ => &[],
+        }
+    }
+
+    /// The value written under `key` in the mapping itself (no merge keys).
+    pub fn own_entry(&self, map: NodeId, key: &str) -> Option<(NodeId, NodeId)> {
+        self.entries(map)
+            .iter()
+            .find(|(k, _)| self.scalar_key(*k) == Some(key))
+            .copied()
+    }
+
+    /// The text of a key, if it is a scalar key (never an alias).
+    pub fn scalar_key(&self, id: NodeId) -> Option<&str> {
+        match &self.nodes[id].kind {
+            NodeKind::Scalar { value, .. } => Some(value),
+            NodeKind::Alias(_) => self.scalar(id),
+            _ => None,
+        }
+    }
+
+    /// The column (in bytes from the start of its line) where a node starts.
+    pub fn column_of(&self, offset: usize) -> usize {
+        offset - self.lines.line_start(offset)
+    }
+
+    /// The source text of a node.
+    pub fn text(&self, id: NodeId) -> &str {
+        let node = &self.nodes[id];
+        &self.source[node.start..node.end]
+    }
+}
+
+fn check_node_limit(count: usize, limits: &Limits) -> Result<(), Error> {
+    if count > limits.max_nodes {
+        return Err(Error::TooManyNodes {
+            limit: limits.max_nodes,
+        });
+    }
+    Ok(())
+}
+
+fn attach(
+    stack: &mut [Frame],
+    root: &mut Option<NodeId>,
+    nodes: &[Node],
+    id: NodeId,
+    source: &str,
+    lines: &LineIndex,
+) -> Result<(), Error> {
+    match stack.last_mut() {
+        None => *root = Some(id),
+        Some(Frame::Seq { items, .. }) => items.push(id),
+        Some(Frame::Map {
+            entries,
+            pending_key,
+            seen,
+            ..
+        }) => match pending_key.take() {
+            None => {
+                if let NodeKind::Scalar { value, .. } = &nodes[id].kind
+                    && value != "<<"
+                    && !seen.insert(value.clone())
+                {
+                    let pos = lines.position(source, nodes[id].start);
+                    return Err(Error::DuplicateKey {
+                        key: value.clone(),
+                        line: pos.line,
+                        column: pos.column,
+                    });
+                }
+                *pending_key = Some(id);
+            }
+            Some(key) => entries.push((key, id)),
+        },
+    }
+    Ok(())
+}
+
+/// Turns the parser's wording into a message that also says what to do.
+fn describe_scan_error(info: &str) -> String {
+    let lower = info.to_ascii_lowercase();
+    let hint = if lower.contains("tab") {
+        "; indent with spaces, YAML does not allow tabs for indentation"
+    } else if lower.contains("mapping values are not allowed") {
+        "; check the indentation of this line, or quote a value that contains `: `"
+    } else if lower.contains("did not find expected key") || lower.contains("expected key") {
+        "; check that this line is indented like its siblings"
+    } else if lower.contains("unknown anchor") || lower.contains("undefined alias") {
+        "; define the anchor (`&name`) before the alias (`*name`) uses it"
+    } else if lower.contains("nest") || lower.contains("depth") {
+        "; the file nests collections deeper than composeguard accepts"
+    } else {
+        ""
+    };
+    format!("invalid YAML: {info}{hint}")
+}

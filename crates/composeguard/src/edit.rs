@@ -1,0 +1,139 @@
+//! Edits and fixes, after ruff's model: an [`Edit`] replaces a byte range of the original text;
+//! a [`Fix`] is a set of edits with an [`Applicability`] that says how safe it is to apply.
+
+use std::ops::Range;
+
+/// One text change: replace `range` (byte offsets into the text the rules saw) by `content`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Edit {
+    range: Range<usize>,
+    content: String,
+}
+
+impl Edit {
+    /// Inserts `content` at `offset`.
+    pub fn insertion(offset: usize, content: impl Into<String>) -> Edit {
+        Edit {
+            range: offset..offset,
+            content: content.into(),
+        }
+    }
+
+    /// Replaces `range` by `content`.
+    pub fn replacement(range: Range<usize>, content: impl Into<String>) -> Edit {
+        Edit {
+            range,
+            content: content.into(),
+        }
+    }
+
+    /// Deletes `range`.
+    pub fn deletion(range: Range<usize>) -> Edit {
+        Edit {
+            range,
+            content: String::new(),
+        }
+    }
+
+    /// The byte range this edit replaces.
+    pub fn range(&self) -> Range<usize> {
+        self.range.clone()
+    }
+
+    /// The replacement text.
+    pub fn content(&self) -> &str {
+        &self.content
+    }
+
+    /// True when the edit only inserts text.
+    pub fn is_insertion(&self) -> bool {
+        self.range.is_empty()
+    }
+
+    /// Indentation of the first line an insertion adds (used to order insertions made at the
+    /// same offset: the deeper one goes first so it stays inside its own block).
+    pub(crate) fn nesting(&self) -> usize {
+        let rest = self
+            .content
+            .strip_prefix("\r\n")
+            .or_else(|| self.content.strip_prefix('\n'));
+        match rest {
+            Some(rest) => rest.len() - rest.trim_start_matches(' ').len(),
+            None => usize::MAX,
+        }
+    }
+}
+
+/// How safe a fix is to apply without a human looking at it. Ordered: a fix is applied when its
+/// applicability is at least the one the user allowed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Applicability {
+    /// Shown as a suggestion, never applied: it needs a human choice.
+    DisplayOnly,
+    /// May break a service (a capability or a writable path it needs); applied with
+    /// `--unsafe-fixes`.
+    Unsafe,
+    /// Cannot stop a working stack from starting or lose data; applied by `fix`.
+    Safe,
+}
+
+impl Applicability {
+    /// A lower-case name for reports (`safe`, `unsafe`, `display-only`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Applicability::Safe => "safe",
+            Applicability::Unsafe => "unsafe",
+            Applicability::DisplayOnly => "display-only",
+        }
+    }
+}
+
+/// A proposed change: edits that belong together, and how safe they are.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Fix {
+    applicability: Applicability,
+    edits: Vec<Edit>,
+    message: String,
+}
+
+impl Fix {
+    /// A fix that is safe to apply.
+    pub fn safe(message: impl Into<String>, edits: Vec<Edit>) -> Fix {
+        Fix::new(Applicability::Safe, message, edits)
+    }
+
+    /// A fix that may break the service it touches.
+    pub fn unsafe_(message: impl Into<String>, edits: Vec<Edit>) -> Fix {
+        Fix::new(Applicability::Unsafe, message, edits)
+    }
+
+    /// A fix with the given applicability; edits are kept sorted by position.
+    pub fn new(applicability: Applicability, message: impl Into<String>, mut edits: Vec<Edit>) -> Fix {
+        edits.sort_by_key(|e| (e.range.start, e.range.end));
+        Fix {
+            applicability,
+            edits,
+            message: message.into(),
+        }
+    }
+
+    /// How safe the fix is.
+    pub fn applicability(&self) -> Applicability {
+        self.applicability
+    }
+
+    /// The edits, sorted by position.
+    pub fn edits(&self) -> &[Edit] {
+        &self.edits
+    }
+
+    /// What the fix does, in a few words (e.g. "Add `cap_drop: [ALL]`").
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// The smallest offset the fix touches.
+    pub fn min_start(&self) -> usize {
+        self.edits.first().map_or(0, |e| e.range.start)
+    }
+}

@@ -1,0 +1,230 @@
+//! Running rules and applying their fixes.
+
+use crate::compose::Compose;
+use crate::diagnostic::Diagnostic;
+use crate::document::{Document, Limits};
+use crate::edit::{Applicability, Edit, Fix};
+use crate::error::Error;
+use crate::rules::{self, Context, Rule};
+use crate::settings::Settings;
+use crate::style::Style;
+
+/// Most fix passes before giving up with [`Error::NotConverged`].
+pub const MAX_PASSES: usize = 16;
+
+/// What to check and which fixes to apply.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Apply unsafe fixes too (safe ones are always applied by [`fix`]).
+    pub unsafe_fixes: bool,
+    /// Only these rules (codes or names); empty means all.
+    pub select: Vec<String>,
+    /// Never these rules (codes or names).
+    pub ignore: Vec<String>,
+    /// Values the fixes write.
+    pub settings: Settings,
+    /// Input limits.
+    pub limits: Limits,
+}
+
+impl Options {
+    /// The rules these options enable, in code order.
+    pub fn rules(&self) -> Vec<&'static dyn Rule> {
+        let matches = |r: &dyn Rule, list: &[String]| {
+            list.iter().any(|s| {
+                let m = r.meta();
+                s.eq_ignore_ascii_case(m.code)
+                    || s.eq_ignore_ascii_case(m.name)
+                    || (s.len() < m.code.len() && m.code.starts_with(&s.to_ascii_uppercase()))
+            })
+        };
+        rules::all()
+            .iter()
+            .copied()
+            .filter(|r| self.select.is_empty() || matches(*r, &self.select))
+            .filter(|r| !matches(*r, &self.ignore))
+            .collect()
+    }
+
+    /// The least applicability a fix needs to be applied.
+    pub fn threshold(&self) -> Applicability {
+        if self.unsafe_fixes {
+            Applicability::Unsafe
+        } else {
+            Applicability::Safe
+        }
+    }
+}
+
+/// Decodes input bytes as UTF-8, or says where the first bad byte is.
+pub fn decode(bytes: &[u8]) -> Result<&str, Error> {
+    std::str::from_utf8(bytes).map_err(|e| {
+        let valid = &bytes[..e.valid_up_to()];
+        let line = valid.iter().filter(|b| **b == b'\n').count() + 1;
+        let line_start = valid.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+        let column = String::from_utf8_lossy(&valid[line_start..]).chars().count() + 1;
+        Error::NotUtf8 { line, column }
+    })
+}
+
+/// Checks `source` and returns every finding, in source order.
+pub fn check(source: &str, options: &Options) -> Result<Vec<Diagnostic>, Error> {
+    let doc = Document::parse_with_limits(source, &options.limits)?;
+    run_rules(&doc, options)
+}
+
+fn run_rules(doc: &Document, options: &Options) -> Result<Vec<Diagnostic>, Error> {
+    let compose = Compose::new(doc)?;
+    let style = Style::detect(doc);
+    let mut cx = Context {
+        doc,
+        compose,
+        style: &style,
+        settings: &options.settings,
+        diagnostics: Vec::new(),
+    };
+    for rule in options.rules() {
+        rule.check(&mut cx);
+    }
+    let mut diagnostics = cx.diagnostics;
+    diagnostics.sort_by(|a, b| (a.range.start, a.rule.code).cmp(&(b.range.start, b.rule.code)));
+    Ok(diagnostics)
+}
+
+/// The result of [`fix`].
+#[derive(Debug, Clone)]
+pub struct FixOutcome {
+    /// The fixed text (equal to the input when nothing was applied).
+    pub output: String,
+    /// Findings of the input, in source order (positions refer to the input).
+    pub diagnostics: Vec<Diagnostic>,
+    /// How many findings were fixed, over all passes.
+    pub fixed: usize,
+    /// Findings left in the output (positions refer to the output).
+    pub remaining: Vec<Diagnostic>,
+    /// How many passes ran.
+    pub passes: usize,
+}
+
+impl FixOutcome {
+    /// True when the output differs from the input.
+    pub fn changed(&self, input: &str) -> bool {
+        self.output != input
+    }
+}
+
+/// Applies every fix the options allow, pass after pass, until nothing changes.
+///
+/// Each pass applies the non-overlapping fixes of one check, then re-parses the text as a
+/// guard; the next pass sees the new text. Comments are counted before and after: a fix that
+/// would lose one is a bug, reported as [`Error::FixBroke`] instead of output.
+pub fn fix(source: &str, options: &Options) -> Result<FixOutcome, Error> {
+    let first = Document::parse_with_limits(source, &options.limits)?;
+    let diagnostics = run_rules(&first, options)?;
+    let threshold = options.threshold();
+    let comments_in = comment_texts(&first);
+    let mut text = source.to_owned();
+    let mut current = diagnostics.clone();
+    let mut fixed = 0;
+    let mut passes = 0;
+    loop {
+        let fixes: Vec<&Fix> = current
+            .iter()
+            .filter_map(|d| d.fix.as_ref())
+            .filter(|f| f.applicability() >= threshold && !f.edits().is_empty())
+            .collect();
+        if fixes.is_empty() {
+            break;
+        }
+        if passes == MAX_PASSES {
+            return Err(Error::NotConverged { passes });
+        }
+        passes += 1;
+        let (next, applied) = apply_fixes(&text, &fixes);
+        fixed += current
+            .iter()
+            .filter(|d| d.fix.as_ref().is_some_and(|f| applied.contains(&f)))
+            .count();
+        let doc = Document::parse_with_limits(&next, &options.limits).map_err(|e| Error::FixBroke {
+            detail: format!("the result does not parse: {e}"),
+        })?;
+        let comments_out = comment_texts(&doc);
+        if comments_out != comments_in {
+            return Err(Error::FixBroke {
+                detail: "a comment was lost or changed".into(),
+            });
+        }
+        current = run_rules(&doc, options).map_err(|e| Error::FixBroke {
+            detail: format!("the result is not a compose file: {e}"),
+        })?;
+        text = next;
+    }
+    Ok(FixOutcome {
+        output: text,
+        diagnostics,
+        fixed,
+        remaining: current,
+        passes,
+    })
+}
+
+fn comment_texts(doc: &Document) -> Vec<&str> {
+    doc.comments()
+        .iter()
+        .map(|c| doc.source()[c.span.clone()].trim_end())
+        .collect()
+}
+
+/// Applies the fixes that do not overlap an earlier one (identical fixes count once) and
+/// returns the new text and the fixes applied. Insertions at the same offset are ordered
+/// deepest first, so each stays inside its own block.
+pub fn apply_fixes<'f>(source: &str, fixes: &[&'f Fix]) -> (String, Vec<&'f Fix>) {
+    let mut order: Vec<&Fix> = fixes.to_vec();
+    order.sort_by_key(|f| f.min_start());
+    let mut applied: Vec<&Fix> = Vec::new();
+    let mut edits: Vec<(usize, &Edit)> = Vec::new();
+    for fix in order {
+        if applied.iter().any(|a| *a == fix) {
+            continue;
+        }
+        let overlaps = fix.edits().iter().any(|e| {
+            edits.iter().any(|(_, a)| {
+                let (x, y) = (e.range(), a.range());
+                if x.is_empty() && y.is_empty() {
+                    false // two insertions at one offset compose
+                } else {
+                    x.start < y.end && y.start < x.end || (x.is_empty() && y.contains(&x.start) && x.start != y.start)
+                        || (y.is_empty() && x.contains(&y.start) && y.start != x.start)
+                }
+            })
+        });
+        let bad_boundary = fix
+            .edits()
+            .iter()
+            .any(|e| !source.is_char_boundary(e.range().start) || !source.is_char_boundary(e.range().end) || e.range().end > source.len());
+        if overlaps || bad_boundary {
+            continue;
+        }
+        let index = applied.len();
+        applied.push(fix);
+        edits.extend(fix.edits().iter().map(|e| (index, e)));
+    }
+    edits.sort_by(|(ia, a), (ib, b)| {
+        (a.range().start, a.range().end, usize::MAX - a.nesting(), *ia).cmp(&(
+            b.range().start,
+            b.range().end,
+            usize::MAX - b.nesting(),
+            *ib,
+        ))
+    });
+    let mut out = String::with_capacity(source.len() + 256);
+    let mut last = 0;
+    for (_, edit) in edits {
+        let range = edit.range();
+        out.push_str(&source[last..range.start]);
+        out.push_str(edit.content());
+        last = range.end;
+    }
+    out.push_str(&source[last..]);
+    (out, applied)
+}

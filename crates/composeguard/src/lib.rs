@@ -1,0 +1,42 @@
+//! composeguard hardens Docker Compose files without damaging them.
+//!
+//! The data flows one way: text -> [`Document`] (a YAML tree with byte spans) -> [`Compose`]
+//! (services and their effective, merge-resolved values) -> [`rules`] -> [`Diagnostic`]s with
+//! [`Fix`]es -> edits spliced into the original text -> new text -> [`unified_diff`].
+//!
+//! Every byte outside an edit is kept: comments, anchors, quotes, key order, CRLF, a BOM, a
+//! missing final newline. The library does no file or terminal I/O.
+//!
+//! ```
+//! let input = "services:\n  web:\n    image: nginx:1.27\n";
+//! let options = composeguard::Options { unsafe_fixes: true, ..Default::default() };
+//! let outcome = composeguard::fix(input, &options).unwrap();
+//! assert!(outcome.output.contains("cap_drop:\n      - ALL"));
+//! assert!(outcome.remaining.is_empty());
+//! print!("{}", composeguard::unified_diff(input, &outcome.output, "compose.yaml"));
+//! ```
+
+#![warn(missing_docs)]
+
+pub mod compose;
+pub mod diagnostic;
+pub mod diff;
+pub mod document;
+pub mod edit;
+pub mod engine;
+pub mod error;
+pub mod lines;
+pub mod rules;
+pub mod settings;
+pub mod style;
+
+pub use compose::{Compose, Service};
+pub use diagnostic::Diagnostic;
+pub use diff::unified_diff;
+pub use document::{Document, Limits};
+pub use edit::{Applicability, Edit, Fix};
+pub use engine::{FixOutcome, Options, check, decode, fix};
+pub use error::Error;
+pub use lines::Position;
+pub use rules::{Rule, RuleMeta};
+pub use settings::Settings;

@@ -1,0 +1,139 @@
+use crate::document::NodeKind;
+use crate::edit::Fix;
+use crate::style::{NewValue, append_item, insert_entries};
+
+use super::{Context, Rule, RuleMeta, declare_rule};
+
+declare_rule! {
+    /// ## What it does
+    /// Checks that every service sets `no-new-privileges:true` in `security_opt`.
+    ///
+    /// ## Why is this bad?
+    /// Without it, a process in the container can gain privileges by executing a setuid or
+    /// file-capability binary (`su`, `sudo`, `ping` on some images). With it, the kernel refuses
+    /// such gains, whatever binaries the image ships.
+    ///
+    /// ## Example
+    /// ```yaml
+    /// services:
+    ///   app:
+    ///     image: example/app:1.4
+    /// ```
+    ///
+    /// Use instead:
+    /// ```yaml
+    /// services:
+    ///   app:
+    ///     image: example/app:1.4
+    ///     security_opt:
+    ///       - no-new-privileges:true
+    /// ```
+    ///
+    /// ## Fix safety
+    /// Safe: entrypoints that step down from root (gosu, su-exec, setpriv) keep working, since
+    /// they call `setuid()` as root rather than executing a setuid binary. The item is appended
+    /// to an existing `security_opt` list (an inherited `<<` list is extended in place, once,
+    /// however many services share it), or a new list is added. A service that explicitly sets
+    /// `no-new-privileges:false` is reported without a fix. `docker stack deploy` ignores
+    /// `security_opt`.
+    ///
+    /// ## References
+    /// CIS Docker Benchmark v1.6.0, 5.26 "Ensure that the container is restricted from acquiring
+    /// additional privileges".
+    pub struct NoNewPrivileges {
+        code: "CG102",
+        name: "no-new-privileges",
+        summary: "Set `no-new-privileges:true` so processes cannot gain privileges through setuid binaries",
+        fix: Sometimes,
+        cis: Some("5.26"),
+    }
+}
+
+/// The value of a `no-new-privileges` option: Some(true) / Some(false), None if not that option.
+fn nnp_value(item: &str) -> Option<bool> {
+    let item = item.trim().to_ascii_lowercase();
+    let rest = item.strip_prefix("no-new-privileges")?;
+    if rest.is_empty() {
+        return Some(true);
+    }
+    let value = rest.strip_prefix([':', '='])?;
+    match value {
+        "true" | "1" | "t" => Some(true),
+        "false" | "0" | "f" => Some(false),
+        _ => None,
+    }
+}
+
+impl Rule for NoNewPrivileges {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+
+    fn check(&self, cx: &mut Context<'_>) {
+        for service in cx.services() {
+            let Some(target) = cx.compose.service_target(&service) else {
+                continue;
+            };
+            let found = service.body.and_then(|b| cx.compose.get(b, "security_opt"));
+            match found {
+                None => {
+                    let value = NewValue::strs(&["no-new-privileges:true"]);
+                    let edits = insert_entries(cx.doc, cx.style, target, &[("security_opt", value)]);
+                    let message = format!("service `{}` can gain privileges through setuid binaries", service.name);
+                    cx.report_service(&Self::META, &service, message)
+                        .set_fix(Fix::safe("Add `security_opt: [no-new-privileges:true]`", edits));
+                }
+                Some(lookup) if cx.compose.is_reset(lookup.value) => {
+                    let message = format!(
+                        "service `{}` resets `security_opt` with `!reset`, so `no-new-privileges` is not set",
+                        service.name
+                    );
+                    cx.report_service(&Self::META, &service, message);
+                }
+                Some(lookup) => {
+                    let doc = cx.doc;
+                    if !matches!(doc.node(lookup.resolved).kind, NodeKind::Sequence(_)) {
+                        continue;
+                    }
+                    let items: Vec<&str> = doc.items(lookup.resolved).iter().filter_map(|i| doc.scalar(*i)).collect();
+                    match items.iter().find_map(|i| nnp_value(i)) {
+                        Some(true) => {}
+                        Some(false) => {
+                            let message = format!(
+                                "service `{}` explicitly allows gaining privileges (`no-new-privileges:false`)",
+                                service.name
+                            );
+                            cx.report_service(&Self::META, &service, message);
+                        }
+                        None => {
+                            // Match the separator the list already uses (`=` is the newer one).
+                            let eq = items.iter().any(|i| i.contains('=') && !i.contains(':'));
+                            let item = if eq { "no-new-privileges=true" } else { "no-new-privileges:true" };
+                            let edit = append_item(doc, cx.style, lookup.resolved, item);
+                            let message =
+                                format!("service `{}` can gain privileges through setuid binaries", service.name);
+                            cx.report_service(&Self::META, &service, message)
+                                .set_fix(Fix::safe(format!("Add `{item}` to `security_opt`"), vec![edit]));
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::nnp_value;
+
+    #[test]
+    fn recognises_every_spelling() {
+        assert_eq!(nnp_value("no-new-privileges"), Some(true));
+        assert_eq!(nnp_value("no-new-privileges:true"), Some(true));
+        assert_eq!(nnp_value("no-new-privileges=true"), Some(true));
+        assert_eq!(nnp_value("No-New-Privileges=1"), Some(true));
+        assert_eq!(nnp_value("no-new-privileges:false"), Some(false));
+        assert_eq!(nnp_value("apparmor:unconfined"), None);
+        assert_eq!(nnp_value("no-new-privileges-x"), None);
+    }
+}

@@ -1,0 +1,416 @@
+//! The file's own style, detected once, and the writers that produce new YAML text in it.
+//!
+//! New text is the only text composeguard writes, so it must look as if the file's author
+//! wrote it: same line endings, indentation step, sequence indentation, block or flow
+//! sequences, and quote character. Every scalar written here reads as the same string under
+//! YAML 1.1 (Compose's go-yaml heritage) and YAML 1.2.
+
+use crate::document::{Document, NodeId, NodeKind, QuoteStyle};
+use crate::edit::Edit;
+
+/// The formatting conventions of one file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Style {
+    /// `"\n"` or `"\r\n"`.
+    pub newline: &'static str,
+    /// Spaces per nesting level of block mappings.
+    pub indent: usize,
+    /// Spaces between a key's column and the `-` of its block sequence (0 = `- x` under the key).
+    pub sequence_offset: usize,
+    /// Write new sequences of scalars in flow style (`[a, b]`).
+    pub flow_sequences: bool,
+    /// The quote character for strings that need quotes.
+    pub quote: char,
+}
+
+impl Default for Style {
+    fn default() -> Self {
+        Style {
+            newline: "\n",
+            indent: 2,
+            sequence_offset: 2,
+            flow_sequences: false,
+            quote: '"',
+        }
+    }
+}
+
+impl Style {
+    /// Detects the style of `doc`.
+    pub fn detect(doc: &Document) -> Style {
+        let source = doc.source();
+        let newline = match source.find('\n') {
+            Some(i) if i > 0 && source.as_bytes()[i - 1] == b'\r' => "\r\n",
+            _ => "\n",
+        };
+        let mut indents = [0usize; 9];
+        let mut offsets = [0usize; 9];
+        let (mut flow_seqs, mut block_seqs) = (0usize, 0usize);
+        let (mut single, mut double) = (0usize, 0usize);
+        for node in doc.nodes() {
+            match &node.kind {
+                NodeKind::Scalar { style, .. } => match style {
+                    QuoteStyle::Single => single += 1,
+                    QuoteStyle::Double => double += 1,
+                    _ => {}
+                },
+                NodeKind::Mapping(entries) if !node.flow => {
+                    let parent_col = match entries.first() {
+                        Some((k, _)) => doc.column_of(doc.node(*k).start),
+                        None => continue,
+                    };
+                    for (_, v) in entries {
+                        let child = doc.node(*v);
+                        if child.flow || child.start == child.end {
+                            continue;
+                        }
+                        match &child.kind {
+                            NodeKind::Mapping(c) if !c.is_empty() => {
+                                let col = doc.column_of(doc.node(c[0].0).start);
+                                if col > parent_col && col - parent_col < indents.len() {
+                                    indents[col - parent_col] += 1;
+                                }
+                            }
+                            NodeKind::Sequence(items) if !items.is_empty() => {
+                                if let Some(dash) = dash_offset(doc, items[0]) {
+                                    let col = doc.column_of(dash);
+                                    if col >= parent_col && col - parent_col < offsets.len() {
+                                        offsets[col - parent_col] += 1;
+                                    }
+                                }
+                            }
+                            _ => {}
+                        }
+                    }
+                }
+                NodeKind::Sequence(items) => {
+                    let scalars = items
+                        .iter()
+                        .all(|i| matches!(doc.node(*i).kind, NodeKind::Scalar { .. }));
+                    if scalars && !items.is_empty() {
+                        if node.flow {
+                            flow_seqs += 1;
+                        } else {
+                            block_seqs += 1;
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        let indent = most_common(&indents[1..]).map_or(2, |i| i + 1);
+        let sequence_offset = most_common(&offsets).unwrap_or(indent);
+        Style {
+            newline,
+            indent,
+            sequence_offset,
+            flow_sequences: flow_seqs > block_seqs,
+            quote: if single > double { '\'' } else { '"' },
+        }
+    }
+
+    /// Renders a scalar: plain when that is unambiguous, otherwise quoted in the file's style.
+    pub fn scalar(&self, value: &str) -> String {
+        if plain_is_safe(value) {
+            value.to_owned()
+        } else {
+            quote(value, self.quote)
+        }
+    }
+
+    /// Renders a scalar in the given quote style (used to match a sibling's quotes).
+    pub fn scalar_like(&self, value: &str, like: QuoteStyle) -> String {
+        match like {
+            QuoteStyle::Single => quote(value, '\''),
+            QuoteStyle::Double => quote(value, '"'),
+            _ => self.scalar(value),
+        }
+    }
+
+    /// Renders a value in flow style (`[a, b]`, `{k: v}`).
+    pub fn flow(&self, value: &NewValue) -> String {
+        match value {
+            NewValue::Scalar(s) => self.scalar(s),
+            NewValue::Raw(s) => s.clone(),
+            NewValue::Seq(items) => {
+                let inner: Vec<String> = items.iter().map(|i| self.flow(i)).collect();
+                format!("[{}]", inner.join(", "))
+            }
+            NewValue::Map(entries) => {
+                let inner: Vec<String> = entries
+                    .iter()
+                    .map(|(k, v)| format!("{}: {}", self.scalar(k), self.flow(v)))
+                    .collect();
+                format!("{{{}}}", inner.join(", "))
+            }
+        }
+    }
+
+    /// Renders `key: value` as block lines at `column`, each line preceded by a newline (so the
+    /// text can be inserted at the end of an existing line).
+    pub fn block_entry(&self, key: &str, value: &NewValue, column: usize) -> String {
+        let pad = " ".repeat(column);
+        let key = self.scalar(key);
+        match value {
+            NewValue::Seq(items)
+                if !items.is_empty() && !self.flow_sequences && items.iter().all(NewValue::is_scalar) =>
+            {
+                let dash = " ".repeat(column + self.sequence_offset);
+                let mut out = format!("{nl}{pad}{key}:", nl = self.newline);
+                for item in items {
+                    out.push_str(&format!("{}{dash}- {}", self.newline, self.flow(item)));
+                }
+                out
+            }
+            NewValue::Map(entries) if !entries.is_empty() => {
+                let mut out = format!("{nl}{pad}{key}:", nl = self.newline);
+                for (k, v) in entries {
+                    out.push_str(&self.block_entry(k, v, column + self.indent));
+                }
+                out
+            }
+            other => format!("{nl}{pad}{key}: {}", self.flow(other), nl = self.newline),
+        }
+    }
+}
+
+fn most_common(counts: &[usize]) -> Option<usize> {
+    let (i, n) = counts.iter().enumerate().max_by_key(|(i, n)| (**n, usize::MAX - i))?;
+    (*n > 0).then_some(i)
+}
+
+/// A value that a fix writes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NewValue {
+    /// A string, quoted as needed.
+    Scalar(String),
+    /// Text written as is (already valid YAML, e.g. a number or `true`).
+    Raw(String),
+    /// A sequence.
+    Seq(Vec<NewValue>),
+    /// A mapping, entries in order.
+    Map(Vec<(String, NewValue)>),
+}
+
+impl NewValue {
+    /// A string scalar.
+    pub fn str(s: impl Into<String>) -> NewValue {
+        NewValue::Scalar(s.into())
+    }
+
+    /// A sequence of string scalars.
+    pub fn strs(items: &[&str]) -> NewValue {
+        NewValue::Seq(items.iter().map(|s| NewValue::str(*s)).collect())
+    }
+
+    fn is_scalar(&self) -> bool {
+        matches!(self, NewValue::Scalar(_) | NewValue::Raw(_))
+    }
+}
+
+/// True when `value` written as a plain scalar reads back as the same string under YAML 1.1
+/// and 1.2, in block and flow context.
+pub fn plain_is_safe(value: &str) -> bool {
+    let Some(first) = value.chars().next() else {
+        return false;
+    };
+    if !(first.is_ascii_alphanumeric() || first == '/' || first == '_') {
+        return false;
+    }
+    let bytes = value.as_bytes();
+    for (i, c) in value.char_indices() {
+        let ok = c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '/' | '-' | '=' | '+' | '@');
+        let colon_ok = c == ':' && i + 1 < bytes.len() && bytes[i + 1] != b' ';
+        if !(ok || colon_ok) {
+            return false;
+        }
+    }
+    let lower = value.to_ascii_lowercase();
+    const RESERVED: [&str; 10] = ["y", "n", "yes", "no", "on", "off", "true", "false", "null", "~"];
+    if RESERVED.contains(&lower.as_str()) {
+        return false;
+    }
+    // Anything that starts like a number and only has number-ish letters after it could be read
+    // as an int, float, octal, hex, binary or base-60 number by one of the two YAML versions.
+    if first.is_ascii_digit() {
+        let numberish = value
+            .chars()
+            .all(|c| c.is_ascii_hexdigit() || matches!(c, '.' | '_' | ':' | '+' | '-' | 'x' | 'X' | 'o' | 'O'));
+        if numberish {
+            return false;
+        }
+    }
+    true
+}
+
+fn quote(value: &str, q: char) -> String {
+    if q == '\'' && !value.chars().any(|c| c.is_control()) {
+        format!("'{}'", value.replace('\'', "''"))
+    } else {
+        let mut out = String::from("\"");
+        for c in value.chars() {
+            match c {
+                '"' => out.push_str("\\\""),
+                '\\' => out.push_str("\\\\"),
+                '\n' => out.push_str("\\n"),
+                '\t' => out.push_str("\\t"),
+                '\r' => out.push_str("\\r"),
+                c if c.is_control() => out.push_str(&format!("\\u{:04x}", c as u32)),
+                c => out.push(c),
+            }
+        }
+        out.push('"');
+        out
+    }
+}
+
+/// Where new entries of a mapping go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MapTarget {
+    /// An existing mapping node (block or flow).
+    Mapping(NodeId),
+    /// A key whose value is null (`svc:` or `svc: ~`): the new entries become its mapping.
+    Null {
+        /// The key node.
+        key: NodeId,
+        /// The null value node.
+        value: NodeId,
+        /// True when the key sits in a flow mapping.
+        in_flow: bool,
+    },
+}
+
+/// Byte offset of the end of the line that contains `offset` (before its line break).
+pub fn line_end(source: &str, offset: usize) -> usize {
+    source[offset..]
+        .find(['\n', '\r'])
+        .map_or(source.len(), |i| offset + i)
+}
+
+/// Byte offset of the `-` that introduces a block sequence item, if there is one.
+pub fn dash_offset(doc: &Document, item: NodeId) -> Option<usize> {
+    let source = doc.source();
+    let start = doc.node(item).start;
+    let line_start = doc.lines().line_start(start);
+    let before = &source[line_start..start];
+    let bytes = before.as_bytes();
+    (0..bytes.len())
+        .rev()
+        .find(|&i| bytes[i] == b'-' && bytes.get(i + 1).is_none_or(|b| *b == b' ' || *b == b'\t'))
+        .map(|i| line_start + i)
+}
+
+/// The edits that add `key: value` entries to a mapping, in the file's style.
+pub fn insert_entries(doc: &Document, style: &Style, target: MapTarget, new: &[(&str, NewValue)]) -> Vec<Edit> {
+    let source = doc.source();
+    let flow_text = || {
+        new.iter()
+            .map(|(k, v)| format!("{}: {}", style.scalar(k), style.flow(v)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let block_text = |column: usize| {
+        new.iter()
+            .map(|(k, v)| style.block_entry(k, v, column))
+            .collect::<String>()
+    };
+    match target {
+        MapTarget::Mapping(map) => {
+            let node = doc.node(map);
+            let entries = doc.entries(map);
+            if node.flow {
+                match entries.last() {
+                    Some((k, v)) => {
+                        let end = doc.node(*v).end.max(doc.node(*k).end);
+                        vec![Edit::insertion(end, format!(", {}", flow_text()))]
+                    }
+                    None => vec![Edit::insertion(node.start + 1, flow_text())],
+                }
+            } else {
+                let column = entries
+                    .first()
+                    .map_or(0, |(k, _)| doc.column_of(doc.node(*k).start));
+                let at = line_end(source, node.end);
+                vec![Edit::insertion(at, block_text(column))]
+            }
+        }
+        MapTarget::Null { key: k, value: v, in_flow } => {
+            let value_node = doc.node(v);
+            let implicit = value_node.start == value_node.end;
+            if in_flow {
+                let text = format!("{{{}}}", flow_text());
+                if implicit {
+                    vec![Edit::insertion(value_node.end, format!(" {text}"))]
+                } else {
+                    vec![Edit::replacement(value_node.start..value_node.end, text)]
+                }
+            } else {
+                let column = doc.column_of(doc.node(k).start) + style.indent;
+                let mut edits = Vec::new();
+                if !implicit {
+                    // `svc: ~` -> `svc:` followed by the new block.
+                    let colon = source[doc.node(k).end..value_node.start]
+                        .find(':')
+                        .map_or(value_node.start, |i| doc.node(k).end + i + 1);
+                    edits.push(Edit::deletion(colon..value_node.end));
+                }
+                let at = line_end(source, value_node.end.max(doc.node(k).end));
+                edits.push(Edit::insertion(at, block_text(column)));
+                edits
+            }
+        }
+    }
+}
+
+/// The edit that appends a scalar `item` to a sequence, copying the quotes of its last item.
+pub fn append_item(doc: &Document, style: &Style, seq: NodeId, item: &str) -> Edit {
+    let source = doc.source();
+    let node = doc.node(seq);
+    let items = doc.items(seq);
+    let like = items
+        .last()
+        .and_then(|i| match &doc.node(*i).kind {
+            NodeKind::Scalar { style, .. } => Some(*style),
+            _ => None,
+        })
+        .unwrap_or(QuoteStyle::Plain);
+    let text = style.scalar_like(item, like);
+    if node.flow {
+        match items.last() {
+            Some(last) => Edit::insertion(doc.node(*last).end, format!(", {text}")),
+            None => Edit::insertion(node.start + 1, text),
+        }
+    } else {
+        let dash = items
+            .first()
+            .and_then(|i| dash_offset(doc, *i))
+            .map_or(0, |d| doc.column_of(d));
+        let at = line_end(source, node.end);
+        Edit::insertion(at, format!("{}{}- {text}", style.newline, " ".repeat(dash)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_scalars_that_change_meaning_are_quoted() {
+        for s in ["3", "0.50", "22:22", "0755", "yes", "No", "on", "~", "1e3", "0x1F", "", "-x", "a b", "a: b", "#x"] {
+            assert!(!plain_is_safe(s), "{s:?} must be quoted");
+        }
+        for s in ["ALL", "10m", "512M", "json-file", "no-new-privileges:true", "/tmp", "max-size", "NET_BIND_SERVICE"] {
+            assert!(plain_is_safe(s), "{s:?} can be plain");
+        }
+    }
+
+    #[test]
+    fn quoting_follows_the_file() {
+        let style = Style {
+            quote: '\'',
+            ..Style::default()
+        };
+        assert_eq!(style.scalar("3"), "'3'");
+        assert_eq!(Style::default().scalar("it's \"x\""), "\"it's \\\"x\\\"\"");
+    }
+}
