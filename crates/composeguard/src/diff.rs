@@ -8,11 +8,16 @@ pub fn unified_diff(old: &str, new: &str, path: &str) -> String {
     if old == new {
         return String::new();
     }
+    let (a, b) = if path.starts_with('/') || path == "-" {
+        (path.to_owned(), path.to_owned())
+    } else {
+        (format!("a/{path}"), format!("b/{path}"))
+    };
     let diff = TextDiff::from_lines(old, new);
     let mut out = diff
         .unified_diff()
         .context_radius(3)
-        .header(&format!("a/{path}"), &format!("b/{path}"))
+        .header(&a, &b)
         .to_string();
     if !out.ends_with('\n') {
         out.push('\n');

