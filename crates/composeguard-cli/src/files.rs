@@ -7,7 +7,12 @@ use std::path::{Path, PathBuf};
 use composeguard::Error;
 
 /// The file names Compose looks for, in its order.
-pub const DEFAULT_NAMES: [&str; 4] = ["compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml"];
+pub const DEFAULT_NAMES: [&str; 4] = [
+    "compose.yaml",
+    "compose.yml",
+    "docker-compose.yaml",
+    "docker-compose.yml",
+];
 
 /// Why a file could not be processed.
 #[derive(Debug)]
@@ -55,7 +60,11 @@ impl Input {
 /// default compose file names, nothing given = the current folder.
 pub fn collect(paths: &[PathBuf]) -> Result<Vec<Input>, String> {
     let mut inputs: Vec<Input> = Vec::new();
-    let given: Vec<PathBuf> = if paths.is_empty() { vec![PathBuf::from(".")] } else { paths.to_vec() };
+    let given: Vec<PathBuf> = if paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        paths.to_vec()
+    };
     for path in &given {
         if path.as_os_str() == "-" {
             inputs.push(Input {
@@ -63,7 +72,11 @@ pub fn collect(paths: &[PathBuf]) -> Result<Vec<Input>, String> {
                 display: "-".into(),
             });
         } else if path.is_dir() {
-            let found: Vec<PathBuf> = DEFAULT_NAMES.iter().map(|n| path.join(n)).filter(|p| p.is_file()).collect();
+            let found: Vec<PathBuf> = DEFAULT_NAMES
+                .iter()
+                .map(|n| path.join(n))
+                .filter(|p| p.is_file())
+                .collect();
             if found.is_empty() {
                 return Err(format!(
                     "no compose file in {} (looked for {})",
@@ -73,11 +86,16 @@ pub fn collect(paths: &[PathBuf]) -> Result<Vec<Input>, String> {
             }
             for file in found {
                 let display = if paths.is_empty() {
-                    file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+                    file.file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_default()
                 } else {
                     file.display().to_string()
                 };
-                inputs.push(Input { path: file, display });
+                inputs.push(Input {
+                    path: file,
+                    display,
+                });
             }
         } else if path.exists() {
             inputs.push(Input {

@@ -97,7 +97,9 @@ fn options(common: &CommonArgs) -> Result<Options, String> {
             name.eq_ignore_ascii_case(m.name) || m.code.starts_with(&name.to_ascii_uppercase())
         });
         if !known {
-            return Err(format!("unknown rule `{name}`; run `composeguard rules` to list them"));
+            return Err(format!(
+                "unknown rule `{name}`; run `composeguard rules` to list them"
+            ));
         }
     }
     Ok(Options {
@@ -130,7 +132,9 @@ fn report_error(display: &str, failure: &files::Failure) {
         files::Failure::Lib(error) => error,
     };
     match error.position() {
-        Some((line, column)) => eprintln!("{p}{display}:{line}:{column}:{p:#} {e}error:{e:#} {error}"),
+        Some((line, column)) => {
+            eprintln!("{p}{display}:{line}:{column}:{p:#} {e}error:{e:#} {error}")
+        }
         None => eprintln!("{p}{display}:{p:#} {e}error:{e:#} {error}"),
     }
 }
@@ -168,7 +172,11 @@ impl Tally {
 }
 
 fn plural(n: usize, word: &str) -> String {
-    if n == 1 { format!("{n} {word}") } else { format!("{n} {word}s") }
+    if n == 1 {
+        format!("{n} {word}")
+    } else {
+        format!("{n} {word}s")
+    }
 }
 
 fn check(args: &CheckArgs) -> u8 {
@@ -224,10 +232,16 @@ fn print_check_summary(tally: &Tally, unsafe_fixes: bool) {
         return;
     }
     let mut line = format!("Found {}.", plural(tally.findings, "finding"));
-    let fixable = if unsafe_fixes { tally.safe + tally.unsafe_ } else { tally.safe };
+    let fixable = if unsafe_fixes {
+        tally.safe + tally.unsafe_
+    } else {
+        tally.safe
+    };
     if fixable > 0 {
         let flag = if unsafe_fixes { " --unsafe-fixes" } else { "" };
-        line.push_str(&format!(" {fixable} fixable with `composeguard fix{flag}`."));
+        line.push_str(&format!(
+            " {fixable} fixable with `composeguard fix{flag}`."
+        ));
     }
     if !unsafe_fixes && tally.unsafe_ > 0 {
         line.push_str(&format!(
@@ -251,9 +265,11 @@ fn fix(args: &FixArgs) -> u8 {
     let mut results: Vec<(&files::Input, String, FixOutcome)> = Vec::new();
     let mut failed: Vec<&str> = Vec::new();
     for input in &inputs {
-        let outcome = input
-            .read()
-            .and_then(|text| composeguard::fix(&text, &options).map(|o| (text, o)).map_err(files::Failure::from));
+        let outcome = input.read().and_then(|text| {
+            composeguard::fix(&text, &options)
+                .map(|o| (text, o))
+                .map_err(files::Failure::from)
+        });
         match outcome {
             Ok((text, outcome)) => results.push((input, text, outcome)),
             Err(e) => {
@@ -264,7 +280,10 @@ fn fix(args: &FixArgs) -> u8 {
     }
     if !failed.is_empty() {
         if !args.diff && !args.stdout && inputs.len() > 1 {
-            eprintln!("No file was written, because {} could not be processed.", failed.join(", "));
+            eprintln!(
+                "No file was written, because {} could not be processed.",
+                failed.join(", ")
+            );
         }
         return 2;
     }
@@ -279,7 +298,10 @@ fn fix(args: &FixArgs) -> u8 {
         if args.stdout || (input.is_stdin() && !args.diff) {
             print!("{}", outcome.output);
         } else if args.diff {
-            print!("{}", composeguard::unified_diff(text, &outcome.output, &input.display));
+            print!(
+                "{}",
+                composeguard::unified_diff(text, &outcome.output, &input.display)
+            );
         }
         if !args.common.quiet {
             for d in &outcome.remaining {
@@ -304,23 +326,41 @@ fn fix(args: &FixArgs) -> u8 {
         }
     }
     if !args.common.quiet {
-        let verb = if args.diff || args.stdout { "Would fix" } else { "Fixed" };
+        let verb = if args.diff || args.stdout {
+            "Would fix"
+        } else {
+            "Fixed"
+        };
         let mut line = if fixed > 0 {
-            format!("{verb} {} in {}.", plural(fixed, "finding"), plural(changed_files, "file"))
+            format!(
+                "{verb} {} in {}.",
+                plural(fixed, "finding"),
+                plural(changed_files, "file")
+            )
         } else {
             "Nothing to fix.".to_owned()
         };
         if remaining.findings > 0 {
-            line.push_str(&format!(" {} remaining", plural(remaining.findings, "finding")));
+            line.push_str(&format!(
+                " {} remaining",
+                plural(remaining.findings, "finding")
+            ));
             if remaining.unsafe_ > 0 && !options.unsafe_fixes {
-                line.push_str(&format!(" ({} fixable with `--unsafe-fixes`)", remaining.unsafe_));
+                line.push_str(&format!(
+                    " ({} fixable with `--unsafe-fixes`)",
+                    remaining.unsafe_
+                ));
             }
             line.push('.');
         }
         eprintln!("{line}");
     }
     let would_change = args.diff && changed_files > 0;
-    if remaining.findings > 0 || would_change { 1 } else { 0 }
+    if remaining.findings > 0 || would_change {
+        1
+    } else {
+        0
+    }
 }
 
 fn rule(code: &str) -> u8 {
@@ -337,13 +377,19 @@ fn rule(code: &str) -> u8 {
             print!("{}", m.documentation());
             0
         }
-        None => usage_error(&format!("unknown rule `{code}`; run `composeguard rules` to list them")),
+        None => usage_error(&format!(
+            "unknown rule `{code}`; run `composeguard rules` to list them"
+        )),
     }
 }
 
 fn list_rules() -> u8 {
     let mut out = io::stdout().lock();
-    let _ = writeln!(out, "{:<7} {:<20} {:<10} {:<5} summary", "code", "name", "fix", "CIS");
+    let _ = writeln!(
+        out,
+        "{:<7} {:<20} {:<10} {:<5} summary",
+        "code", "name", "fix", "CIS"
+    );
     for rule in rules::all() {
         let m = rule.meta();
         let _ = writeln!(

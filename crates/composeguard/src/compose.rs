@@ -114,9 +114,12 @@ impl<'d> Compose<'d> {
             let services = doc.resolve(services);
             let in_flow = doc.node(services).flow;
             for (key, value) in doc.entries(services) {
-                let Some(name) = doc.scalar_key(*key) else { continue };
+                let Some(name) = doc.scalar_key(*key) else {
+                    continue;
+                };
                 let resolved = doc.resolve(*value);
-                let body = matches!(doc.node(resolved).kind, NodeKind::Mapping(_)).then_some(resolved);
+                let body =
+                    matches!(doc.node(resolved).kind, NodeKind::Mapping(_)).then_some(resolved);
                 out.push(Service {
                     name: name.to_owned(),
                     document: index,
@@ -220,7 +223,9 @@ impl<'d> Compose<'d> {
     pub fn service_target(&self, service: &Service) -> Option<MapTarget> {
         match service.body {
             Some(body) => Some(MapTarget::Mapping(body)),
-            None if self.doc.is_null(service.value) && self.doc.resolve(service.value) == service.value => {
+            None if self.doc.is_null(service.value)
+                && self.doc.resolve(service.value) == service.value =>
+            {
                 Some(MapTarget::Null {
                     key: service.key,
                     value: service.value,
@@ -236,11 +241,13 @@ impl<'d> Compose<'d> {
         let doc = self.doc;
         match doc.node(lookup.resolved).kind {
             NodeKind::Mapping(_) => Some(MapTarget::Mapping(lookup.resolved)),
-            _ if doc.is_null(lookup.value) && lookup.resolved == lookup.value => Some(MapTarget::Null {
-                key: lookup.key,
-                value: lookup.value,
-                in_flow: doc.node(lookup.owner).flow,
-            }),
+            _ if doc.is_null(lookup.value) && lookup.resolved == lookup.value => {
+                Some(MapTarget::Null {
+                    key: lookup.key,
+                    value: lookup.value,
+                    in_flow: doc.node(lookup.owner).flow,
+                })
+            }
             _ => None,
         }
     }

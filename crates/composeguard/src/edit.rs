@@ -54,7 +54,9 @@ impl Edit {
     /// either order: it starts its own line or its own flow entry.
     pub(crate) fn is_self_delimiting(&self) -> bool {
         self.is_insertion()
-            && (self.content.starts_with('\n') || self.content.starts_with("\r\n") || self.content.starts_with(", "))
+            && (self.content.starts_with('\n')
+                || self.content.starts_with("\r\n")
+                || self.content.starts_with(", "))
     }
 
     /// Indentation of the first line an insertion adds (used to order insertions made at the
@@ -115,7 +117,11 @@ impl Fix {
     }
 
     /// A fix with the given applicability; edits are kept sorted by position.
-    pub fn new(applicability: Applicability, message: impl Into<String>, mut edits: Vec<Edit>) -> Fix {
+    pub fn new(
+        applicability: Applicability,
+        message: impl Into<String>,
+        mut edits: Vec<Edit>,
+    ) -> Fix {
         edits.sort_by_key(|e| (e.range.start, e.range.end));
         Fix {
             applicability,

@@ -62,7 +62,10 @@ pub fn decode(bytes: &[u8]) -> Result<&str, Error> {
         let valid = &bytes[..e.valid_up_to()];
         let line = valid.iter().filter(|b| **b == b'\n').count() + 1;
         let line_start = valid.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
-        let column = String::from_utf8_lossy(&valid[line_start..]).chars().count() + 1;
+        let column = String::from_utf8_lossy(&valid[line_start..])
+            .chars()
+            .count()
+            + 1;
         Error::NotUtf8 { line, column }
     })
 }
@@ -145,9 +148,10 @@ pub fn fix(source: &str, options: &Options) -> Result<FixOutcome, Error> {
             .iter()
             .filter(|d| d.fix.as_ref().is_some_and(|f| applied.contains(&f)))
             .count();
-        let doc = Document::parse_with_limits(&next, &options.limits).map_err(|e| Error::FixBroke {
-            detail: format!("the result does not parse: {e}"),
-        })?;
+        let doc =
+            Document::parse_with_limits(&next, &options.limits).map_err(|e| Error::FixBroke {
+                detail: format!("the result does not parse: {e}"),
+            })?;
         let comments_out = comment_texts(&doc);
         if comments_out != comments_in {
             return Err(Error::FixBroke {
@@ -184,7 +188,7 @@ pub fn apply_fixes<'f>(source: &str, fixes: &[&'f Fix]) -> (String, Vec<&'f Fix>
     let mut applied: Vec<&Fix> = Vec::new();
     let mut edits: Vec<(usize, &Edit)> = Vec::new();
     for fix in order {
-        if applied.iter().any(|a| *a == fix) {
+        if applied.contains(&fix) {
             continue;
         }
         let overlaps = fix.edits().iter().any(|e| {
@@ -194,15 +198,17 @@ pub fn apply_fixes<'f>(source: &str, fixes: &[&'f Fix]) -> (String, Vec<&'f Fix>
                     // Two insertions at one offset compose when each delimits itself.
                     x.start == y.start && !(e.is_self_delimiting() && a.is_self_delimiting())
                 } else {
-                    x.start < y.end && y.start < x.end || (x.is_empty() && y.contains(&x.start) && x.start != y.start)
+                    x.start < y.end && y.start < x.end
+                        || (x.is_empty() && y.contains(&x.start) && x.start != y.start)
                         || (y.is_empty() && x.contains(&y.start) && y.start != x.start)
                 }
             })
         });
-        let bad_boundary = fix
-            .edits()
-            .iter()
-            .any(|e| !source.is_char_boundary(e.range().start) || !source.is_char_boundary(e.range().end) || e.range().end > source.len());
+        let bad_boundary = fix.edits().iter().any(|e| {
+            !source.is_char_boundary(e.range().start)
+                || !source.is_char_boundary(e.range().end)
+                || e.range().end > source.len()
+        });
         if overlaps || bad_boundary {
             continue;
         }
@@ -211,12 +217,18 @@ pub fn apply_fixes<'f>(source: &str, fixes: &[&'f Fix]) -> (String, Vec<&'f Fix>
         edits.extend(fix.edits().iter().map(|e| (index, e)));
     }
     edits.sort_by(|(ia, a), (ib, b)| {
-        (a.range().start, a.range().end, usize::MAX - a.nesting(), *ia).cmp(&(
-            b.range().start,
-            b.range().end,
-            usize::MAX - b.nesting(),
-            *ib,
-        ))
+        (
+            a.range().start,
+            a.range().end,
+            usize::MAX - a.nesting(),
+            *ia,
+        )
+            .cmp(&(
+                b.range().start,
+                b.range().end,
+                usize::MAX - b.nesting(),
+                *ib,
+            ))
     });
     let mut out = String::with_capacity(source.len() + 256);
     let mut last = 0;

@@ -23,7 +23,9 @@ pub enum Error {
         column: usize,
     },
     /// A mapping has the same key twice (Compose rejects such files).
-    #[error("duplicate key `{key}`: Compose rejects a mapping that repeats a key; remove or merge one of them")]
+    #[error(
+        "duplicate key `{key}`: Compose rejects a mapping that repeats a key; remove or merge one of them"
+    )]
     DuplicateKey {
         /// The repeated key.
         key: String,
@@ -33,7 +35,9 @@ pub enum Error {
         column: usize,
     },
     /// Collections nest deeper than the limit.
-    #[error("collections nest more than {limit} levels deep; no compose file needs this, so the file is rejected")]
+    #[error(
+        "collections nest more than {limit} levels deep; no compose file needs this, so the file is rejected"
+    )]
     TooDeep {
         /// 1-based line.
         line: usize,
@@ -43,7 +47,9 @@ pub enum Error {
         limit: usize,
     },
     /// The input is larger than the limit.
-    #[error("the file is {bytes} bytes, over the limit of {limit} bytes; split it into several files")]
+    #[error(
+        "the file is {bytes} bytes, over the limit of {limit} bytes; split it into several files"
+    )]
     TooLarge {
         /// Size of the input.
         bytes: usize,
@@ -60,7 +66,9 @@ pub enum Error {
     #[error("the file is empty; a compose file needs at least a `services:` mapping")]
     Empty,
     /// The top level of a document is not a mapping.
-    #[error("the top level is {found}, but a compose file must be a mapping (with a `services:` key)")]
+    #[error(
+        "the top level is {found}, but a compose file must be a mapping (with a `services:` key)"
+    )]
     NotAMapping {
         /// 1-based line.
         line: usize,
@@ -80,13 +88,17 @@ pub enum Error {
         found: &'static str,
     },
     /// Fixing kept producing new edits.
-    #[error("fixes did not settle after {passes} passes; nothing was changed. Please report this file as a composeguard bug")]
+    #[error(
+        "fixes did not settle after {passes} passes; nothing was changed. Please report this file as a composeguard bug"
+    )]
     NotConverged {
         /// How many passes ran.
         passes: usize,
     },
     /// The guard re-parse of a fixed text failed: a bug in a fix, caught before any output.
-    #[error("internal error: a fix would have produced a broken file ({detail}); nothing was changed. Please report this file as a composeguard bug")]
+    #[error(
+        "internal error: a fix would have produced a broken file ({detail}); nothing was changed. Please report this file as a composeguard bug"
+    )]
     FixBroke {
         /// What the guard found.
         detail: String,

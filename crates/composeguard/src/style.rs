@@ -153,7 +153,9 @@ impl Style {
         let key = self.scalar(key);
         match value {
             NewValue::Seq(items)
-                if !items.is_empty() && !self.flow_sequences && items.iter().all(NewValue::is_scalar) =>
+                if !items.is_empty()
+                    && !self.flow_sequences
+                    && items.iter().all(NewValue::is_scalar) =>
             {
                 let dash = " ".repeat(column + self.sequence_offset);
                 let mut out = format!("{nl}{pad}{key}:", nl = self.newline);
@@ -230,16 +232,19 @@ pub fn plain_is_safe(value: &str) -> bool {
         }
     }
     let lower = value.to_ascii_lowercase();
-    const RESERVED: [&str; 10] = ["y", "n", "yes", "no", "on", "off", "true", "false", "null", "~"];
+    const RESERVED: [&str; 10] = [
+        "y", "n", "yes", "no", "on", "off", "true", "false", "null", "~",
+    ];
     if RESERVED.contains(&lower.as_str()) {
         return false;
     }
     // Anything that starts like a number and only has number-ish letters after it could be read
     // as an int, float, octal, hex, binary or base-60 number by one of the two YAML versions.
     if first.is_ascii_digit() {
-        let numberish = value
-            .chars()
-            .all(|c| c.is_ascii_hexdigit() || matches!(c, '.' | '_' | ':' | '+' | '-' | 'x' | 'X' | 'o' | 'O'));
+        let numberish = value.chars().all(|c| {
+            c.is_ascii_hexdigit()
+                || matches!(c, '.' | '_' | ':' | '+' | '-' | 'x' | 'X' | 'o' | 'O')
+        });
         if numberish {
             return false;
         }
@@ -305,7 +310,12 @@ pub fn dash_offset(doc: &Document, item: NodeId) -> Option<usize> {
 }
 
 /// The edits that add `key: value` entries to a mapping, in the file's style.
-pub fn insert_entries(doc: &Document, style: &Style, target: MapTarget, new: &[(&str, NewValue)]) -> Vec<Edit> {
+pub fn insert_entries(
+    doc: &Document,
+    style: &Style,
+    target: MapTarget,
+    new: &[(&str, NewValue)],
+) -> Vec<Edit> {
     let source = doc.source();
     let flow_text = || {
         new.iter()
@@ -359,7 +369,11 @@ pub fn insert_entries(doc: &Document, style: &Style, target: MapTarget, new: &[(
                 }
             }
         }
-        MapTarget::Null { key: k, value: v, in_flow } => {
+        MapTarget::Null {
+            key: k,
+            value: v,
+            in_flow,
+        } => {
             let value_node = doc.node(v);
             let implicit = value_node.start == value_node.end;
             if in_flow {
@@ -421,10 +435,22 @@ mod tests {
 
     #[test]
     fn plain_scalars_that_change_meaning_are_quoted() {
-        for s in ["3", "0.50", "22:22", "0755", "yes", "No", "on", "~", "1e3", "0x1F", "", "-x", "a b", "a: b", "#x"] {
+        for s in [
+            "3", "0.50", "22:22", "0755", "yes", "No", "on", "~", "1e3", "0x1F", "", "-x", "a b",
+            "a: b", "#x",
+        ] {
             assert!(!plain_is_safe(s), "{s:?} must be quoted");
         }
-        for s in ["ALL", "10m", "512M", "json-file", "no-new-privileges:true", "/tmp", "max-size", "NET_BIND_SERVICE"] {
+        for s in [
+            "ALL",
+            "10m",
+            "512M",
+            "json-file",
+            "no-new-privileges:true",
+            "/tmp",
+            "max-size",
+            "NET_BIND_SERVICE",
+        ] {
             assert!(plain_is_safe(s), "{s:?} can be plain");
         }
     }

@@ -62,8 +62,16 @@ impl Rule for CapDropAll {
             let found = service.body.and_then(|b| cx.compose.get(b, "cap_drop"));
             match found {
                 None => {
-                    let edits = insert_entries(cx.doc, cx.style, target, &[("cap_drop", NewValue::strs(&["ALL"]))]);
-                    let message = format!("service `{}` keeps Docker's default capabilities", service.name);
+                    let edits = insert_entries(
+                        cx.doc,
+                        cx.style,
+                        target,
+                        &[("cap_drop", NewValue::strs(&["ALL"]))],
+                    );
+                    let message = format!(
+                        "service `{}` keeps Docker's default capabilities",
+                        service.name
+                    );
                     cx.report_service(&Self::META, &service, message)
                         .set_fix(Fix::unsafe_("Add `cap_drop: [ALL]`", edits));
                 }
@@ -76,18 +84,24 @@ impl Rule for CapDropAll {
                 }
                 Some(lookup) => {
                     let doc = cx.doc;
-                    if !matches!(doc.node(lookup.resolved).kind, crate::document::NodeKind::Sequence(_)) {
+                    if !matches!(
+                        doc.node(lookup.resolved).kind,
+                        crate::document::NodeKind::Sequence(_)
+                    ) {
                         continue; // a `${VAR}` or malformed value: nothing we can judge
                     }
-                    let drops_all = doc
-                        .items(lookup.resolved)
-                        .iter()
-                        .any(|i| doc.scalar(*i).is_some_and(|c| normalize_capability(c) == "ALL"));
+                    let drops_all = doc.items(lookup.resolved).iter().any(|i| {
+                        doc.scalar(*i)
+                            .is_some_and(|c| normalize_capability(c) == "ALL")
+                    });
                     if drops_all {
                         continue;
                     }
                     let edit = append_item(doc, cx.style, lookup.resolved, "ALL");
-                    let message = format!("service `{}` drops some capabilities but not `ALL`", service.name);
+                    let message = format!(
+                        "service `{}` drops some capabilities but not `ALL`",
+                        service.name
+                    );
                     cx.report_service(&Self::META, &service, message)
                         .set_fix(Fix::unsafe_("Add `ALL` to `cap_drop`", vec![edit]));
                 }

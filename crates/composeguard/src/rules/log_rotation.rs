@@ -61,8 +61,14 @@ impl Rule for LogRotation {
     fn check(&self, cx: &mut Context<'_>) {
         let options = || {
             NewValue::Map(vec![
-                ("max-size".into(), NewValue::str(cx.settings.log_max_size.clone())),
-                ("max-file".into(), NewValue::str(cx.settings.log_max_file.clone())),
+                (
+                    "max-size".into(),
+                    NewValue::str(cx.settings.log_max_size.clone()),
+                ),
+                (
+                    "max-file".into(),
+                    NewValue::str(cx.settings.log_max_file.clone()),
+                ),
             ])
         };
         for service in cx.services() {
@@ -82,7 +88,10 @@ impl Rule for LogRotation {
                 continue;
             };
             if cx.compose.is_reset(logging.value) {
-                let message = format!("service `{}` resets `logging` with `!reset`; its logs are not rotated", service.name);
+                let message = format!(
+                    "service `{}` resets `logging` with `!reset`; its logs are not rotated",
+                    service.name
+                );
                 cx.report_service(&Self::META, &service, message);
                 continue;
             }
@@ -92,7 +101,9 @@ impl Rule for LogRotation {
             let logging_map = cx.doc.node(logging.resolved);
             let is_map = matches!(logging_map.kind, crate::document::NodeKind::Mapping(_));
             let driver = if is_map {
-                cx.compose.get(logging.resolved, "driver").and_then(|d| cx.doc.scalar(d.resolved))
+                cx.compose
+                    .get(logging.resolved, "driver")
+                    .and_then(|d| cx.doc.scalar(d.resolved))
             } else {
                 None
             };
@@ -106,7 +117,11 @@ impl Rule for LogRotation {
             if driver.is_none() {
                 new_entries.push(("driver", NewValue::str("json-file")));
             }
-            let opts = if is_map { cx.compose.get(logging.resolved, "options") } else { None };
+            let opts = if is_map {
+                cx.compose.get(logging.resolved, "options")
+            } else {
+                None
+            };
             let mut edits = Vec::new();
             match opts.and_then(|o| cx.compose.value_target(&o).map(|t| (o, t))) {
                 None if opts.is_some() => continue, // options is `${VAR}` or malformed
@@ -123,13 +138,15 @@ impl Rule for LogRotation {
                                 "service `{}` sets log options without a driver; they only rotate logs if the daemon's default driver is json-file",
                                 service.name
                             );
-                            let edits = insert_entries(cx.doc, cx.style, logging_target, &new_entries);
+                            let edits =
+                                insert_entries(cx.doc, cx.style, logging_target, &new_entries);
                             cx.report_service(&Self::META, &service, message)
                                 .set_fix(Fix::safe("Set `driver: json-file`", edits));
                         }
                         continue;
                     }
-                    let mut missing = vec![("max-size", NewValue::str(cx.settings.log_max_size.clone()))];
+                    let mut missing =
+                        vec![("max-size", NewValue::str(cx.settings.log_max_size.clone()))];
                     if !has("max-file") {
                         missing.push(("max-file", NewValue::str(cx.settings.log_max_file.clone())));
                     }
@@ -137,11 +154,22 @@ impl Rule for LogRotation {
                 }
             }
             if !new_entries.is_empty() {
-                edits.extend(insert_entries(cx.doc, cx.style, logging_target, &new_entries));
+                edits.extend(insert_entries(
+                    cx.doc,
+                    cx.style,
+                    logging_target,
+                    &new_entries,
+                ));
             }
-            let message = format!("service `{}` never rotates its logs (no `max-size`)", service.name);
+            let message = format!(
+                "service `{}` never rotates its logs (no `max-size`)",
+                service.name
+            );
             cx.report_service(&Self::META, &service, message)
-                .set_fix(Fix::safe("Add `max-size` and `max-file` log options", edits));
+                .set_fix(Fix::safe(
+                    "Add `max-size` and `max-file` log options",
+                    edits,
+                ));
         }
     }
 }

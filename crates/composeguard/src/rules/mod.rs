@@ -135,7 +135,8 @@ pub fn all() -> &'static [&'static dyn Rule] {
 /// Looks a rule up by code (`CG101`) or name (`cap-drop-all`), case-insensitively.
 pub fn find(code_or_name: &str) -> Option<&'static dyn Rule> {
     all().iter().copied().find(|r| {
-        r.meta().code.eq_ignore_ascii_case(code_or_name) || r.meta().name.eq_ignore_ascii_case(code_or_name)
+        r.meta().code.eq_ignore_ascii_case(code_or_name)
+            || r.meta().name.eq_ignore_ascii_case(code_or_name)
     })
 }
 
@@ -202,5 +203,7 @@ impl<'a> Context<'a> {
 /// Normalises a capability name the way the Engine does (`cap_net_raw` = `NET_RAW`).
 pub(crate) fn normalize_capability(cap: &str) -> String {
     let upper = cap.trim().to_ascii_uppercase();
-    upper.strip_prefix("CAP_").map_or(upper.clone(), str::to_owned)
+    upper
+        .strip_prefix("CAP_")
+        .map_or(upper.clone(), str::to_owned)
 }

@@ -78,10 +78,17 @@ impl Rule for NoNewPrivileges {
             match found {
                 None => {
                     let value = NewValue::strs(&["no-new-privileges:true"]);
-                    let edits = insert_entries(cx.doc, cx.style, target, &[("security_opt", value)]);
-                    let message = format!("service `{}` can gain privileges through setuid binaries", service.name);
+                    let edits =
+                        insert_entries(cx.doc, cx.style, target, &[("security_opt", value)]);
+                    let message = format!(
+                        "service `{}` can gain privileges through setuid binaries",
+                        service.name
+                    );
                     cx.report_service(&Self::META, &service, message)
-                        .set_fix(Fix::safe("Add `security_opt: [no-new-privileges:true]`", edits));
+                        .set_fix(Fix::safe(
+                            "Add `security_opt: [no-new-privileges:true]`",
+                            edits,
+                        ));
                 }
                 Some(lookup) if cx.compose.is_reset(lookup.value) => {
                     let message = format!(
@@ -95,7 +102,11 @@ impl Rule for NoNewPrivileges {
                     if !matches!(doc.node(lookup.resolved).kind, NodeKind::Sequence(_)) {
                         continue;
                     }
-                    let items: Vec<&str> = doc.items(lookup.resolved).iter().filter_map(|i| doc.scalar(*i)).collect();
+                    let items: Vec<&str> = doc
+                        .items(lookup.resolved)
+                        .iter()
+                        .filter_map(|i| doc.scalar(*i))
+                        .collect();
                     match items.iter().find_map(|i| nnp_value(i)) {
                         Some(true) => {}
                         Some(false) => {
@@ -108,12 +119,21 @@ impl Rule for NoNewPrivileges {
                         None => {
                             // Match the separator the list already uses (`=` is the newer one).
                             let eq = items.iter().any(|i| i.contains('=') && !i.contains(':'));
-                            let item = if eq { "no-new-privileges=true" } else { "no-new-privileges:true" };
+                            let item = if eq {
+                                "no-new-privileges=true"
+                            } else {
+                                "no-new-privileges:true"
+                            };
                             let edit = append_item(doc, cx.style, lookup.resolved, item);
-                            let message =
-                                format!("service `{}` can gain privileges through setuid binaries", service.name);
+                            let message = format!(
+                                "service `{}` can gain privileges through setuid binaries",
+                                service.name
+                            );
                             cx.report_service(&Self::META, &service, message)
-                                .set_fix(Fix::safe(format!("Add `{item}` to `security_opt`"), vec![edit]));
+                                .set_fix(Fix::safe(
+                                    format!("Add `{item}` to `security_opt`"),
+                                    vec![edit],
+                                ));
                         }
                     }
                 }

