@@ -348,6 +348,49 @@ fn unhardened(service: &Value) -> Option<String> {
     None
 }
 
+/// A service with `extends` (same file) applied the way Compose does: sequences of the base
+/// come first and are concatenated, mappings are merged with the service's keys winning.
+fn extended(name: &str, all: &[(String, Value)], depth: usize) -> Value {
+    let service = all
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, s)| s.clone())
+        .unwrap_or(Value::Null);
+    let base_name = match service.get("extends") {
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(m @ Value::Mapping(_)) if m.get("file").is_none() => {
+            m.get("service").and_then(Value::as_str).map(str::to_owned)
+        }
+        _ => None,
+    };
+    let Some(base_name) = base_name.filter(|_| depth < 8) else {
+        return service;
+    };
+    combine(&extended(&base_name, all, depth + 1), &service)
+}
+
+fn combine(base: &Value, over: &Value) -> Value {
+    match (untag(base), untag(over)) {
+        (Value::Mapping(b), Value::Mapping(o)) => {
+            let mut out = b.clone();
+            for (k, v) in o {
+                let merged = match b.get(k) {
+                    Some(bv) if k.as_str() != Some("extends") => combine(bv, v),
+                    _ => v.clone(),
+                };
+                out.insert(k.clone(), merged);
+            }
+            Value::Mapping(out)
+        }
+        (Value::Sequence(b), Value::Sequence(o)) => {
+            let mut out = b.clone();
+            out.extend(o.iter().filter(|i| !b.contains(i)).cloned());
+            Value::Sequence(out)
+        }
+        (_, o) => o.clone(),
+    }
+}
+
 /// True when the input service deliberately opts out of a control (composeguard reports it
 /// without a fix): a `!reset` on one of the three keys, or `no-new-privileges:false`.
 fn opted_out(service: &Value) -> bool {
@@ -357,7 +400,9 @@ fn opted_out(service: &Value) -> bool {
     let disabled = strings(service.get("security_opt"))
         .iter()
         .any(|o| o.eq_ignore_ascii_case("no-new-privileges:false"));
-    reset || disabled
+    // Its base lives in another file: the logging driver may be set there (CG501 says so).
+    let external = service.get("extends").and_then(|e| e.get("file")).is_some();
+    reset || disabled || external
 }
 
 #[test]
@@ -374,10 +419,12 @@ fn effective_model_is_input_plus_intended_additions() {
                 panic!("{}: {e}", path.display());
             }
             let inputs = services(a);
-            for (name, service) in services(b) {
+            let outputs = services(b);
+            for (name, _) in &outputs {
+                let service = extended(name, &outputs, 0);
                 checked_services += 1;
                 if let Some(why) = unhardened(&service) {
-                    let input = inputs.iter().find(|(n, _)| *n == name).map(|(_, s)| s);
+                    let input = inputs.iter().find(|(n, _)| n == name).map(|(_, s)| s);
                     assert!(
                         input.is_some_and(opted_out),
                         "{}: service `{name}` is not hardened: {why}",

@@ -43,6 +43,27 @@ pub struct Lookup {
     pub inherited: bool,
 }
 
+/// The answer of [`Compose::service_get`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Inherited {
+    /// The key is set (in the service, a merge source, or a base service of this file).
+    Found(Lookup),
+    /// The key is not set anywhere composeguard can see.
+    Absent,
+    /// The service extends a service of another file; the key may be set there.
+    External,
+}
+
+impl Inherited {
+    /// The lookup, if the key was found.
+    pub fn found(self) -> Option<Lookup> {
+        match self {
+            Inherited::Found(l) => Some(l),
+            _ => None,
+        }
+    }
+}
+
 /// A read-only view of a parsed compose file.
 #[derive(Debug, Clone, Copy)]
 pub struct Compose<'d> {
@@ -167,6 +188,47 @@ impl<'d> Compose<'d> {
             }
         }
         None
+    }
+
+    /// The effective value of `key` for a service: its own mapping and `<<` merges first, then
+    /// the service it `extends` in the same file (recursively). [`Inherited::External`] when
+    /// the chain reaches `extends` with a `file:`, whose content composeguard cannot see.
+    pub fn service_get(&self, service: &Service, key: &str) -> Inherited {
+        let doc = self.doc;
+        let mut current = service.body;
+        for _ in 0..MAX_MERGE_DEPTH {
+            let Some(body) = current else {
+                return Inherited::Absent;
+            };
+            if let Some(found) = self.get(body, key) {
+                return Inherited::Found(found);
+            }
+            let Some(extends) = self.get(body, "extends") else {
+                return Inherited::Absent;
+            };
+            let base = match &doc.node(extends.resolved).kind {
+                NodeKind::Scalar { value, .. } => value.clone(),
+                NodeKind::Mapping(_) => {
+                    if self.get(extends.resolved, "file").is_some() {
+                        return Inherited::External;
+                    }
+                    match self
+                        .get(extends.resolved, "service")
+                        .and_then(|s| doc.scalar(s.resolved))
+                    {
+                        Some(name) => name.to_owned(),
+                        None => return Inherited::Absent,
+                    }
+                }
+                _ => return Inherited::Absent,
+            };
+            current = self
+                .services()
+                .into_iter()
+                .find(|s| s.document == service.document && s.name == base)
+                .and_then(|s| s.body);
+        }
+        Inherited::Absent
     }
 
     /// The mappings a `<<` value merges, in priority order.

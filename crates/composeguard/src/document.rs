@@ -213,6 +213,12 @@ impl Document {
                     if trim {
                         let text = &source[range.start..range.end];
                         end = range.start + text.trim_end_matches([' ', '\t', '\r', '\n']).len();
+                        if quote == QuoteStyle::Block && keeps_trailing_lines(source, range.start) {
+                            // `|+`: the trailing blank lines belong to the value; end after them.
+                            let kept = text.trim_end_matches([' ', '\t']);
+                            let kept = kept.strip_suffix('\n').unwrap_or(kept);
+                            end = range.start + kept.strip_suffix('\r').unwrap_or(kept).len();
+                        }
                     }
                     let implicit = range.is_empty() && quote == QuoteStyle::Plain;
                     Node {
@@ -444,6 +450,18 @@ impl Document {
         let node = &self.nodes[id];
         &self.source[node.start..node.end]
     }
+}
+
+/// True when the block scalar whose content starts at `content_start` has a `+` (keep)
+/// chomping indicator in its header (`|+`, `>2+`).
+fn keeps_trailing_lines(source: &str, content_start: usize) -> bool {
+    let before = &source[..content_start];
+    let Some(indicator) = before.rfind(['|', '>']) else {
+        return false;
+    };
+    let header = &before[indicator..];
+    let header = header.split('#').next().unwrap_or(header);
+    header.lines().next().is_some_and(|h| h.contains('+'))
 }
 
 fn check_node_limit(count: usize, limits: &Limits) -> Result<(), Error> {

@@ -59,7 +59,7 @@ impl Rule for CapDropAll {
             let Some(target) = cx.compose.service_target(&service) else {
                 continue;
             };
-            let found = service.body.and_then(|b| cx.compose.get(b, "cap_drop"));
+            let found = cx.compose.service_get(&service, "cap_drop").found();
             match found {
                 None => {
                     let edits = insert_entries(

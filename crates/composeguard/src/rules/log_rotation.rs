@@ -1,3 +1,4 @@
+use crate::compose::Inherited;
 use crate::edit::Fix;
 use crate::style::{NewValue, insert_entries};
 
@@ -75,7 +76,20 @@ impl Rule for LogRotation {
             let Some(target) = cx.compose.service_target(&service) else {
                 continue;
             };
-            let logging = service.body.and_then(|b| cx.compose.get(b, "logging"));
+            let logging = match cx.compose.service_get(&service, "logging") {
+                Inherited::Found(l) => Some(l),
+                Inherited::Absent => None,
+                Inherited::External => {
+                    // The base service in the other file may set a driver; adding one here
+                    // would override it.
+                    let message = format!(
+                        "service `{}` extends a service of another file; make sure its logs are rotated there",
+                        service.name
+                    );
+                    cx.report_service(&Self::META, &service, message);
+                    continue;
+                }
+            };
             let Some(logging) = logging else {
                 let value = NewValue::Map(vec![
                     ("driver".into(), NewValue::str("json-file")),

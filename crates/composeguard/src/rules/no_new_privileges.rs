@@ -74,7 +74,7 @@ impl Rule for NoNewPrivileges {
             let Some(target) = cx.compose.service_target(&service) else {
                 continue;
             };
-            let found = service.body.and_then(|b| cx.compose.get(b, "security_opt"));
+            let found = cx.compose.service_get(&service, "security_opt").found();
             match found {
                 None => {
                     let value = NewValue::strs(&["no-new-privileges:true"]);
