@@ -75,6 +75,24 @@ fn inputs() -> Vec<(PathBuf, String)> {
 fn all_fixes() -> Options {
     Options {
         unsafe_fixes: true,
+        preset: composeguard::Preset::Strict,
+        ..Options::default()
+    }
+}
+
+/// Every rule whose fixes only insert text (or rewrite a scalar into a longer one that
+/// contains it): all but CG103 (replaces `user: root`), CG401 (`0.0.0.0` becomes
+/// `127.0.0.1`), CG107 and CG703 (remove entries).
+fn inserting_fixes() -> Options {
+    let select = composeguard::rules::all()
+        .iter()
+        .map(|r| r.meta().code)
+        .filter(|c| !matches!(*c, "CG103" | "CG107" | "CG401" | "CG703"))
+        .map(str::to_owned)
+        .collect();
+    Options {
+        unsafe_fixes: true,
+        select,
         ..Options::default()
     }
 }
@@ -145,14 +163,16 @@ fn every_input_byte_and_comment_is_kept() {
             "{}: comments changed",
             path.display()
         );
-        // Fixes only insert, except where a null value (`svc: ~`) becomes a mapping.
+        // The fixes that only insert keep every byte in order (except where a null value,
+        // `svc: ~`, becomes a mapping).
+        let inserted = composeguard::fix(&text, &inserting_fixes()).unwrap().output;
         let comparable = if path.to_string_lossy().contains("null") {
             text.replace(" ~", "")
         } else {
             text.clone()
         };
         assert!(
-            is_subsequence(&comparable, &output),
+            is_subsequence(&comparable, &inserted),
             "{}: bytes of the input were changed or removed",
             path.display()
         );
@@ -231,33 +251,117 @@ fn merged(v: &Value) -> Value {
     }
 }
 
-const ADDED_KEYS: [&str; 7] = [
+/// Keys a fix may add (at any depth: `deploy.resources.limits.memory`, `ulimits.nofile.soft`).
+const ADDED_KEYS: &[&str] = &[
     "cap_drop",
+    "cap_add",
     "security_opt",
     "logging",
     "driver",
     "options",
     "max-size",
     "max-file",
+    "user",
+    "read_only",
+    "tmpfs",
+    "deploy",
+    "resources",
+    "limits",
+    "memory",
+    "cpus",
+    "pids",
+    "ulimits",
+    "nofile",
+    "nproc",
+    "soft",
+    "hard",
+    "healthcheck",
+    "test",
+    "interval",
+    "timeout",
+    "retries",
+    "start_period",
+    "host_ip",
 ];
-const ADDED_ITEMS: [&str; 3] = ["ALL", "no-new-privileges:true", "no-new-privileges=true"];
 
-fn untag(v: &Value) -> &Value {
+/// True for a sequence item a fix may add.
+fn added_item(item: &Value) -> bool {
+    let Some(s) = item.as_str() else {
+        // A Swarm tmpfs volume.
+        return item.get("type").and_then(Value::as_str) == Some("tmpfs");
+    };
+    const CAPS: &[&str] = &[
+        "ALL",
+        "CHOWN",
+        "DAC_OVERRIDE",
+        "DAC_READ_SEARCH",
+        "FOWNER",
+        "KILL",
+        "NET_BIND_SERVICE",
+        "SETGID",
+        "SETUID",
+        "SYS_CHROOT",
+        "AUDIT_WRITE",
+    ];
+    CAPS.contains(&s)
+        || s == "no-new-privileges:true"
+        || s == "no-new-privileges=true"
+        || (s.starts_with('/') && s.contains(":noexec,nosuid,size="))
+}
+
+fn scalar_text(v: &Value) -> Option<String> {
     match v {
-        Value::Tagged(t) => &t.value,
-        other => other,
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
     }
 }
 
-/// Checks that `out` is `inp` plus only the additions the rules intend.
+/// True when a fix may have changed scalar `a` into `b`: a port bound to loopback, a tmpfs
+/// given a size, `user: root` replaced by the image's own user.
+fn allowed_change(a: &Value, b: &Value, path: &str) -> bool {
+    let (Some(a), Some(b)) = (scalar_text(a), scalar_text(b)) else {
+        return false;
+    };
+    let loopback = b.starts_with("127.0.0.1:") || b.starts_with("[::1]:");
+    let unbound = a.trim_start_matches("0.0.0.0").trim_start_matches("[::]");
+    (path.contains(".ports[") && loopback && is_subsequence(unbound, &b))
+        || (path.contains(".tmpfs") && b.starts_with(a.as_str()) && b.contains("size="))
+        || (path.ends_with(".user")
+            && (a == "root" || a == "0" || a.starts_with("0:") || a.starts_with("root:")))
+        || (path.ends_with(".host_ip") && b == "127.0.0.1")
+}
+
+/// True when a fix may have removed this item (a confinement switched off).
+fn removable_item(item: &Value) -> bool {
+    item.as_str().is_some_and(|s| {
+        let s = s.to_ascii_lowercase().replacen('=', ":", 1);
+        matches!(
+            s.as_str(),
+            "seccomp:unconfined"
+                | "apparmor:unconfined"
+                | "label:disable"
+                | "systempaths:unconfined"
+        )
+    })
+}
+
+/// Checks that `out` is `inp` plus only the changes the rules intend.
 fn is_extension(inp: &Value, out: &Value, path: &str) -> Result<(), String> {
     match (untag(inp), untag(out)) {
         (Value::Mapping(a), Value::Mapping(b)) => {
             for (k, v) in a {
-                let w = b
-                    .get(k)
-                    .ok_or_else(|| format!("{path}: key {k:?} was removed"))?;
-                is_extension(v, w, &format!("{path}.{}", k.as_str().unwrap_or("?")))?;
+                let name = k.as_str().unwrap_or("?");
+                let Some(w) = b.get(k) else {
+                    let removable = (path.is_empty() && name == "version")
+                        || (name == "security_opt"
+                            && matches!(untag(v), Value::Sequence(items) if items.iter().all(removable_item)));
+                    if removable {
+                        continue;
+                    }
+                    return Err(format!("{path}: key {k:?} was removed"));
+                };
+                is_extension(v, w, &format!("{path}.{name}"))?;
             }
             for k in b.keys() {
                 if !a.contains_key(k) && !ADDED_KEYS.contains(&k.as_str().unwrap_or("")) {
@@ -274,22 +378,54 @@ fn is_extension(inp: &Value, out: &Value, path: &str) -> Result<(), String> {
             }
             Ok(())
         }
+        (Value::String(_), Value::Sequence(items)) if path.ends_with(".tmpfs") => {
+            // `tmpfs: /run` became a list that starts with it (maybe given a size).
+            match items.first() {
+                Some(first) if is_extension(inp, first, path).is_ok() => Ok(()),
+                _ => Err(format!("{path}: the tmpfs entry was lost")),
+            }
+        }
         (Value::Sequence(a), Value::Sequence(b)) => {
+            // Items keep their order; each is kept, changed as a fix may change it, or (for a
+            // confinement switched off) removed. Anything else in the output is an addition.
             let mut it = b.iter();
-            for item in a {
-                if !it.by_ref().any(|x| x == item) {
+            for (i, item) in a.iter().enumerate() {
+                if removable_item(item) && !b.contains(item) {
+                    continue;
+                }
+                let mut found = false;
+                for x in it.by_ref() {
+                    if is_extension(item, x, &format!("{path}[{i}]")).is_ok() {
+                        found = true;
+                        break;
+                    }
+                    if !added_item(x) {
+                        return Err(format!(
+                            "{path}: item {x:?} is neither the input's {item:?} nor an addition"
+                        ));
+                    }
+                }
+                if !found {
                     return Err(format!("{path}: item {item:?} was removed or reordered"));
                 }
             }
-            for item in b {
-                if !a.contains(item) && !ADDED_ITEMS.contains(&item.as_str().unwrap_or("")) {
-                    return Err(format!("{path}: unexpected new item {item:?}"));
+            for x in it {
+                if !added_item(x) {
+                    return Err(format!("{path}: unexpected new item {x:?}"));
                 }
             }
             Ok(())
         }
         (a, b) if a == b => Ok(()),
+        (a, b) if allowed_change(a, b, path) => Ok(()),
         (a, b) => Err(format!("{path}: {a:?} became {b:?}")),
+    }
+}
+
+fn untag(v: &Value) -> &Value {
+    match v {
+        Value::Tagged(t) => &t.value,
+        other => other,
     }
 }
 
@@ -316,9 +452,12 @@ fn strings(v: Option<&Value>) -> Vec<String> {
 /// Why a service does not satisfy CG101, CG102 and CG501, if it does not.
 fn unhardened(service: &Value) -> Option<String> {
     let caps = strings(service.get("cap_drop"));
-    if !caps
-        .iter()
-        .any(|c| c.eq_ignore_ascii_case("ALL") || c.eq_ignore_ascii_case("CAP_ALL"))
+    // A privileged container has every capability whatever `cap_drop` says (CG104 reports it).
+    let privileged = service.get("privileged").and_then(Value::as_bool) == Some(true);
+    if !privileged
+        && !caps
+            .iter()
+            .any(|c| c.eq_ignore_ascii_case("ALL") || c.eq_ignore_ascii_case("CAP_ALL"))
     {
         return Some("no cap_drop ALL".into());
     }

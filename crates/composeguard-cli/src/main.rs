@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use anstream::{eprintln, print, println};
 use anstyle::{AnsiColor, Style};
 use clap::{Args, Parser, Subcommand};
-use composeguard::{Applicability, Diagnostic, FixOutcome, Options, rules};
+use composeguard::{Applicability, Diagnostic, FixOutcome, Options, Preset, Target, rules};
 
 mod files;
 
@@ -53,6 +53,13 @@ struct CommonArgs {
     /// Include unsafe fixes (they may break a service: review them).
     #[arg(long)]
     unsafe_fixes: bool,
+    /// The rule set: baseline (low-risk controls), recommended, or strict (every rule).
+    #[arg(long, value_name = "PRESET", default_value = "recommended", value_parser = ["baseline", "recommended", "strict"])]
+    preset: String,
+    /// Where the file is deployed: compose (`docker compose up`) or swarm (`docker stack
+    /// deploy`, which accepts fewer forms).
+    #[arg(long, value_name = "TARGET", default_value = "compose", value_parser = ["compose", "swarm"])]
+    target: String,
     /// Print nothing but errors (the exit code still tells).
     #[arg(long, short)]
     quiet: bool,
@@ -106,6 +113,12 @@ fn options(common: &CommonArgs) -> Result<Options, String> {
         unsafe_fixes: common.unsafe_fixes,
         select: common.select.clone(),
         ignore: common.ignore.clone(),
+        preset: Preset::parse(&common.preset).unwrap_or_default(),
+        target: if common.target == "swarm" {
+            Target::Swarm
+        } else {
+            Target::Compose
+        },
         ..Options::default()
     })
 }

@@ -6,6 +6,9 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 const HARDENED: &str = "services:\n  app:\n    image: example/app:1\n    cap_drop: [ALL]\n    security_opt: [no-new-privileges:true]\n    logging: {driver: local}\n";
+/// The three core rules; tests that assert exact output select them so new rules do not
+/// change what they see.
+const CORE: &str = "--select=CG101,CG102,CG501";
 const PLAIN: &str = "services:\n  app:\n    image: example/app:1 # keep me\n";
 
 fn bin() -> Command {
@@ -53,7 +56,7 @@ fn temp_with(name: &str, content: &str) -> tempfile::TempDir {
 #[test]
 fn check_exit_codes_and_line_format() {
     let dir = temp_with("compose.yaml", PLAIN);
-    let out = run(dir.path(), &["check", "compose.yaml"]);
+    let out = run(dir.path(), &["check", CORE, "compose.yaml"]);
     assert_eq!(out.status.code(), Some(1));
     insta::assert_snapshot!(stdout(&out), @r"
     compose.yaml:2:3: CG101 service `app` keeps Docker's default capabilities
@@ -65,7 +68,7 @@ fn check_exit_codes_and_line_format() {
     ));
 
     fs::write(dir.path().join("compose.yaml"), HARDENED).unwrap();
-    let out = run(dir.path(), &["check", "compose.yaml"]);
+    let out = run(dir.path(), &["check", CORE, "compose.yaml"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(stdout(&out), "");
     assert!(stderr(&out).contains("All checks passed."));
@@ -74,7 +77,7 @@ fn check_exit_codes_and_line_format() {
 #[test]
 fn check_without_paths_uses_the_default_compose_files() {
     let dir = temp_with("docker-compose.yml", PLAIN);
-    let out = run(dir.path(), &["check"]);
+    let out = run(dir.path(), &["check", CORE]);
     assert_eq!(out.status.code(), Some(1));
     assert!(
         stdout(&out).starts_with("docker-compose.yml:2:3: CG101"),
@@ -83,7 +86,7 @@ fn check_without_paths_uses_the_default_compose_files() {
     );
 
     let empty = tempfile::tempdir().unwrap();
-    let out = run(empty.path(), &["check"]);
+    let out = run(empty.path(), &["check", CORE]);
     assert_eq!(out.status.code(), Some(2));
     assert!(
         stderr(&out).contains("no compose file in ."),
@@ -95,17 +98,21 @@ fn check_without_paths_uses_the_default_compose_files() {
 #[test]
 fn exit_zero_select_ignore_and_quiet() {
     let dir = temp_with("compose.yaml", PLAIN);
-    let out = run(dir.path(), &["check", "--exit-zero", "compose.yaml"]);
+    let out = run(dir.path(), &["check", CORE, "--exit-zero", "compose.yaml"]);
     assert_eq!(out.status.code(), Some(0));
     let out = run(dir.path(), &["check", "--select", "CG501", "compose.yaml"]);
+    assert_eq!(out.status.code(), Some(1));
     assert_eq!(stdout(&out).lines().count(), 1);
-    let out = run(dir.path(), &["check", "--ignore", "CG1", "compose.yaml"]);
+    let out = run(
+        dir.path(),
+        &["check", "--ignore", "CG1,CG2,CG3,CG7", "compose.yaml"],
+    );
     assert!(
         stdout(&out).lines().all(|l| l.contains("CG501")),
         "{}",
         stdout(&out)
     );
-    let out = run(dir.path(), &["check", "--quiet", "compose.yaml"]);
+    let out = run(dir.path(), &["check", CORE, "--quiet", "compose.yaml"]);
     assert_eq!(
         (
             out.status.code(),
@@ -124,9 +131,9 @@ fn broken_file_reports_position_and_exit_2() {
     let broken = "services:\n  web:\n    image: nginx\n   ports: [\n";
     let dir = temp_with("compose.yaml", broken);
     for args in [
-        &["check", "compose.yaml"][..],
-        &["fix", "compose.yaml"],
-        &["fix", "--unsafe-fixes", "compose.yaml"],
+        &["check", CORE, "compose.yaml"][..],
+        &["fix", CORE, "compose.yaml"],
+        &["fix", CORE, "--unsafe-fixes", "compose.yaml"],
     ] {
         let out = run(dir.path(), args);
         assert_eq!(out.status.code(), Some(2), "{args:?}");
@@ -146,7 +153,7 @@ fn fix_applies_safe_fixes_in_place_and_keeps_the_mode() {
     let dir = temp_with("compose.yaml", PLAIN);
     let path = dir.path().join("compose.yaml");
     fs::set_permissions(&path, fs::Permissions::from_mode(0o640)).unwrap();
-    let out = run(dir.path(), &["fix", "compose.yaml"]);
+    let out = run(dir.path(), &["fix", CORE, "compose.yaml"]);
     // CG101's fix is unsafe, so one finding remains.
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let text = fs::read_to_string(&path).unwrap();
@@ -168,14 +175,14 @@ fn fix_applies_safe_fixes_in_place_and_keeps_the_mode() {
     // No temporary file is left behind.
     assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
 
-    let out = run(dir.path(), &["fix", "--unsafe-fixes", "compose.yaml"]);
+    let out = run(dir.path(), &["fix", CORE, "--unsafe-fixes", "compose.yaml"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(
         fs::read_to_string(&path)
             .unwrap()
             .contains("cap_drop:\n      - ALL")
     );
-    let out = run(dir.path(), &["fix", "--unsafe-fixes", "compose.yaml"]);
+    let out = run(dir.path(), &["fix", CORE, "--unsafe-fixes", "compose.yaml"]);
     assert_eq!(out.status.code(), Some(0));
     assert!(stderr(&out).contains("Nothing to fix."));
 }
@@ -186,7 +193,7 @@ fn diff_and_stdout_write_nothing() {
     let path = dir.path().join("compose.yaml");
     let out = run(
         dir.path(),
-        &["fix", "--unsafe-fixes", "--diff", "compose.yaml"],
+        &["fix", CORE, "--unsafe-fixes", "--diff", "compose.yaml"],
     );
     assert_eq!(
         out.status.code(),
@@ -203,26 +210,29 @@ fn diff_and_stdout_write_nothing() {
 
     let out = run(
         dir.path(),
-        &["fix", "--unsafe-fixes", "--stdout", "compose.yaml"],
+        &["fix", CORE, "--unsafe-fixes", "--stdout", "compose.yaml"],
     );
     assert_eq!(out.status.code(), Some(0));
     assert!(stdout(&out).starts_with(PLAIN) && stdout(&out).contains("cap_drop"));
     assert_eq!(fs::read_to_string(&path).unwrap(), PLAIN);
 
-    let out = run(dir.path(), &["fix", "--diff", "--stdout", "compose.yaml"]);
+    let out = run(
+        dir.path(),
+        &["fix", CORE, "--diff", "--stdout", "compose.yaml"],
+    );
     assert_eq!(out.status.code(), Some(2), "--diff and --stdout conflict");
 }
 
 #[test]
 fn stdin_is_read_with_a_dash() {
     let dir = tempfile::tempdir().unwrap();
-    let out = run_stdin(dir.path(), &["check", "-"], PLAIN);
+    let out = run_stdin(dir.path(), &["check", CORE, "-"], PLAIN);
     assert_eq!(out.status.code(), Some(1));
     assert!(stdout(&out).starts_with("-:2:3: CG101"), "{}", stdout(&out));
-    let out = run_stdin(dir.path(), &["fix", "--unsafe-fixes", "-"], PLAIN);
+    let out = run_stdin(dir.path(), &["fix", CORE, "--unsafe-fixes", "-"], PLAIN);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(stdout(&out).starts_with(PLAIN) && stdout(&out).contains("no-new-privileges:true"));
-    let out = run_stdin(dir.path(), &["check", "-"], "services: [\n");
+    let out = run_stdin(dir.path(), &["check", CORE, "-"], "services: [\n");
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).starts_with("-:"), "{}", stderr(&out));
     assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0);
@@ -236,7 +246,7 @@ fn nothing_is_written_when_any_file_fails() {
         "services:\n  x: {image: a, image: b}\n",
     )
     .unwrap();
-    let out = run(dir.path(), &["fix", "a.yaml", "b.yaml"]);
+    let out = run(dir.path(), &["fix", CORE, "a.yaml", "b.yaml"]);
     assert_eq!(out.status.code(), Some(2));
     let err = stderr(&out);
     assert!(
@@ -257,7 +267,7 @@ fn nothing_is_written_when_any_file_fails() {
 fn symlinks_are_written_through() {
     let dir = temp_with("real.yaml", PLAIN);
     std::os::unix::fs::symlink("real.yaml", dir.path().join("compose.yaml")).unwrap();
-    let out = run(dir.path(), &["fix", "compose.yaml"]);
+    let out = run(dir.path(), &["fix", CORE, "compose.yaml"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(
         fs::symlink_metadata(dir.path().join("compose.yaml"))
@@ -280,7 +290,7 @@ fn non_utf8_input_is_a_clear_error() {
         b"services:\n  web:\n    image: caf\xe9\n",
     )
     .unwrap();
-    let out = run(dir.path(), &["check", "compose.yaml"]);
+    let out = run(dir.path(), &["check", CORE, "compose.yaml"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(
         stderr(&out).starts_with("compose.yaml:3:15: error: the file is not valid UTF-8"),
@@ -292,7 +302,7 @@ fn non_utf8_input_is_a_clear_error() {
 #[test]
 fn no_colour_when_piped() {
     let dir = temp_with("compose.yaml", PLAIN);
-    let out = run(dir.path(), &["check", "compose.yaml"]);
+    let out = run(dir.path(), &["check", CORE, "compose.yaml"]);
     assert!(!stdout(&out).contains('\u{1b}') && !stderr(&out).contains('\u{1b}'));
 }
 
@@ -310,5 +320,56 @@ fn rule_docs_and_list() {
         assert!(text.contains(code), "{text}");
     }
     let out = run(dir.path(), &["rule", "CG000"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn presets_and_targets() {
+    let db = "services:\n  db:\n    image: postgres:17\n    ports:\n      - \"5432:5432\"\n";
+    let dir = temp_with("compose.yaml", db);
+    let count = |args: &[&str]| stdout(&run(dir.path(), args)).lines().count();
+    let baseline = count(&["check", "--preset", "baseline", "compose.yaml"]);
+    let recommended = count(&["check", "compose.yaml"]);
+    let strict = count(&["check", "--preset", "strict", "compose.yaml"]);
+    assert!(
+        baseline < recommended && recommended < strict,
+        "{baseline} {recommended} {strict}"
+    );
+    // Compose binds the database port to loopback; Swarm would ignore the host IP, so no fix.
+    let out = run(
+        dir.path(),
+        &[
+            "fix",
+            "--unsafe-fixes",
+            "--stdout",
+            "--select",
+            "CG401",
+            "compose.yaml",
+        ],
+    );
+    assert!(
+        stdout(&out).contains("127.0.0.1:5432:5432"),
+        "{}",
+        stdout(&out)
+    );
+    let out = run(
+        dir.path(),
+        &[
+            "fix",
+            "--unsafe-fixes",
+            "--stdout",
+            "--select",
+            "CG401",
+            "--target",
+            "swarm",
+            "compose.yaml",
+        ],
+    );
+    assert_eq!(stdout(&out), db);
+    assert!(stderr(&out).contains("CG401"), "{}", stderr(&out));
+    let out = run(
+        dir.path(),
+        &["check", "--preset", "paranoid", "compose.yaml"],
+    );
     assert_eq!(out.status.code(), Some(2));
 }

@@ -6,7 +6,7 @@ use crate::document::{Document, Limits};
 use crate::edit::{Applicability, Edit, Fix};
 use crate::error::Error;
 use crate::rules::{self, Context, Rule};
-use crate::settings::Settings;
+use crate::settings::{Preset, Settings, Target};
 use crate::style::Style;
 
 /// Most fix passes before giving up with [`Error::NotConverged`].
@@ -17,8 +17,12 @@ pub const MAX_PASSES: usize = 16;
 pub struct Options {
     /// Apply unsafe fixes too (safe ones are always applied by [`fix`]).
     pub unsafe_fixes: bool,
-    /// Only these rules (codes or names); empty means all.
+    /// Only these rules (codes, code prefixes or names); empty means the preset's.
     pub select: Vec<String>,
+    /// The rule set used when `select` is empty.
+    pub preset: Preset,
+    /// Where the file is deployed (decides which forms a fix may use).
+    pub target: Target,
     /// Never these rules (codes or names).
     pub ignore: Vec<String>,
     /// Values the fixes write.
@@ -41,7 +45,13 @@ impl Options {
         rules::all()
             .iter()
             .copied()
-            .filter(|r| self.select.is_empty() || matches(*r, &self.select))
+            .filter(|r| {
+                if self.select.is_empty() {
+                    self.preset.includes(r.meta().code)
+                } else {
+                    matches(*r, &self.select)
+                }
+            })
             .filter(|r| !matches(*r, &self.ignore))
             .collect()
     }
@@ -79,14 +89,17 @@ pub fn check(source: &str, options: &Options) -> Result<Vec<Diagnostic>, Error> 
 fn run_rules(doc: &Document, options: &Options) -> Result<Vec<Diagnostic>, Error> {
     let compose = Compose::new(doc)?;
     let style = Style::detect(doc);
+    let rules = options.rules();
     let mut cx = Context {
         doc,
         compose,
         style: &style,
         settings: &options.settings,
+        target: options.target,
+        enabled: rules.iter().map(|r| r.meta().code).collect(),
         diagnostics: Vec::new(),
     };
-    for rule in options.rules() {
+    for rule in rules {
         rule.check(&mut cx);
     }
     let mut diagnostics = cx.diagnostics;

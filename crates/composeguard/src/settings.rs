@@ -1,4 +1,18 @@
-//! Values the rules write, with defaults a production stack can live with.
+//! Values the rules write and the lists they judge by, with defaults a production stack can
+//! live with. Every field can be changed by the caller (the CLI reads them from its flags).
+
+use crate::images::Kind;
+
+/// Resource limits for one kind of service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Limits {
+    /// `deploy.resources.limits.memory` (e.g. `512M`).
+    pub memory: String,
+    /// `deploy.resources.limits.cpus` (written quoted, e.g. `"1.0"`).
+    pub cpus: String,
+    /// `deploy.resources.limits.pids`.
+    pub pids: u32,
+}
 
 /// Values used by fixes. Every field has a sensible default.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -7,6 +21,20 @@ pub struct Settings {
     pub log_max_size: String,
     /// `max-file` written by the log-rotation fix (a count, written as a quoted string).
     pub log_max_file: String,
+    /// Limits for ordinary services and unknown images.
+    pub limits_small: Limits,
+    /// Limits for caches and heavier applications (redis, nextcloud, keycloak, grafana, ...).
+    pub limits_medium: Limits,
+    /// Limits for databases, search engines, brokers and object stores.
+    pub limits_large: Limits,
+    /// Size of each tmpfs the read-only fix adds.
+    pub tmpfs_size: String,
+    /// `ulimits.nofile` (soft = hard).
+    pub nofile: u32,
+    /// `ulimits.nproc` (soft = hard).
+    pub nproc: u32,
+    /// Container or host ports that must not be published on every interface.
+    pub sensitive_ports: Vec<u16>,
 }
 
 impl Default for Settings {
@@ -14,6 +42,100 @@ impl Default for Settings {
         Settings {
             log_max_size: "10m".into(),
             log_max_file: "3".into(),
+            limits_small: Limits {
+                memory: "512M".into(),
+                cpus: "1.0".into(),
+                pids: 512,
+            },
+            limits_medium: Limits {
+                memory: "1G".into(),
+                cpus: "1.0".into(),
+                pids: 512,
+            },
+            limits_large: Limits {
+                memory: "2G".into(),
+                cpus: "2.0".into(),
+                pids: 2048,
+            },
+            tmpfs_size: "64m".into(),
+            nofile: 65536,
+            nproc: 65535,
+            sensitive_ports: vec![
+                22, 23, 135, 139, 445, 1433, 1521, 2375, 2376, 2379, 2380, 3306, 3389, 4369, 5432,
+                5672, 5900, 5984, 6379, 6443, 7000, 7001, 8086, 9042, 9200, 9300, 10250, 11211,
+                15672, 25672, 27017, 27018, 27019, 33060,
+            ],
+        }
+    }
+}
+
+impl Settings {
+    /// The limits for a kind of service.
+    pub fn limits(&self, kind: Kind) -> &Limits {
+        match kind {
+            Kind::Small => &self.limits_small,
+            Kind::Medium => &self.limits_medium,
+            Kind::Large => &self.limits_large,
+        }
+    }
+}
+
+/// Where the file will be deployed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Target {
+    /// `docker compose up` (Compose v2).
+    #[default]
+    Compose,
+    /// `docker stack deploy`: only forms Swarm accepts (it ignores `security_opt`, drops
+    /// service-level `tmpfs`, discards host IPs of published ports, forbids `mem_limit`).
+    Swarm,
+}
+
+/// A named set of rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Preset {
+    /// Low-risk controls: capabilities, privileges, confinement, logs, exposure of sensitive
+    /// ports, image tags, obsolete keys.
+    Baseline,
+    /// Every rule but the pedantic report-only ones (CG402 other public ports, CG403 ports
+    /// below 1024, CG702 digests).
+    #[default]
+    Recommended,
+    /// Every rule.
+    Strict,
+}
+
+impl Preset {
+    /// True when the preset includes the rule.
+    pub fn includes(self, code: &str) -> bool {
+        match self {
+            Preset::Strict => true,
+            Preset::Recommended => !matches!(code, "CG402" | "CG403" | "CG702"),
+            Preset::Baseline => matches!(
+                code,
+                "CG101"
+                    | "CG102"
+                    | "CG104"
+                    | "CG105"
+                    | "CG106"
+                    | "CG107"
+                    | "CG108"
+                    | "CG109"
+                    | "CG401"
+                    | "CG501"
+                    | "CG701"
+                    | "CG703"
+            ),
+        }
+    }
+
+    /// Parses `baseline`, `recommended` or `strict`.
+    pub fn parse(name: &str) -> Option<Preset> {
+        match name.to_ascii_lowercase().as_str() {
+            "baseline" => Some(Preset::Baseline),
+            "recommended" => Some(Preset::Recommended),
+            "strict" => Some(Preset::Strict),
+            _ => None,
         }
     }
 }

@@ -118,6 +118,11 @@ impl Style {
         }
     }
 
+    /// Renders a string quoted in the file's quote style, whatever its content.
+    pub fn quoted(&self, value: &str) -> String {
+        quote(value, self.quote)
+    }
+
     /// Renders a scalar in the given quote style (used to match a sibling's quotes).
     pub fn scalar_like(&self, value: &str, like: QuoteStyle) -> String {
         match like {
@@ -401,10 +406,16 @@ pub fn insert_entries(
     }
 }
 
+/// The edit that appends a value to a sequence (mappings are written in flow style).
+pub fn append_value(doc: &Document, style: &Style, seq: NodeId, item: &NewValue) -> Edit {
+    match item {
+        NewValue::Scalar(s) => append_item(doc, style, seq, s),
+        other => append_text(doc, style, seq, &style.flow(other)),
+    }
+}
+
 /// The edit that appends a scalar `item` to a sequence, copying the quotes of its last item.
 pub fn append_item(doc: &Document, style: &Style, seq: NodeId, item: &str) -> Edit {
-    let source = doc.source();
-    let node = doc.node(seq);
     let items = doc.items(seq);
     let like = items
         .last()
@@ -413,7 +424,13 @@ pub fn append_item(doc: &Document, style: &Style, seq: NodeId, item: &str) -> Ed
             _ => None,
         })
         .unwrap_or(QuoteStyle::Plain);
-    let text = style.scalar_like(item, like);
+    append_text(doc, style, seq, &style.scalar_like(item, like))
+}
+
+fn append_text(doc: &Document, style: &Style, seq: NodeId, text: &str) -> Edit {
+    let source = doc.source();
+    let node = doc.node(seq);
+    let items = doc.items(seq);
     if node.flow {
         match items.last() {
             Some(last) => Edit::insertion(doc.node(*last).end, format!(", {text}")),
@@ -427,6 +444,88 @@ pub fn append_item(doc: &Document, style: &Style, seq: NodeId, item: &str) -> Ed
         let at = line_end(source, node.end);
         Edit::insertion(at, format!("{}{}- {text}", style.newline, " ".repeat(dash)))
     }
+}
+
+/// The edits that remove one item of a sequence: its whole line in block style (comments on
+/// that line go with it), the item and one separating comma in flow style. None when the item
+/// is the only one of a block sequence (the caller removes the whole entry instead).
+pub fn remove_item(doc: &Document, seq: NodeId, index: usize) -> Option<Edit> {
+    let source = doc.source();
+    let node = doc.node(seq);
+    let items = doc.items(seq);
+    let item = doc.node(*items.get(index)?);
+    if node.flow {
+        let range = if index + 1 < items.len() {
+            item.start..doc.node(items[index + 1]).start
+        } else if index > 0 {
+            doc.node(items[index - 1]).end..item.end
+        } else {
+            item.start..item.end
+        };
+        return Some(Edit::deletion(range));
+    }
+    if items.len() == 1 {
+        return None;
+    }
+    let dash = dash_offset(doc, items[index])?;
+    let line_start = doc.lines().line_start(dash);
+    if source[line_start..dash].trim() != "" {
+        return None; // `- - x` or `key: - x`: not a line of its own
+    }
+    let end = line_end(source, item.end);
+    let next = match source[end..]
+        .strip_prefix("\r\n")
+        .or_else(|| source[end..].strip_prefix('\n'))
+    {
+        Some(rest) => source.len() - rest.len(),
+        None => end,
+    };
+    if next == end {
+        // The last line of the file: remove the line break before it instead.
+        let before = source[..line_start]
+            .trim_end_matches('\n')
+            .trim_end_matches('\r');
+        return Some(Edit::deletion(before.len()..end));
+    }
+    Some(Edit::deletion(line_start..next))
+}
+
+/// The edit that removes a whole `key: value` entry of a block mapping, when it sits on lines
+/// of its own and carries no comment. None otherwise (the caller reports without a fix).
+pub fn remove_entry(doc: &Document, key: NodeId, value: NodeId) -> Option<Edit> {
+    let source = doc.source();
+    let start = doc.node(key).start;
+    let line_start = doc.lines().line_start(start);
+    if source[line_start..start].trim() != "" {
+        return None;
+    }
+    let value_end = doc.node(value).end.max(doc.node(key).end);
+    let end = line_end(source, value_end);
+    let has_comment = doc
+        .comments()
+        .iter()
+        .any(|c| c.span.start >= start && c.span.start <= end);
+    if has_comment {
+        return None;
+    }
+    let next = match source[end..]
+        .strip_prefix("\r\n")
+        .or_else(|| source[end..].strip_prefix('\n'))
+    {
+        Some(rest) => source.len() - rest.len(),
+        None => return None,
+    };
+    Some(Edit::deletion(line_start..next))
+}
+
+/// The edit that replaces a scalar by another string, keeping its quote style when it had one.
+pub fn replace_scalar(doc: &Document, style: &Style, node: NodeId, value: &str) -> Edit {
+    let n = doc.node(node);
+    let like = match &n.kind {
+        NodeKind::Scalar { style, .. } => *style,
+        _ => QuoteStyle::Plain,
+    };
+    Edit::replacement(n.start..n.end, style.scalar_like(value, like))
 }
 
 #[cfg(test)]

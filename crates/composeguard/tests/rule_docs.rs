@@ -71,12 +71,19 @@ fn examples_trigger_and_replacements_do_not() {
                 "{}: the Example does not trigger the rule:\n{yaml}",
                 meta.code
             );
-            let fixed = composeguard::fix(yaml, &options).unwrap();
-            assert!(
-                fixed.remaining.is_empty(),
-                "{}: fixing the Example leaves findings",
-                meta.code
-            );
+            // Where every finding comes with a fix, applying them must leave nothing.
+            let fixable = found.iter().all(|d| {
+                d.applicability()
+                    .is_some_and(|a| a >= composeguard::Applicability::Unsafe)
+            });
+            if fixable {
+                let fixed = composeguard::fix(yaml, &options).unwrap();
+                assert!(
+                    fixed.remaining.is_empty(),
+                    "{}: fixing the Example leaves findings",
+                    meta.code
+                );
+            }
         }
         for yaml in &good {
             let found = composeguard::check(yaml, &options).unwrap();

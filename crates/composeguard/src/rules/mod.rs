@@ -4,19 +4,48 @@
 
 use std::ops::Range;
 
-use crate::compose::{Compose, Service};
+use crate::compose::{Compose, Lookup, Service};
 use crate::diagnostic::Diagnostic;
-use crate::document::{Document, NodeId};
-use crate::settings::Settings;
+use crate::document::{Document, NodeId, NodeKind};
+use crate::images::{self, Known};
+use crate::settings::{Settings, Target};
 use crate::style::Style;
 
 mod cap_drop_all;
+mod dangerous_capabilities;
+mod healthcheck;
+mod host_namespaces;
+mod image_pinning;
+mod limits;
 mod log_rotation;
+mod mounts;
 mod no_new_privileges;
+mod non_root_user;
+mod obsolete_version;
+mod ports;
+mod privileged;
+mod read_only;
+mod tmpfs_size;
+mod ulimits;
+mod unconfined;
 
 pub use cap_drop_all::CapDropAll;
+pub use dangerous_capabilities::DangerousCapabilities;
+pub use healthcheck::Healthcheck;
+pub use host_namespaces::HostNamespaces;
+pub use image_pinning::{ImageDigest, ImageTag};
+pub use limits::{CpuLimit, MemoryLimit, PidsLimit};
 pub use log_rotation::LogRotation;
+pub use mounts::{DockerSocket, SensitiveMounts};
 pub use no_new_privileges::NoNewPrivileges;
+pub use non_root_user::NonRootUser;
+pub use obsolete_version::ObsoleteVersion;
+pub use ports::{PrivilegedPorts, PublicPorts, SensitivePorts};
+pub use privileged::Privileged;
+pub use read_only::ReadOnlyRootfs;
+pub use tmpfs_size::TmpfsSize;
+pub use ulimits::Ulimits;
+pub use unconfined::Unconfined;
 
 /// Whether a rule can fix what it finds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -129,7 +158,31 @@ pub trait Rule: Sync {
 
 /// Every rule, in code order.
 pub fn all() -> &'static [&'static dyn Rule] {
-    &[&CapDropAll, &NoNewPrivileges, &LogRotation]
+    &[
+        &CapDropAll,
+        &NoNewPrivileges,
+        &NonRootUser,
+        &Privileged,
+        &DangerousCapabilities,
+        &HostNamespaces,
+        &Unconfined,
+        &DockerSocket,
+        &SensitiveMounts,
+        &ReadOnlyRootfs,
+        &TmpfsSize,
+        &MemoryLimit,
+        &CpuLimit,
+        &PidsLimit,
+        &Ulimits,
+        &Healthcheck,
+        &SensitivePorts,
+        &PublicPorts,
+        &PrivilegedPorts,
+        &LogRotation,
+        &ImageTag,
+        &ImageDigest,
+        &ObsoleteVersion,
+    ]
 }
 
 /// Looks a rule up by code (`CG101`) or name (`cap-drop-all`), case-insensitively.
@@ -139,6 +192,9 @@ pub fn find(code_or_name: &str) -> Option<&'static dyn Rule> {
             || r.meta().name.eq_ignore_ascii_case(code_or_name)
     })
 }
+
+/// The items of a sequence: each node with its scalar text (None for a mapping item).
+pub type ListItems<'a> = Vec<(NodeId, Option<&'a str>)>;
 
 /// What a rule sees, and where it reports.
 pub struct Context<'a> {
@@ -150,6 +206,9 @@ pub struct Context<'a> {
     pub style: &'a Style,
     /// Values the fixes write.
     pub settings: &'a Settings,
+    /// Where the file is deployed.
+    pub target: Target,
+    pub(crate) enabled: Vec<&'static str>,
     pub(crate) diagnostics: Vec<Diagnostic>,
 }
 
@@ -193,11 +252,69 @@ impl<'a> Context<'a> {
         self.report(rule, range, Some(&service.name), message)
     }
 
+    /// True when the rule with this code runs in this check.
+    pub fn enabled(&self, code: &str) -> bool {
+        self.enabled.contains(&code)
+    }
+
+    /// The effective value of a service key (merges and same-file `extends` followed).
+    pub fn get(&self, service: &Service, key: &str) -> Option<Lookup> {
+        self.compose.service_get(service, key).found()
+    }
+
+    /// The effective scalar value of a service key.
+    pub fn scalar(&self, service: &Service, key: &str) -> Option<&'a str> {
+        let doc: &'a Document = self.doc;
+        self.get(service, key).and_then(|l| doc.scalar(l.resolved))
+    }
+
+    /// The image reference of a service, if it has one.
+    pub fn image_ref(&self, service: &Service) -> Option<&'a str> {
+        self.scalar(service, "image")
+    }
+
+    /// What composeguard knows about the service's image.
+    pub fn image(&self, service: &Service) -> Option<Known> {
+        self.image_ref(service).and_then(images::lookup)
+    }
+
+    /// The items of a sequence-valued key as (node, scalar text) pairs, with the lookup.
+    pub fn list(&self, service: &Service, key: &str) -> Option<(Lookup, ListItems<'a>)> {
+        let doc: &'a Document = self.doc;
+        let lookup = self.get(service, key)?;
+        if !matches!(doc.node(lookup.resolved).kind, NodeKind::Sequence(_)) {
+            return None;
+        }
+        let items = doc
+            .items(lookup.resolved)
+            .iter()
+            .map(|i| (*i, doc.scalar(*i)))
+            .collect();
+        Some((lookup, items))
+    }
+
+    /// The user the service runs as: `user:` if set, else the image's known user.
+    pub fn runs_as_root(&self, service: &Service) -> Option<bool> {
+        match self.scalar(service, "user") {
+            Some(user) if user.contains('$') => None,
+            Some(user) => Some(is_root_user(user)),
+            None => self
+                .image(service)
+                .map(|k| k.image.runs != images::Runs::NonRoot),
+        }
+    }
+
     /// The byte span of a node.
     pub fn span(&self, id: NodeId) -> Range<usize> {
         let node = self.doc.node(id);
         node.start..node.end
     }
+}
+
+/// True for `root`, `0`, `0:0`, `root:root`, `0:1000` and the like.
+pub(crate) fn is_root_user(user: &str) -> bool {
+    let name = user.split(':').next().unwrap_or("").trim();
+    name == "root" || name == "0"
 }
 
 /// Normalises a capability name the way the Engine does (`cap_net_raw` = `NET_RAW`).

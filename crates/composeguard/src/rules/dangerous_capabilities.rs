@@ -1,0 +1,86 @@
+use super::{Context, Rule, RuleMeta, declare_rule, normalize_capability};
+
+/// Capabilities that amount to root on the host, or close to it.
+pub(crate) const DANGEROUS: &[&str] = &[
+    "ALL",
+    "SYS_ADMIN",
+    "SYS_MODULE",
+    "SYS_RAWIO",
+    "SYS_PTRACE",
+    "SYS_BOOT",
+    "SYS_TIME",
+    "NET_ADMIN",
+    "MAC_ADMIN",
+    "MAC_OVERRIDE",
+    "BPF",
+    "PERFMON",
+    "SYSLOG",
+    "LINUX_IMMUTABLE",
+    "DAC_OVERRIDE_ALL",
+];
+
+declare_rule! {
+    /// ## What it does
+    /// Reports `cap_add` entries that give a container power over the host: `ALL`,
+    /// `SYS_ADMIN`, `SYS_MODULE`, `SYS_RAWIO`, `SYS_PTRACE`, `SYS_BOOT`, `SYS_TIME`,
+    /// `NET_ADMIN`, `MAC_ADMIN`, `MAC_OVERRIDE`, `BPF`, `PERFMON`, `SYSLOG`, `LINUX_IMMUTABLE`.
+    ///
+    /// ## Why is this bad?
+    /// `SYS_ADMIN` alone allows mounting file systems and is the usual route out of a container;
+    /// `SYS_MODULE` loads kernel code; `NET_ADMIN` reconfigures networking; `SYS_PTRACE` reads
+    /// other processes' memory.
+    ///
+    /// ## Example
+    /// ```yaml
+    /// services:
+    ///   vpn:
+    ///     image: example/vpn:1
+    ///     cap_add: [SYS_ADMIN]
+    /// ```
+    ///
+    /// Use instead:
+    /// ```yaml
+    /// services:
+    ///   vpn:
+    ///     image: example/vpn:1
+    ///     cap_add: [NET_BIND_SERVICE]
+    /// ```
+    ///
+    /// ## Fix safety
+    /// No fix: the service presumably uses the capability; a person must decide whether it can
+    /// do without it.
+    ///
+    /// ## References
+    /// CIS Docker Benchmark v1.6.0, 5.4 "Ensure that Linux kernel capabilities are restricted
+    /// within containers".
+    pub struct DangerousCapabilities {
+        code: "CG105",
+        name: "dangerous-capabilities",
+        summary: "Do not add capabilities that give power over the host",
+        fix: None,
+        cis: Some("5.4"),
+    }
+}
+
+impl Rule for DangerousCapabilities {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+
+    fn check(&self, cx: &mut Context<'_>) {
+        for service in cx.services() {
+            let Some((_, items)) = cx.list(&service, "cap_add") else {
+                continue;
+            };
+            for (node, value) in items {
+                let Some(cap) = value.map(normalize_capability) else {
+                    continue;
+                };
+                if DANGEROUS.contains(&cap.as_str()) {
+                    let message = format!("service `{}` adds the capability `{cap}`", service.name);
+                    cx.report(&Self::META, cx.span(node), Some(&service.name), message);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,323 @@
+//! CG301, CG302, CG303: memory, CPU and PID limits under `deploy.resources.limits`.
+//!
+//! The three rules build the same fix (the limits every enabled rule wants), so the `deploy`
+//! block is created once; identical fixes are applied once by the engine.
+
+use crate::compose::Service;
+use crate::document::NodeKind;
+use crate::edit::Fix;
+use crate::images::Kind;
+use crate::style::{MapTarget, NewValue, insert_entries};
+
+use super::{Context, Rule, RuleMeta, declare_rule};
+
+/// One limit: its code, its key under `limits`, and the service-level key it must agree with.
+struct LimitKind {
+    code: &'static str,
+    key: &'static str,
+    service_key: &'static str,
+    what: &'static str,
+}
+
+const LIMITS: [LimitKind; 3] = [
+    LimitKind {
+        code: "CG301",
+        key: "memory",
+        service_key: "mem_limit",
+        what: "memory",
+    },
+    LimitKind {
+        code: "CG302",
+        key: "cpus",
+        service_key: "cpus",
+        what: "CPU",
+    },
+    LimitKind {
+        code: "CG303",
+        key: "pids",
+        service_key: "pids_limit",
+        what: "process",
+    },
+];
+
+fn value_for(cx: &Context<'_>, kind: Kind, key: &str) -> NewValue {
+    let limits = cx.settings.limits(kind);
+    match key {
+        "memory" => NewValue::str(limits.memory.clone()),
+        // Swarm requires a string; a quoted string is what both accept.
+        "cpus" => NewValue::Raw(format!("{q}{}{q}", limits.cpus, q = cx.style.quote)),
+        _ => NewValue::Raw(limits.pids.to_string()),
+    }
+}
+
+fn check_limit(cx: &mut Context<'_>, meta: &'static RuleMeta, index: usize) {
+    for service in cx.services() {
+        let Some(target) = cx.compose.service_target(&service) else {
+            continue;
+        };
+        let limit = &LIMITS[index];
+        let deploy_limits = deploy_limits(cx, &service);
+        let in_deploy = deploy_limits.is_some_and(|m| cx.compose.get(m, limit.key).is_some());
+        let at_service = cx.get(&service, limit.service_key).is_some();
+        if in_deploy || at_service {
+            continue;
+        }
+        let deploy_is_odd = cx
+            .get(&service, "deploy")
+            .is_some_and(|d| !matches!(cx.doc.node(d.resolved).kind, NodeKind::Mapping(_)));
+        let kind = cx.image(&service).map_or(Kind::Small, |k| k.image.kind);
+        let message = format!("service `{}` has no {} limit", service.name, limit.what);
+        let fix = if deploy_is_odd {
+            None
+        } else {
+            limits_fix(cx, &service, target, kind)
+        };
+        let d = cx.report_service(meta, &service, message);
+        if let Some(fix) = fix {
+            d.set_fix(fix);
+        }
+    }
+}
+
+/// The `deploy.resources.limits` mapping of a service, if it exists.
+fn deploy_limits(cx: &Context<'_>, service: &Service) -> Option<crate::document::NodeId> {
+    let deploy = cx.get(service, "deploy")?;
+    let resources = cx.compose.get(deploy.resolved, "resources")?;
+    let limits = cx.compose.get(resources.resolved, "limits")?;
+    matches!(cx.doc.node(limits.resolved).kind, NodeKind::Mapping(_)).then_some(limits.resolved)
+}
+
+/// The fix that adds every missing limit of the enabled rules (the same for all three rules).
+fn limits_fix(cx: &Context<'_>, service: &Service, target: MapTarget, kind: Kind) -> Option<Fix> {
+    let doc = cx.doc;
+    let existing = deploy_limits(cx, service);
+    let mut entries: Vec<(String, NewValue)> = Vec::new();
+    for limit in &LIMITS {
+        let present = existing.is_some_and(|m| cx.compose.get(m, limit.key).is_some());
+        if present {
+            continue;
+        }
+        if let Some(own) = cx.get(service, limit.service_key) {
+            // A new limits block must agree with `mem_limit`/`cpus`/`pids_limit`, or Compose
+            // (v2.26+) rejects the file: copy the value exactly.
+            if existing.is_none() {
+                entries.push((
+                    limit.key.into(),
+                    NewValue::Raw(doc.text(own.resolved).to_owned()),
+                ));
+            }
+            continue;
+        }
+        if cx.enabled(limit.code) {
+            entries.push((limit.key.into(), value_for(cx, kind, limit.key)));
+        }
+    }
+    if !LIMITS.iter().any(|l| {
+        entries.iter().any(|(k, _)| k == l.key)
+            && cx.enabled(l.code)
+            && cx.get(service, l.service_key).is_none()
+    }) {
+        return None;
+    }
+    let added: Vec<String> = entries.iter().map(|(k, _)| k.clone()).collect();
+    let limits = NewValue::Map(entries);
+    let edits = if let Some(map) = existing {
+        let NewValue::Map(entries) = limits else {
+            return None;
+        };
+        let borrowed: Vec<(&str, NewValue)> = entries
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.clone()))
+            .collect();
+        insert_entries(doc, cx.style, MapTarget::Mapping(map), &borrowed)
+    } else {
+        let deploy = cx.get(service, "deploy");
+        let resources = deploy.and_then(|d| cx.compose.get(d.resolved, "resources"));
+        match (deploy, resources) {
+            (Some(_), Some(r)) => {
+                let t = cx.compose.value_target(&r)?;
+                insert_entries(doc, cx.style, t, &[("limits", limits)])
+            }
+            (Some(d), None) => {
+                let t = cx.compose.value_target(&d)?;
+                insert_entries(
+                    doc,
+                    cx.style,
+                    t,
+                    &[("resources", NewValue::Map(vec![("limits".into(), limits)]))],
+                )
+            }
+            _ => {
+                let value = NewValue::Map(vec![(
+                    "resources".into(),
+                    NewValue::Map(vec![("limits".into(), limits)]),
+                )]);
+                insert_entries(doc, cx.style, target, &[("deploy", value)])
+            }
+        }
+    };
+    Some(Fix::unsafe_(
+        format!("Add `deploy.resources.limits` ({})", added.join(", ")),
+        edits,
+    ))
+}
+
+declare_rule! {
+    /// ## What it does
+    /// Checks that every service has a memory limit (`deploy.resources.limits.memory`, or
+    /// `mem_limit`).
+    ///
+    /// ## Why is this bad?
+    /// Without a limit, one leaking or attacked container can take all the host's memory and
+    /// have the kernel kill other services, databases first.
+    ///
+    /// ## Example
+    /// ```yaml
+    /// services:
+    ///   app:
+    ///     image: example/app:1
+    /// ```
+    ///
+    /// Use instead:
+    /// ```yaml
+    /// services:
+    ///   app:
+    ///     image: example/app:1
+    ///     deploy:
+    ///       resources:
+    ///         limits:
+    ///           memory: 512M
+    /// ```
+    ///
+    /// ## Fix safety
+    /// Unsafe: a limit below what the service needs gets it killed. Defaults: 512M; 1G for
+    /// caches and heavier applications (nextcloud, keycloak, grafana, ...); 2G for databases,
+    /// search engines, brokers and object stores (configurable). The three limit
+    /// rules (CG301, CG302, CG303) write one `deploy.resources.limits` block together, in the
+    /// form both Compose and `docker stack deploy` accept. When the service already sets
+    /// `mem_limit`, `cpus` or `pids_limit`, the new block copies that value exactly: Compose
+    /// v2.26+ rejects a `limits` block whose value differs from (or lacks) a service-level one.
+    ///
+    /// ## References
+    /// CIS Docker Benchmark v1.6.0, 5.11 "Ensure that the memory usage for containers is
+    /// limited".
+    pub struct MemoryLimit {
+        code: "CG301",
+        name: "memory-limit",
+        summary: "Limit memory",
+        fix: Sometimes,
+        cis: Some("5.11"),
+    }
+}
+
+declare_rule! {
+    /// ## What it does
+    /// Checks that every service has a CPU limit (`deploy.resources.limits.cpus`, or `cpus`).
+    ///
+    /// ## Why is this bad?
+    /// A busy or hijacked container (a crypto miner, say) can starve every other service on
+    /// the host of CPU time.
+    ///
+    /// ## Example
+    /// ```yaml
+    /// services:
+    ///   app:
+    ///     image: example/app:1
+    /// ```
+    ///
+    /// Use instead:
+    /// ```yaml
+    /// services:
+    ///   app:
+    ///     image: example/app:1
+    ///     deploy:
+    ///       resources:
+    ///         limits:
+    ///           cpus: "1.0"
+    /// ```
+    ///
+    /// ## Fix safety
+    /// Unsafe: a low limit slows the service down. Defaults: `"1.0"`, `"2.0"` for databases
+    /// (configurable), always written as a quoted string (Swarm requires one). See CG301 for
+    /// how existing service-level limits are kept consistent.
+    ///
+    /// ## References
+    /// CIS Docker Benchmark v1.6.0, 5.12 "Ensure that CPU priority is set appropriately on
+    /// containers".
+    pub struct CpuLimit {
+        code: "CG302",
+        name: "cpu-limit",
+        summary: "Limit CPU",
+        fix: Sometimes,
+        cis: Some("5.12"),
+    }
+}
+
+declare_rule! {
+    /// ## What it does
+    /// Checks that every service limits its number of processes (`deploy.resources.limits.pids`,
+    /// or `pids_limit`).
+    ///
+    /// ## Why is this bad?
+    /// A fork bomb in one container exhausts the host's process table and stops everything.
+    ///
+    /// ## Example
+    /// ```yaml
+    /// services:
+    ///   app:
+    ///     image: example/app:1
+    /// ```
+    ///
+    /// Use instead:
+    /// ```yaml
+    /// services:
+    ///   app:
+    ///     image: example/app:1
+    ///     deploy:
+    ///       resources:
+    ///         limits:
+    ///           pids: 512
+    /// ```
+    ///
+    /// ## Fix safety
+    /// Unsafe: threads count as processes, so a heavily threaded service (a JVM) needs a high
+    /// value. Defaults: 512, 2048 for databases (configurable). `docker stack deploy` accepts
+    /// `pids` only with a file version of 3.9 or later (or none; see CG703).
+    ///
+    /// ## References
+    /// CIS Docker Benchmark v1.6.0, 5.29 "Ensure that the PIDs cgroup limit is used".
+    pub struct PidsLimit {
+        code: "CG303",
+        name: "pids-limit",
+        summary: "Limit the number of processes",
+        fix: Sometimes,
+        cis: Some("5.29"),
+    }
+}
+
+impl Rule for MemoryLimit {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+    fn check(&self, cx: &mut Context<'_>) {
+        check_limit(cx, &Self::META, 0);
+    }
+}
+
+impl Rule for CpuLimit {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+    fn check(&self, cx: &mut Context<'_>) {
+        check_limit(cx, &Self::META, 1);
+    }
+}
+
+impl Rule for PidsLimit {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+    fn check(&self, cx: &mut Context<'_>) {
+        check_limit(cx, &Self::META, 2);
+    }
+}

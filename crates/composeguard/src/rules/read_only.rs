@@ -1,0 +1,329 @@
+use crate::compose::Service;
+use crate::document::{NodeId, NodeKind};
+use crate::edit::{Applicability, Edit, Fix};
+use crate::settings::Target;
+use crate::style::{NewValue, append_value, insert_entries};
+
+use super::{Context, Rule, RuleMeta, declare_rule};
+
+/// Normalises a container path for comparison (`/tmp/` = `/tmp`).
+pub(crate) fn clean_path(path: &str) -> String {
+    let trimmed = path.trim().trim_end_matches('/');
+    if trimmed.is_empty() {
+        "/".into()
+    } else {
+        trimmed.to_owned()
+    }
+}
+
+/// Every container path already mounted by `volumes` (short or long syntax) or `tmpfs`.
+pub(crate) fn mount_targets(cx: &Context<'_>, service: &Service) -> Vec<String> {
+    let doc = cx.doc;
+    let mut out = Vec::new();
+    if let Some((_, items)) = cx.list(service, "volumes") {
+        for (node, value) in items {
+            let target = match value {
+                Some(v) => {
+                    let parts: Vec<&str> = v.split(':').collect();
+                    match parts.len() {
+                        1 => Some(parts[0].to_owned()),
+                        _ => Some(parts[1].to_owned()),
+                    }
+                }
+                None => doc
+                    .entries(node)
+                    .iter()
+                    .find(|(k, _)| doc.scalar_key(*k) == Some("target"))
+                    .and_then(|(_, v)| doc.scalar(*v).map(str::to_owned)),
+            };
+            out.extend(target.map(|t| clean_path(&t)));
+        }
+    }
+    out.extend(
+        tmpfs_entries(cx, service)
+            .into_iter()
+            .map(|(_, v)| clean_path(v.split(':').next().unwrap_or(""))),
+    );
+    out
+}
+
+/// The service-level `tmpfs` entries (a string or a list of strings).
+pub(crate) fn tmpfs_entries(cx: &Context<'_>, service: &Service) -> Vec<(NodeId, String)> {
+    let doc = cx.doc;
+    let Some(lookup) = cx.get(service, "tmpfs") else {
+        return Vec::new();
+    };
+    match &doc.node(lookup.resolved).kind {
+        NodeKind::Scalar { value, .. } if !doc.is_null(lookup.resolved) => {
+            vec![(lookup.resolved, value.clone())]
+        }
+        NodeKind::Sequence(items) => items
+            .iter()
+            .filter_map(|i| doc.scalar(*i).map(|v| (*i, v.to_owned())))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Bytes in a size such as `64m`, for Swarm's integer `tmpfs.size`.
+pub(crate) fn size_in_bytes(size: &str) -> Option<u64> {
+    let s = size.trim().to_ascii_lowercase();
+    let (digits, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
+    let n: u64 = digits.parse().ok()?;
+    let factor = match unit.trim_end_matches('b') {
+        "" => 1,
+        "k" => 1 << 10,
+        "m" => 1 << 20,
+        "g" => 1 << 30,
+        _ => return None,
+    };
+    Some(n * factor)
+}
+
+/// The names of secrets and configs whose source is copied into the container
+/// (`environment:` or `content:`); Compose refuses them with `read_only: true`.
+fn copied_sources(cx: &Context<'_>, service: &Service) -> Vec<String> {
+    let doc = cx.doc;
+    let mut out = Vec::new();
+    for (index, root) in cx.compose.roots() {
+        if index != service.document {
+            continue;
+        }
+        for top in ["secrets", "configs"] {
+            let Some((_, defs)) = doc.own_entry(root, top) else {
+                continue;
+            };
+            let Some((_, used)) = cx.list(service, top) else {
+                continue;
+            };
+            for (item, value) in used {
+                let name = match value {
+                    Some(v) => v.to_owned(),
+                    None => match doc
+                        .own_entry(item, "source")
+                        .and_then(|(_, v)| doc.scalar(v))
+                    {
+                        Some(v) => v.to_owned(),
+                        None => continue,
+                    },
+                };
+                let Some((_, def)) = doc.own_entry(defs, &name) else {
+                    continue;
+                };
+                if doc.own_entry(def, "environment").is_some()
+                    || doc.own_entry(def, "content").is_some()
+                {
+                    out.push(name);
+                }
+            }
+        }
+    }
+    out
+}
+
+declare_rule! {
+    /// ## What it does
+    /// Checks that every service mounts its root file system read-only (`read_only: true`),
+    /// with small `tmpfs` mounts for the paths its image writes at run time.
+    ///
+    /// ## Why is this bad?
+    /// An attacker who gets code execution in a writable container can drop tools, change
+    /// binaries and configuration, and persist until the container is recreated. A read-only
+    /// root file system takes that away; volumes stay writable.
+    ///
+    /// ## Example
+    /// ```yaml
+    /// services:
+    ///   db:
+    ///     image: postgres:17
+    ///     volumes:
+    ///       - db-data:/var/lib/postgresql/data
+    /// volumes:
+    ///   db-data:
+    /// ```
+    ///
+    /// Use instead:
+    /// ```yaml
+    /// services:
+    ///   db:
+    ///     image: postgres:17
+    ///     volumes:
+    ///       - db-data:/var/lib/postgresql/data
+    ///     read_only: true
+    ///     tmpfs:
+    ///       - /var/run/postgresql:noexec,nosuid,size=64m
+    ///       - /tmp:noexec,nosuid,size=64m
+    /// volumes:
+    ///   db-data:
+    /// ```
+    ///
+    /// ## Fix safety
+    /// Unsafe: an application may write somewhere composeguard does not know about. For known
+    /// images the tmpfs paths are the ones the image writes (postgres: `/var/run/postgresql`,
+    /// `/tmp`; nginx: `/var/cache/nginx`, `/var/run`, `/tmp`; ...); unknown images get `/tmp`.
+    /// A path that is already a volume or tmpfs target is never added again (Compose rejects
+    /// duplicates). Images known to break with a read-only root (elasticsearch, keycloak
+    /// without `--optimized`, rootful gitea, adminer with plugins) are reported without a fix,
+    /// and so are services using secrets or configs with an `environment:` or `content:` source
+    /// (Compose copies those into the container and refuses them on a read-only root). With
+    /// `--target swarm`, which ignores service-level `tmpfs`, the mounts are written as
+    /// `volumes` entries of type `tmpfs` with an integer size.
+    ///
+    /// ## References
+    /// CIS Docker Benchmark v1.6.0, 5.13 "Ensure that the container's root filesystem is
+    /// mounted as read only".
+    pub struct ReadOnlyRootfs {
+        code: "CG201",
+        name: "read-only-rootfs",
+        summary: "Mount the root file system read-only, with tmpfs for run-time paths",
+        fix: Sometimes,
+        cis: Some("5.13"),
+    }
+}
+
+impl Rule for ReadOnlyRootfs {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+
+    fn check(&self, cx: &mut Context<'_>) {
+        for service in cx.services() {
+            let Some(target) = cx.compose.service_target(&service) else {
+                continue;
+            };
+            if cx.get(&service, "read_only").is_some() {
+                continue; // set either way: `false` is a decision composeguard respects
+            }
+            let known = cx.image(&service);
+            if let Some(k) = known.filter(|k| !k.image.read_only_ok) {
+                let message = format!(
+                    "service `{}` has a writable root file system; {} is known to fail with `read_only: true`, so make its writable paths volumes first",
+                    service.name, k.image.name
+                );
+                cx.report_service(&Self::META, &service, message);
+                continue;
+            }
+            let copied = copied_sources(cx, &service);
+            if !copied.is_empty() {
+                let message = format!(
+                    "service `{}` has a writable root file system; Compose refuses `read_only: true` with secrets or configs from `environment:`/`content:` ({})",
+                    service.name,
+                    copied.join(", ")
+                );
+                cx.report_service(&Self::META, &service, message);
+                continue;
+            }
+            let taken = mount_targets(cx, &service);
+            let image_volumes: Vec<String> = known
+                .map(|k| k.image.volumes.iter().map(|v| clean_path(v)).collect())
+                .unwrap_or_default();
+            let paths: Vec<&str> = known
+                .map_or(&["/tmp"][..], |k| k.image.writable)
+                .iter()
+                .copied()
+                .filter(|p| {
+                    !taken.contains(&clean_path(p)) && !image_volumes.contains(&clean_path(p))
+                })
+                .collect();
+            let size = &cx.settings.tmpfs_size;
+            let mut edits: Vec<Edit> = Vec::new();
+            let mut new_entries: Vec<(&str, NewValue)> =
+                vec![("read_only", NewValue::Raw("true".into()))];
+            let doc = cx.doc;
+            if !paths.is_empty() {
+                match cx.target {
+                    Target::Compose => {
+                        let items: Vec<NewValue> = paths
+                            .iter()
+                            .map(|p| NewValue::str(format!("{p}:noexec,nosuid,size={size}")))
+                            .collect();
+                        match cx
+                            .get(&service, "tmpfs")
+                            .map(|l| (l, &doc.node(l.resolved).kind))
+                        {
+                            None => new_entries.push(("tmpfs", NewValue::Seq(items))),
+                            Some((l, NodeKind::Sequence(_))) => {
+                                edits.extend(
+                                    items
+                                        .iter()
+                                        .map(|i| append_value(doc, cx.style, l.resolved, i)),
+                                );
+                            }
+                            Some((l, NodeKind::Scalar { .. })) if !doc.is_null(l.resolved) => {
+                                let mut all =
+                                    vec![NewValue::str(doc.scalar(l.resolved).unwrap_or(""))];
+                                all.extend(items);
+                                let node = doc.node(l.resolved);
+                                edits.push(Edit::replacement(
+                                    node.start..node.end,
+                                    cx.style.flow(&NewValue::Seq(all)),
+                                ));
+                            }
+                            Some(_) => continue,
+                        }
+                    }
+                    Target::Swarm => {
+                        let Some(bytes) = size_in_bytes(size) else {
+                            continue;
+                        };
+                        let items: Vec<NewValue> = paths
+                            .iter()
+                            .map(|p| {
+                                NewValue::Map(vec![
+                                    ("type".into(), NewValue::str("tmpfs")),
+                                    ("target".into(), NewValue::str(*p)),
+                                    (
+                                        "tmpfs".into(),
+                                        NewValue::Map(vec![(
+                                            "size".into(),
+                                            NewValue::Raw(bytes.to_string()),
+                                        )]),
+                                    ),
+                                ])
+                            })
+                            .collect();
+                        match cx
+                            .get(&service, "volumes")
+                            .map(|l| (l, &doc.node(l.resolved).kind))
+                        {
+                            None => new_entries.push(("volumes", NewValue::Seq(items))),
+                            Some((l, NodeKind::Sequence(_))) => {
+                                edits.extend(
+                                    items
+                                        .iter()
+                                        .map(|i| append_value(doc, cx.style, l.resolved, i)),
+                                );
+                            }
+                            Some(_) => continue,
+                        }
+                    }
+                }
+            }
+            edits.extend(insert_entries(doc, cx.style, target, &new_entries));
+            let what = if paths.is_empty() {
+                "Add `read_only: true`".to_owned()
+            } else {
+                format!("Add `read_only: true` with tmpfs for {}", paths.join(", "))
+            };
+            let message = format!("service `{}` has a writable root file system", service.name);
+            cx.report_service(&Self::META, &service, message)
+                .set_fix(Fix::new(Applicability::Unsafe, what, edits));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(size_in_bytes("64m"), Some(64 << 20));
+        assert_eq!(size_in_bytes("1G"), Some(1 << 30));
+        assert_eq!(size_in_bytes("512k"), Some(512 << 10));
+        assert_eq!(size_in_bytes("100"), Some(100));
+        assert_eq!(size_in_bytes("lots"), None);
+        assert_eq!(clean_path("/tmp/"), "/tmp");
+        assert_eq!(clean_path("/"), "/");
+    }
+}

@@ -1,0 +1,101 @@
+use crate::edit::Fix;
+use crate::style::{remove_entry, remove_item};
+
+use super::{Context, Rule, RuleMeta, declare_rule};
+
+/// The `security_opt` entries that switch a confinement off, normalised to `key:value`.
+fn disables_confinement(option: &str) -> Option<&'static str> {
+    let normalized = option.trim().to_ascii_lowercase().replacen('=', ":", 1);
+    match normalized.as_str() {
+        "seccomp:unconfined" => Some("seccomp"),
+        "apparmor:unconfined" => Some("AppArmor"),
+        "label:disable" => Some("SELinux labelling"),
+        "systempaths:unconfined" => Some("masked /proc and /sys paths"),
+        _ => None,
+    }
+}
+
+declare_rule! {
+    /// ## What it does
+    /// Reports `security_opt` entries that switch a confinement off: `seccomp:unconfined`,
+    /// `apparmor:unconfined`, `label:disable`, `systempaths=unconfined` (either separator).
+    ///
+    /// ## Why is this bad?
+    /// Docker's default seccomp profile blocks about 44 dangerous system calls, its AppArmor
+    /// profile and SELinux labels keep the container out of host files, and masked paths hide
+    /// sensitive parts of `/proc` and `/sys`. Turning them off removes a layer that stops most
+    /// container escapes.
+    ///
+    /// ## Example
+    /// ```yaml
+    /// services:
+    ///   app:
+    ///     image: example/app:1
+    ///     security_opt:
+    ///       - seccomp:unconfined
+    ///       - no-new-privileges:true
+    /// ```
+    ///
+    /// Use instead:
+    /// ```yaml
+    /// services:
+    ///   app:
+    ///     image: example/app:1
+    ///     security_opt:
+    ///       - no-new-privileges:true
+    /// ```
+    ///
+    /// ## Fix safety
+    /// Unsafe: the fix removes the entry, and a service that makes a blocked system call will
+    /// then fail. Where the entry is the only item of its list, the whole `security_opt` key is
+    /// removed (CG102 then adds `no-new-privileges`). Entries inside a shared anchor are removed
+    /// once, for every service that inherits them.
+    ///
+    /// ## References
+    /// CIS Docker Benchmark v1.6.0, 5.2 (AppArmor), 5.3 (SELinux), 5.22 (seccomp).
+    pub struct Unconfined {
+        code: "CG107",
+        name: "unconfined",
+        summary: "Keep seccomp, AppArmor and SELinux confinement on",
+        fix: Sometimes,
+        cis: Some("5.22"),
+    }
+}
+
+impl Rule for Unconfined {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+
+    fn check(&self, cx: &mut Context<'_>) {
+        for service in cx.services() {
+            let Some((lookup, items)) = cx.list(&service, "security_opt") else {
+                continue;
+            };
+            for (index, (node, value)) in items.iter().enumerate() {
+                let Some(what) = value.and_then(disables_confinement) else {
+                    continue;
+                };
+                let edit = remove_item(cx.doc, lookup.resolved, index).or_else(|| {
+                    // The only item: remove the key, when it is the service's own.
+                    (!lookup.inherited && items.len() == 1)
+                        .then(|| remove_entry(cx.doc, lookup.key, lookup.value))
+                        .flatten()
+                });
+                let message = format!(
+                    "service `{}` turns {what} off (`{}`)",
+                    service.name,
+                    value.unwrap_or("")
+                );
+                let diagnostic =
+                    cx.report(&Self::META, cx.span(*node), Some(&service.name), message);
+                if let Some(edit) = edit {
+                    diagnostic.set_fix(Fix::unsafe_(
+                        format!("Remove `{}`", value.unwrap_or("")),
+                        vec![edit],
+                    ));
+                }
+            }
+        }
+    }
+}
