@@ -284,14 +284,33 @@ const ADDED_KEYS: &[&str] = &[
     "host_ip",
 ];
 
-/// True for a sequence item a fix may add.
-fn added_item(item: &Value) -> bool {
+/// Checks a key a fix added, and everything under it.
+fn check_added(key: &Value, value: &Value, parent: &str) -> Result<(), String> {
+    let name = key.as_str().unwrap_or("");
+    if !ADDED_KEYS.contains(&name) {
+        return Err(format!("{parent}: unexpected new key {key:?}"));
+    }
+    let path = format!("{parent}.{name}");
+    match untag(value) {
+        Value::Mapping(m) => m.iter().try_for_each(|(k, v)| check_added(k, v, &path)),
+        Value::Sequence(items) if name != "test" => {
+            match items.iter().find(|i| !added_item(i, &path)) {
+                Some(bad) => Err(format!("{path}: unexpected new item {bad:?}")),
+                None => Ok(()),
+            }
+        }
+        _ => Ok(()),
+    }
+}
+
+/// True for a sequence item a fix may add to the list at `path` (`.services.web.cap_add`).
+fn added_item(item: &Value, path: &str) -> bool {
+    let key = path.rsplit('.').next().unwrap_or("");
     let Some(s) = item.as_str() else {
         // A Swarm tmpfs volume.
-        return item.get("type").and_then(Value::as_str) == Some("tmpfs");
+        return key == "volumes" && item.get("type").and_then(Value::as_str) == Some("tmpfs");
     };
     const CAPS: &[&str] = &[
-        "ALL",
         "CHOWN",
         "DAC_OVERRIDE",
         "DAC_READ_SEARCH",
@@ -303,10 +322,19 @@ fn added_item(item: &Value) -> bool {
         "SYS_CHROOT",
         "AUDIT_WRITE",
     ];
-    CAPS.contains(&s)
-        || s == "no-new-privileges:true"
-        || s == "no-new-privileges=true"
-        || (s.starts_with('/') && s.contains(":noexec,nosuid,size="))
+    // An anchored list under an extension key (`x-sec: &sec [...]`) has no telling name;
+    // Compose ignores `x-` blocks, and the services that alias it are checked by their key.
+    let key = if key.starts_with("x-") { "*" } else { key };
+    match key {
+        "*" => ["cap_drop", "cap_add", "security_opt", "tmpfs"]
+            .iter()
+            .any(|k| added_item(item, k)),
+        "cap_drop" => s == "ALL",
+        "cap_add" => CAPS.contains(&s),
+        "security_opt" => s == "no-new-privileges:true" || s == "no-new-privileges=true",
+        "tmpfs" => s.starts_with('/') && s.contains(":noexec,nosuid,size="),
+        _ => false,
+    }
 }
 
 fn scalar_text(v: &Value) -> Option<String> {
@@ -363,18 +391,16 @@ fn is_extension(inp: &Value, out: &Value, path: &str) -> Result<(), String> {
                 };
                 is_extension(v, w, &format!("{path}.{name}"))?;
             }
-            for k in b.keys() {
-                if !a.contains_key(k) && !ADDED_KEYS.contains(&k.as_str().unwrap_or("")) {
-                    return Err(format!("{path}: unexpected new key {k:?}"));
+            for (k, v) in b {
+                if !a.contains_key(k) {
+                    check_added(k, v, path)?;
                 }
             }
             Ok(())
         }
         (Value::Null, Value::Mapping(b)) => {
-            for k in b.keys() {
-                if !ADDED_KEYS.contains(&k.as_str().unwrap_or("")) {
-                    return Err(format!("{path}: unexpected new key {k:?}"));
-                }
+            for (k, v) in b {
+                check_added(k, v, path)?;
             }
             Ok(())
         }
@@ -399,7 +425,7 @@ fn is_extension(inp: &Value, out: &Value, path: &str) -> Result<(), String> {
                         found = true;
                         break;
                     }
-                    if !added_item(x) {
+                    if !added_item(x, path) {
                         return Err(format!(
                             "{path}: item {x:?} is neither the input's {item:?} nor an addition"
                         ));
@@ -410,7 +436,7 @@ fn is_extension(inp: &Value, out: &Value, path: &str) -> Result<(), String> {
                 }
             }
             for x in it {
-                if !added_item(x) {
+                if !added_item(x, path) {
                     return Err(format!("{path}: unexpected new item {x:?}"));
                 }
             }
@@ -730,4 +756,96 @@ fn compose_loader_accepts_every_output() {
         );
     }
     assert!(accepted > 50, "only {accepted} inputs load");
+}
+
+// ---------------------------------------------------------------------------------------------
+// `docker stack deploy`'s own loader, for `--target swarm` (the Docker CLI, no daemon needed).
+
+fn docker_binary() -> Option<PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .map(|d| d.join("docker"))
+        .find(|p| {
+            p.is_file()
+                && Command::new(p)
+                    .args(["stack", "config", "--help"])
+                    .output()
+                    .is_ok_and(|o| o.status.success())
+        })
+}
+
+fn stack_complaints(docker: &Path, file: &Path, dir: &Path) -> Vec<String> {
+    let out = Command::new(docker)
+        .current_dir(dir)
+        .args(["stack", "config", "-c"])
+        .arg(file)
+        .output()
+        .expect("docker runs");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    if out.status.success() {
+        return Vec::new();
+    }
+    text.lines()
+        .filter(|l| !l.trim().is_empty() && !l.contains("level=warning"))
+        .map(|l| l.replace(&file.display().to_string(), "FILE"))
+        .collect()
+}
+
+#[test]
+fn swarm_target_output_is_accepted_by_docker_stack() {
+    let options = Options {
+        unsafe_fixes: true,
+        preset: composeguard::Preset::Strict,
+        target: composeguard::Target::Swarm,
+        ..Options::default()
+    };
+    let Some(docker) = docker_binary() else {
+        eprintln!("SKIPPED: the Docker CLI (`docker stack config`) is not installed");
+        return;
+    };
+    let temp = tempfile::tempdir().unwrap();
+    let mut accepted = 0;
+    for (index, (path, text)) in inputs().into_iter().enumerate() {
+        let Ok(outcome) = composeguard::fix(&text, &options) else {
+            continue;
+        };
+        let dir = path.parent().unwrap();
+        let before_file = temp.path().join(format!("{index}-in.yaml"));
+        let after_file = temp.path().join(format!("{index}-out.yaml"));
+        std::fs::write(&before_file, &text).unwrap();
+        std::fs::write(&after_file, &outcome.output).unwrap();
+        let before = stack_complaints(&docker, &before_file, dir);
+        let after = stack_complaints(&docker, &after_file, dir);
+        if before.is_empty() {
+            accepted += 1;
+            assert!(
+                after.is_empty(),
+                "{}: docker stack rejects the output: {after:#?}",
+                path.display()
+            );
+        }
+        // A Swarm output never relies on what Swarm ignores or drops.
+        let model = model(&outcome.output);
+        for doc in &model {
+            for (name, service) in services(doc) {
+                if let Some(Value::Sequence(ports)) = service.get("ports") {
+                    for p in ports {
+                        let bound = p.as_str().is_some_and(|s| s.starts_with("127.0.0.1:"))
+                            || p.get("host_ip").is_some();
+                        let was = text.contains("127.0.0.1:") || text.contains("host_ip");
+                        assert!(
+                            !bound || was,
+                            "{}: `{name}` got a host IP Swarm discards",
+                            path.display()
+                        );
+                    }
+                }
+            }
+        }
+    }
+    assert!(accepted > 40, "only {accepted} inputs load in docker stack");
 }

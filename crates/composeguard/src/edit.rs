@@ -59,15 +59,21 @@ impl Edit {
                 || self.content.starts_with(", "))
     }
 
-    /// Indentation of the first line an insertion adds (used to order insertions made at the
-    /// same offset: the deeper one goes first so it stays inside its own block).
+    /// Where an insertion sits in the block structure, for ordering insertions made at the same
+    /// offset: the deeper one goes first so that it stays inside its own block, and at equal
+    /// indentation a sequence item (`- x`) goes before a key, which would end the sequence
+    /// (with non-indented sequences the dash and the keys share a column).
     pub(crate) fn nesting(&self) -> usize {
         let rest = self
             .content
             .strip_prefix("\r\n")
             .or_else(|| self.content.strip_prefix('\n'));
         match rest {
-            Some(rest) => rest.len() - rest.trim_start_matches(' ').len(),
+            Some(rest) => {
+                let text = rest.trim_start_matches(' ');
+                let indent = rest.len() - text.len();
+                indent * 2 + usize::from(text.starts_with("- "))
+            }
             None => usize::MAX,
         }
     }
