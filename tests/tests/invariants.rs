@@ -82,12 +82,12 @@ fn all_fixes() -> Options {
 
 /// Every rule whose fixes only insert text (or rewrite a scalar into a longer one that
 /// contains it): all but CG103 (replaces `user: root`), CG401 (`0.0.0.0` becomes
-/// `127.0.0.1`), CG107 and CG703 (remove entries).
+/// `127.0.0.1`), CG601 (a secret becomes a `_FILE` path), CG107 and CG703 (remove entries).
 fn inserting_fixes() -> Options {
     let select = composeguard::rules::all()
         .iter()
         .map(|r| r.meta().code)
-        .filter(|c| !matches!(*c, "CG103" | "CG107" | "CG401" | "CG703"))
+        .filter(|c| !matches!(*c, "CG103" | "CG107" | "CG401" | "CG601" | "CG703"))
         .map(str::to_owned)
         .collect();
     Options {
@@ -287,7 +287,13 @@ const ADDED_KEYS: &[&str] = &[
 /// Checks a key a fix added, and everything under it.
 fn check_added(key: &Value, value: &Value, parent: &str) -> Result<(), String> {
     let name = key.as_str().unwrap_or("");
-    if !ADDED_KEYS.contains(&name) {
+    let secret_file = name.ends_with("_FILE")
+        && value
+            .as_str()
+            .is_some_and(|v| v.starts_with("/run/secrets/"));
+    // Top-level `secrets:` definitions have free names, each `{file: ./secrets/<name>.txt}`.
+    let definition = parent == ".secrets" || parent.starts_with(".secrets.");
+    if !(ADDED_KEYS.contains(&name) || secret_file || definition || name == "secrets") {
         return Err(format!("{parent}: unexpected new key {key:?}"));
     }
     let path = format!("{parent}.{name}");
@@ -307,8 +313,9 @@ fn check_added(key: &Value, value: &Value, parent: &str) -> Result<(), String> {
 fn added_item(item: &Value, path: &str) -> bool {
     let key = path.rsplit('.').next().unwrap_or("");
     let Some(s) = item.as_str() else {
-        // A Swarm tmpfs volume.
-        return key == "volumes" && item.get("type").and_then(Value::as_str) == Some("tmpfs");
+        // A Swarm tmpfs volume, or a secret in long syntax.
+        return (key == "volumes" && item.get("type").and_then(Value::as_str) == Some("tmpfs"))
+            || (key == "secrets" && item.get("source").is_some());
     };
     const CAPS: &[&str] = &[
         "CHOWN",
@@ -326,6 +333,7 @@ fn added_item(item: &Value, path: &str) -> bool {
     // Compose ignores `x-` blocks, and the services that alias it are checked by their key.
     let key = if key.starts_with("x-") { "*" } else { key };
     match key {
+        "secrets" => true,
         "*" => ["cap_drop", "cap_add", "security_opt", "tmpfs"]
             .iter()
             .any(|k| added_item(item, k)),
@@ -358,6 +366,11 @@ fn allowed_change(a: &Value, b: &Value, path: &str) -> bool {
         || (path.ends_with(".user")
             && (a == "root" || a == "0" || a.starts_with("0:") || a.starts_with("root:")))
         || (path.ends_with(".host_ip") && b == "127.0.0.1")
+        || (path.contains(".environment[")
+            && a.split_once('=').is_some_and(|(name, _)| {
+                b.starts_with(&format!("{name}_FILE=/run/secrets/"))
+                    || b.starts_with(&format!("{name}__FILE=/run/secrets/"))
+            }))
 }
 
 /// True when a fix may have removed this item (a confinement switched off).
@@ -381,7 +394,13 @@ fn is_extension(inp: &Value, out: &Value, path: &str) -> Result<(), String> {
             for (k, v) in a {
                 let name = k.as_str().unwrap_or("?");
                 let Some(w) = b.get(k) else {
-                    let removable = (path.is_empty() && name == "version")
+                    let converted = ["_FILE", "__FILE"].iter().any(|suffix| {
+                        b.get(format!("{name}{suffix}").as_str())
+                            .and_then(Value::as_str)
+                            .is_some_and(|v| v.starts_with("/run/secrets/"))
+                    });
+                    let removable = converted
+                        || (path.is_empty() && name == "version")
                         || (name == "security_opt"
                             && matches!(untag(v), Value::Sequence(items) if items.iter().all(removable_item)));
                     if removable {
@@ -848,4 +867,102 @@ fn swarm_target_output_is_accepted_by_docker_stack() {
         }
     }
     assert!(accepted > 40, "only {accepted} inputs load in docker stack");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Secrets moved out of `environment` lose nothing.
+
+/// A service's environment as a map (list form `K=V` parsed), `$$` read as Compose reads it.
+fn environment(service: &Value) -> std::collections::BTreeMap<String, String> {
+    let mut out = std::collections::BTreeMap::new();
+    match service.get("environment").map(untag) {
+        Some(Value::Mapping(m)) => {
+            for (k, v) in m {
+                let value = scalar_text(v).unwrap_or_default();
+                out.insert(
+                    k.as_str().unwrap_or("").to_owned(),
+                    value.replace("$$", "$"),
+                );
+            }
+        }
+        Some(Value::Sequence(items)) => {
+            for item in items.iter().filter_map(Value::as_str) {
+                if let Some((k, v)) = item.split_once('=') {
+                    out.insert(k.to_owned(), v.replace("$$", "$"));
+                }
+            }
+        }
+        _ => {}
+    }
+    out
+}
+
+#[test]
+fn secrets_round_trip_byte_for_byte() {
+    let mut converted = 0;
+    for (path, text) in inputs() {
+        let Ok(outcome) = composeguard::fix(&text, &all_fixes()) else {
+            continue;
+        };
+        let (before, after) = (model(&text), model(&outcome.output));
+        for (a, b) in before.iter().zip(&after) {
+            let inputs = services(a);
+            for (name, service) in services(b) {
+                let Some((_, original)) = inputs.iter().find(|(n, _)| *n == name) else {
+                    continue;
+                };
+                let mut env = environment(&service);
+                for (key, value) in env.clone() {
+                    let Some(secret) = value.strip_prefix("/run/secrets/") else {
+                        continue;
+                    };
+                    let Some(var) = key
+                        .strip_suffix("__FILE")
+                        .or_else(|| key.strip_suffix("_FILE"))
+                    else {
+                        continue;
+                    };
+                    if environment(original).contains_key(&key) {
+                        continue; // it was there before
+                    }
+                    let file = outcome
+                        .files
+                        .iter()
+                        .find(|f| f.path == format!("secrets/{secret}.txt"))
+                        .unwrap_or_else(|| {
+                            panic!("{}: no file for secret {secret}", path.display())
+                        });
+                    // The service really mounts it, and the file is defined at the top level.
+                    assert!(
+                        strings(service.get("secrets")).contains(&secret.to_owned())
+                            || service
+                                .get("secrets")
+                                .and_then(Value::as_sequence)
+                                .is_some_and(|s| s
+                                    .iter()
+                                    .any(
+                                        |i| i.get("source").and_then(Value::as_str) == Some(secret)
+                                    )),
+                        "{}: `{name}` does not mount {secret}",
+                        path.display()
+                    );
+                    assert!(
+                        b.get("secrets").and_then(|s| s.get(secret)).is_some(),
+                        "{}: {secret} is not defined",
+                        path.display()
+                    );
+                    env.remove(&key);
+                    env.insert(var.to_owned(), file.content.clone());
+                    converted += 1;
+                }
+                assert_eq!(
+                    env,
+                    environment(original),
+                    "{}: `{name}`'s environment is not reconstructed",
+                    path.display()
+                );
+            }
+        }
+    }
+    assert!(converted >= 10, "only {converted} conversions checked");
 }

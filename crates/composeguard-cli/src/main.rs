@@ -13,6 +13,7 @@ use clap::{Args, Parser, Subcommand};
 use composeguard::{Applicability, Diagnostic, FixOutcome, Options, Preset, Target, rules};
 
 mod files;
+mod secrets;
 
 /// Harden Docker Compose files: find what a container-security guide flags and fix it, keeping
 /// every byte the fix does not need to change.
@@ -84,6 +85,17 @@ struct FixArgs {
     /// Print the fixed document to standard output and write nothing.
     #[arg(long)]
     stdout: bool,
+    /// Show secret values in diffs (they are masked as **** by default).
+    #[arg(long)]
+    show_secrets: bool,
+    /// Move literal secrets that the image cannot read from a file into this env file
+    /// (relative to the compose file), leaving `${VAR}` in the compose file.
+    #[arg(long, value_name = "FILE")]
+    secrets_env_file: Option<String>,
+    /// Add `secrets/` to the compose file's folder's existing .gitignore when secret files are
+    /// written.
+    #[arg(long)]
+    gitignore_secrets: bool,
 }
 
 fn main() -> ExitCode {
@@ -266,10 +278,11 @@ fn print_check_summary(tally: &Tally, unsafe_fixes: bool) {
 }
 
 fn fix(args: &FixArgs) -> u8 {
-    let options = match options(&args.common) {
+    let mut options = match options(&args.common) {
         Ok(o) => o,
         Err(message) => return usage_error(&message),
     };
+    options.settings.secrets_env_file = args.secrets_env_file.clone();
     let inputs = match files::collect(&args.common.paths) {
         Ok(i) => i,
         Err(message) => return usage_error(&message),
@@ -311,10 +324,12 @@ fn fix(args: &FixArgs) -> u8 {
         if args.stdout || (input.is_stdin() && !args.diff) {
             print!("{}", outcome.output);
         } else if args.diff {
-            print!(
-                "{}",
-                composeguard::unified_diff(text, &outcome.output, &input.display)
-            );
+            let diff = composeguard::unified_diff(text, &outcome.output, &input.display);
+            if args.show_secrets {
+                print!("{diff}");
+            } else {
+                print!("{}", composeguard::mask_secrets(&diff, &outcome.secrets));
+            }
         }
         if !args.common.quiet {
             for d in &outcome.remaining {
@@ -322,7 +337,48 @@ fn fix(args: &FixArgs) -> u8 {
             }
         }
     }
-    if !args.diff && !args.stdout {
+    let writes = !args.diff && !args.stdout;
+    // Secret files: check every one before anything is written, then write them first, so
+    // the compose file never points at a missing file.
+    let mut plans = Vec::new();
+    for (input, _, outcome) in &results {
+        if outcome.files.is_empty() {
+            continue;
+        }
+        if !writes || input.is_stdin() {
+            for f in &outcome.files {
+                eprintln!(
+                    "Would write {} (mode 0600); nothing written.",
+                    secrets::shown(input, f)
+                );
+            }
+            continue;
+        }
+        match secrets::plan(input, &outcome.files) {
+            Ok(plan) => plans.push(plan),
+            Err(message) => {
+                eprintln!(
+                    "{p}{}:{p:#} {e_}error:{e_:#} {message}; no file was written",
+                    input.display,
+                    p = style_path(),
+                    e_ = style_error()
+                );
+                return 2;
+            }
+        }
+    }
+    for plan in &plans {
+        if let Err(message) = secrets::write(plan, args.gitignore_secrets) {
+            eprintln!("{e_}error:{e_:#} {message}", e_ = style_error());
+            return 2;
+        }
+        if !args.common.quiet {
+            for line in &plan.report {
+                eprintln!("{line}");
+            }
+        }
+    }
+    if writes {
         for (input, text, outcome) in &results {
             if input.is_stdin() || !outcome.changed(text) {
                 continue;

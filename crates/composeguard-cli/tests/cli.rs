@@ -373,3 +373,172 @@ fn presets_and_targets() {
     );
     assert_eq!(out.status.code(), Some(2));
 }
+
+const SECRET: &str = "services:\n  db:\n    image: postgres:17\n    environment:\n      POSTGRES_PASSWORD: s3cr3t-pw\n";
+
+#[test]
+fn secrets_are_written_0600_in_a_0700_folder_and_masked() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = temp_with("compose.yaml", SECRET);
+    fs::write(dir.path().join(".gitignore"), "target/\n").unwrap();
+    // --diff masks the value and writes nothing, but says what it would create.
+    let out = run(
+        dir.path(),
+        &[
+            "fix",
+            "--unsafe-fixes",
+            "--select",
+            "CG601",
+            "--diff",
+            "compose.yaml",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(!stdout(&out).contains("s3cr3t-pw"), "{}", stdout(&out));
+    assert!(stdout(&out).contains("-      POSTGRES_PASSWORD: ****"));
+    assert!(
+        stderr(&out)
+            .contains("Would write ./secrets/postgres_password.txt (mode 0600); nothing written."),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!dir.path().join("secrets").exists());
+    let out = run(
+        dir.path(),
+        &[
+            "fix",
+            "--unsafe-fixes",
+            "--select",
+            "CG601",
+            "--diff",
+            "--show-secrets",
+            "compose.yaml",
+        ],
+    );
+    assert!(stdout(&out).contains("s3cr3t-pw"));
+    // --stdout writes no secret file either.
+    let out = run(
+        dir.path(),
+        &[
+            "fix",
+            "--unsafe-fixes",
+            "--select",
+            "CG601",
+            "--stdout",
+            "compose.yaml",
+        ],
+    );
+    assert!(stdout(&out).contains("POSTGRES_PASSWORD_FILE: /run/secrets/postgres_password"));
+    assert!(!dir.path().join("secrets").exists());
+    // In place: the secret file holds the value byte for byte, mode 0600, folder 0700.
+    let out = run(
+        dir.path(),
+        &[
+            "fix",
+            "--unsafe-fixes",
+            "--select",
+            "CG601",
+            "--gitignore-secrets",
+            "compose.yaml",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let secret = dir.path().join("secrets/postgres_password.txt");
+    assert_eq!(fs::read(&secret).unwrap(), b"s3cr3t-pw");
+    assert_eq!(
+        fs::metadata(&secret).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    assert_eq!(
+        fs::metadata(dir.path().join("secrets"))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777,
+        0o700
+    );
+    assert_eq!(
+        fs::read_to_string(dir.path().join(".gitignore")).unwrap(),
+        "target/\nsecrets/\n"
+    );
+    assert!(
+        stderr(&out).contains("Keep ./secrets out of version control"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn an_existing_secret_file_with_other_content_stops_everything() {
+    let dir = temp_with("compose.yaml", SECRET);
+    fs::create_dir(dir.path().join("secrets")).unwrap();
+    fs::write(
+        dir.path().join("secrets/postgres_password.txt"),
+        "something else",
+    )
+    .unwrap();
+    let out = run(dir.path(), &["fix", "--unsafe-fixes", "compose.yaml"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains("already exists with other content") && err.contains("no file was written"),
+        "{err}"
+    );
+    assert_eq!(
+        fs::read_to_string(dir.path().join("compose.yaml")).unwrap(),
+        SECRET
+    );
+    assert_eq!(
+        fs::read_to_string(dir.path().join("secrets/postgres_password.txt")).unwrap(),
+        "something else"
+    );
+    // The same content is fine (a rerun after a partial run).
+    fs::write(
+        dir.path().join("secrets/postgres_password.txt"),
+        "s3cr3t-pw",
+    )
+    .unwrap();
+    let out = run(
+        dir.path(),
+        &["fix", "--unsafe-fixes", "--select", "CG601", "compose.yaml"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}
+
+#[test]
+fn literals_an_image_cannot_read_from_a_file_move_to_an_env_file_on_request() {
+    let app = "services:\n  app:\n    image: example/app:1\n    environment:\n      API_TOKEN: tok-123456\n";
+    let dir = temp_with("compose.yaml", app);
+    let out = run(
+        dir.path(),
+        &["fix", "--unsafe-fixes", "--select", "CG601", "compose.yaml"],
+    );
+    assert_eq!(out.status.code(), Some(1), "no fix without an env file");
+    assert_eq!(
+        fs::read_to_string(dir.path().join("compose.yaml")).unwrap(),
+        app
+    );
+    fs::write(dir.path().join(".env"), "OTHER=1").unwrap();
+    let out = run(
+        dir.path(),
+        &[
+            "fix",
+            "--unsafe-fixes",
+            "--select",
+            "CG601",
+            "--secrets-env-file",
+            ".env",
+            "compose.yaml",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        fs::read_to_string(dir.path().join("compose.yaml"))
+            .unwrap()
+            .contains("API_TOKEN: \"${API_TOKEN}\"")
+    );
+    assert_eq!(
+        fs::read_to_string(dir.path().join(".env")).unwrap(),
+        "OTHER=1\nAPI_TOKEN=tok-123456\n"
+    );
+}

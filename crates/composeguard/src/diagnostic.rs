@@ -23,6 +23,9 @@ pub struct Diagnostic {
     pub service: Option<String>,
     /// The proposed fix, if any.
     pub fix: Option<Fix>,
+    /// A sensitive value this finding is about: never shown, but masked wherever the caller
+    /// prints text that may contain it (diffs).
+    pub secret: Option<String>,
 }
 
 impl Diagnostic {

@@ -24,3 +24,16 @@ pub fn unified_diff(old: &str, new: &str, path: &str) -> String {
     }
     out
 }
+
+/// Replaces every occurrence of each secret in `text` by `****` (longest secrets first, so a
+/// secret that contains another is masked whole). Secrets shorter than 3 bytes are left alone:
+/// masking them would hide unrelated text and reveal nothing useful.
+pub fn mask_secrets(text: &str, secrets: &[String]) -> String {
+    let mut sorted: Vec<&String> = secrets.iter().filter(|s| s.len() >= 3).collect();
+    sorted.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    let mut out = text.to_owned();
+    for secret in sorted {
+        out = out.replace(secret.as_str(), "****");
+    }
+    out
+}

@@ -103,12 +103,35 @@ impl Applicability {
     }
 }
 
+/// A file a fix needs beside the compose file (a secret's content, or lines for an env file).
+/// The library never touches the disk: callers write these (the CLI with mode 0600).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct NewFile {
+    /// Path relative to the compose file's folder, `/`-separated (e.g. `secrets/db_password.txt`).
+    pub path: String,
+    /// The exact content: for a secret, the original value byte for byte.
+    pub content: String,
+    /// Whether the file is created whole or appended to.
+    pub kind: NewFileKind,
+}
+
+/// How a [`NewFile`] is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum NewFileKind {
+    /// A new file; an existing file with other content is an error.
+    Secret,
+    /// `KEY=value` lines added to an env file (created if missing); a key already set there to
+    /// another value is an error.
+    EnvLines,
+}
+
 /// A proposed change: edits that belong together, and how safe they are.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Fix {
     applicability: Applicability,
     edits: Vec<Edit>,
     message: String,
+    files: Vec<NewFile>,
 }
 
 impl Fix {
@@ -133,7 +156,19 @@ impl Fix {
             applicability,
             edits,
             message: message.into(),
+            files: Vec::new(),
         }
+    }
+
+    /// Attaches files the fix needs (written by the caller when the fix is applied).
+    pub fn with_files(mut self, files: Vec<NewFile>) -> Fix {
+        self.files = files;
+        self
+    }
+
+    /// Files this fix needs.
+    pub fn files(&self) -> &[NewFile] {
+        &self.files
     }
 
     /// How safe the fix is.

@@ -3,7 +3,7 @@
 use crate::compose::Compose;
 use crate::diagnostic::Diagnostic;
 use crate::document::{Document, Limits};
-use crate::edit::{Applicability, Edit, Fix};
+use crate::edit::{Applicability, Edit, Fix, NewFile, NewFileKind};
 use crate::error::Error;
 use crate::rules::{self, Context, Rule};
 use crate::settings::{Preset, Settings, Target};
@@ -120,6 +120,10 @@ pub struct FixOutcome {
     pub remaining: Vec<Diagnostic>,
     /// How many passes ran.
     pub passes: usize,
+    /// Files the applied fixes need (secret files, env-file lines), for the caller to write.
+    pub files: Vec<NewFile>,
+    /// Sensitive values found in the input: mask them in anything printed.
+    pub secrets: Vec<String>,
 }
 
 impl FixOutcome {
@@ -143,6 +147,13 @@ pub fn fix(source: &str, options: &Options) -> Result<FixOutcome, Error> {
     let mut current = diagnostics.clone();
     let mut fixed = 0;
     let mut passes = 0;
+    let mut files: Vec<NewFile> = Vec::new();
+    let mut secrets: Vec<String> = diagnostics
+        .iter()
+        .filter_map(|d| d.secret.clone())
+        .collect();
+    secrets.sort();
+    secrets.dedup();
     loop {
         let fixes: Vec<&Fix> = current
             .iter()
@@ -157,6 +168,11 @@ pub fn fix(source: &str, options: &Options) -> Result<FixOutcome, Error> {
         }
         passes += 1;
         let (next, applied) = apply_fixes(&text, &fixes);
+        for fix in &applied {
+            for file in fix.files() {
+                add_file(&mut files, file)?;
+            }
+        }
         fixed += current
             .iter()
             .filter(|d| d.fix.as_ref().is_some_and(|f| applied.contains(&f)))
@@ -182,7 +198,29 @@ pub fn fix(source: &str, options: &Options) -> Result<FixOutcome, Error> {
         fixed,
         remaining: current,
         passes,
+        files,
+        secrets,
     })
+}
+
+/// Adds a file to the list: env lines for one path are joined; one secret path must always
+/// get the same content.
+fn add_file(files: &mut Vec<NewFile>, file: &NewFile) -> Result<(), Error> {
+    match files.iter_mut().find(|f| f.path == file.path) {
+        None => files.push(file.clone()),
+        Some(existing)
+            if existing.kind == NewFileKind::EnvLines && file.kind == NewFileKind::EnvLines =>
+        {
+            existing.content.push_str(&file.content);
+        }
+        Some(existing) if existing.content == file.content => {}
+        Some(_) => {
+            return Err(Error::FixBroke {
+                detail: format!("two fixes want different content in {}", file.path),
+            });
+        }
+    }
+    Ok(())
 }
 
 fn comment_texts(doc: &Document) -> Vec<&str> {

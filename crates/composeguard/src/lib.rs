@@ -11,8 +11,10 @@
 //! let input = "services:\n  web:\n    image: nginx:1.27\n";
 //! let options = composeguard::Options { unsafe_fixes: true, ..Default::default() };
 //! let outcome = composeguard::fix(input, &options).unwrap();
+//! assert!(outcome.output.starts_with(input)); // new keys are appended; nothing else moves
 //! assert!(outcome.output.contains("cap_drop:\n      - ALL"));
-//! assert!(outcome.remaining.is_empty());
+//! // What is left needs a person: nginx's master process stays root.
+//! assert!(outcome.remaining.iter().any(|d| d.code() == "CG103"));
 //! print!("{}", composeguard::unified_diff(input, &outcome.output, "compose.yaml"));
 //! ```
 
@@ -33,9 +35,9 @@ pub mod style;
 
 pub use compose::{Compose, Service};
 pub use diagnostic::Diagnostic;
-pub use diff::unified_diff;
+pub use diff::{mask_secrets, unified_diff};
 pub use document::{Document, Limits};
-pub use edit::{Applicability, Edit, Fix};
+pub use edit::{Applicability, Edit, Fix, NewFile, NewFileKind};
 pub use engine::{FixOutcome, Options, check, decode, fix};
 pub use error::Error;
 pub use lines::Position;

@@ -35,6 +35,13 @@ pub struct Settings {
     pub nproc: u32,
     /// Container or host ports that must not be published on every interface.
     pub sensitive_ports: Vec<u16>,
+    /// Parts of a variable name that mark it as a secret (case-insensitive; a leading `_`
+    /// also matches the bare word, so `_PASS` matches `PASS` and `DB_PASS`).
+    pub secret_patterns: Vec<String>,
+    /// Name endings that are never secrets (`_FILE`, `_PATH`, ...), checked first.
+    pub secret_exclude_suffixes: Vec<String>,
+    /// Where CG601 moves literals that the image cannot read from a file (off by default).
+    pub secrets_env_file: Option<String>,
 }
 
 impl Default for Settings {
@@ -65,6 +72,49 @@ impl Default for Settings {
                 5672, 5900, 5984, 6379, 6443, 7000, 7001, 8086, 9042, 9200, 9300, 10250, 11211,
                 15672, 25672, 27017, 27018, 27019, 33060,
             ],
+            secret_patterns: [
+                "PASSWORD",
+                "PASSWD",
+                "PASSPHRASE",
+                "SECRET",
+                "TOKEN",
+                "API_KEY",
+                "APIKEY",
+                "PRIVATE_KEY",
+                "ACCESS_KEY",
+                "AUTH_KEY",
+                "LOGGED_IN_KEY",
+                "NONCE_KEY",
+                "SALT",
+                "CREDENTIAL",
+                "_PASS",
+                "_PWD",
+            ]
+            .map(String::from)
+            .to_vec(),
+            secret_exclude_suffixes: [
+                "_FILE",
+                "_PATH",
+                "_DIR",
+                "_URL",
+                "_URI",
+                "_HOST",
+                "_PORT",
+                "_USER",
+                "_USERNAME",
+                "_LENGTH",
+                "_EXPIRY",
+                "_EXPIRES",
+                "_TTL",
+                "_TYPE",
+                "_ALGORITHM",
+                "_ENABLED",
+                "_REQUIRED",
+                "_POLICY",
+            ]
+            .map(String::from)
+            .to_vec(),
+            secrets_env_file: None,
         }
     }
 }

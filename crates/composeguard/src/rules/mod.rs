@@ -25,6 +25,7 @@ mod obsolete_version;
 mod ports;
 mod privileged;
 mod read_only;
+mod secrets;
 mod tmpfs_size;
 mod ulimits;
 mod unconfined;
@@ -43,6 +44,7 @@ pub use obsolete_version::ObsoleteVersion;
 pub use ports::{PrivilegedPorts, PublicPorts, SensitivePorts};
 pub use privileged::Privileged;
 pub use read_only::ReadOnlyRootfs;
+pub use secrets::{LiteralSecret, UrlCredentials};
 pub use tmpfs_size::TmpfsSize;
 pub use ulimits::Ulimits;
 pub use unconfined::Unconfined;
@@ -179,6 +181,8 @@ pub fn all() -> &'static [&'static dyn Rule] {
         &PublicPorts,
         &PrivilegedPorts,
         &LogRotation,
+        &LiteralSecret,
+        &UrlCredentials,
         &ImageTag,
         &ImageDigest,
         &ObsoleteVersion,
@@ -237,6 +241,7 @@ impl<'a> Context<'a> {
             end,
             service: service.map(str::to_owned),
             fix: None,
+            secret: None,
         });
         self.diagnostics.last_mut().expect("just pushed")
     }

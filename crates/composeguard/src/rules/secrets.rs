@@ -1,0 +1,673 @@
+//! CG601 and CG602: secrets in `environment`.
+//!
+//! Every CG601 finding that can be converted carries the same fix, built once for the whole
+//! file: each converted variable becomes `VAR_FILE: /run/secrets/<name>`, each service gets the
+//! secret in its `secrets:`, and the top-level `secrets:` gets `<name>: {file: ./secrets/<name>.txt}`.
+//! One fix, because the top-level `secrets:` block must be written once.
+
+use std::collections::BTreeMap;
+
+use crate::compose::Service;
+use crate::document::{NodeId, NodeKind};
+use crate::edit::{Edit, Fix, NewFile, NewFileKind};
+use crate::style::{MapTarget, NewValue, append_value, insert_entries, replace_scalar};
+
+use super::{Context, Rule, RuleMeta, declare_rule};
+
+/// Where a variable is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Entry {
+    /// `VAR: value` in a mapping: the key and value nodes.
+    Map { key: NodeId, value: NodeId },
+    /// `- VAR=value` in a list: the item node.
+    List { item: NodeId },
+}
+
+impl Entry {
+    fn id(self) -> NodeId {
+        match self {
+            Entry::Map { key, .. } => key,
+            Entry::List { item } => item,
+        }
+    }
+}
+
+/// One environment variable of one service.
+#[derive(Debug, Clone)]
+struct Var {
+    service: usize,
+    name: String,
+    /// The value as Compose sees it after `$$` unescaping (None when it interpolates).
+    literal: Option<String>,
+    /// The value as written in YAML.
+    raw: String,
+    entry: Entry,
+}
+
+/// A value's meaning: a literal, a pure reference, or a reference with a literal fallback.
+fn literal_value(raw: &str) -> Option<String> {
+    let without_escapes = raw.replace("$$", "");
+    if without_escapes.contains('$') {
+        return None;
+    }
+    Some(raw.replace("$$", "$"))
+}
+
+/// The literal default of `${VAR:-default}` / `${VAR-default}`, if the value is exactly that.
+fn literal_fallback(raw: &str) -> Option<&str> {
+    let inner = raw.strip_prefix("${")?.strip_suffix('}')?;
+    let (_, default) = inner.split_once(":-").or_else(|| inner.split_once('-'))?;
+    (!default.is_empty() && !default.contains('$')).then_some(default)
+}
+
+/// True for a variable name that holds a secret by the configured patterns.
+fn sensitive_name(name: &str, cx: &Context<'_>) -> bool {
+    let upper = name.to_ascii_uppercase();
+    if cx
+        .settings
+        .secret_exclude_suffixes
+        .iter()
+        .any(|s| upper.ends_with(s.as_str()))
+    {
+        return false;
+    }
+    cx.settings.secret_patterns.iter().any(|p| {
+        let p = p.to_ascii_uppercase();
+        upper.contains(&p) || (p.starts_with('_') && upper == p[1..])
+    })
+}
+
+fn boring_value(value: &str) -> bool {
+    let v = value.trim().to_ascii_lowercase();
+    v.is_empty()
+        || matches!(
+            v.as_str(),
+            "true" | "false" | "yes" | "no" | "on" | "off" | "0" | "1" | "null" | "~"
+        )
+        || v.starts_with("/run/secrets/")
+}
+
+/// Every environment variable of every service, with where it is written.
+fn variables(cx: &Context<'_>, services: &[Service]) -> Vec<Var> {
+    let doc = cx.doc;
+    let mut out = Vec::new();
+    for (index, service) in services.iter().enumerate() {
+        let Some(env) = cx.get(service, "environment") else {
+            continue;
+        };
+        match &doc.node(env.resolved).kind {
+            NodeKind::Mapping(_) => {
+                for name in cx.compose.keys(env.resolved) {
+                    let Some(found) = cx.compose.get(env.resolved, &name) else {
+                        continue;
+                    };
+                    let Some(raw) = doc.scalar(found.resolved) else {
+                        continue;
+                    };
+                    if doc.is_null(found.resolved) {
+                        continue;
+                    }
+                    out.push(Var {
+                        service: index,
+                        literal: literal_value(raw),
+                        raw: raw.to_owned(),
+                        name,
+                        entry: Entry::Map {
+                            key: found.key,
+                            value: found.resolved,
+                        },
+                    });
+                }
+            }
+            NodeKind::Sequence(items) => {
+                for item in items {
+                    let Some(text) = doc.scalar(*item) else {
+                        continue;
+                    };
+                    let Some((name, raw)) = text.split_once('=') else {
+                        continue;
+                    };
+                    out.push(Var {
+                        service: index,
+                        name: name.trim().to_owned(),
+                        literal: literal_value(raw),
+                        raw: raw.to_owned(),
+                        entry: Entry::List { item: *item },
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The password part of `scheme://user:password@host`, if the value has one.
+fn url_password(value: &str) -> Option<(&str, &str)> {
+    let (_, rest) = value.split_once("://")?;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let (userinfo, _) = authority.rsplit_once('@')?;
+    let (user, password) = userinfo.split_once(':')?;
+    (!password.is_empty() && !password.starts_with('$')).then_some((user, password))
+}
+
+declare_rule! {
+    /// ## What it does
+    /// Reports passwords, tokens and keys written as literals in a service's `environment`
+    /// (map or list form, including literal fallbacks such as `${DB_PASSWORD:-changeme}`), and
+    /// moves them into Compose secrets where the image can read them from a file.
+    ///
+    /// ## Why is this bad?
+    /// A secret in the compose file ends up in version control, in `docker inspect`, in every
+    /// process's environment, in crash reports and CI logs. A Compose secret is a file mounted
+    /// at `/run/secrets/<name>`, readable only inside the container.
+    ///
+    /// ## Example
+    /// ```yaml
+    /// services:
+    ///   db:
+    ///     image: postgres:17
+    ///     environment:
+    ///       POSTGRES_PASSWORD: s3cr3t-pw
+    /// ```
+    ///
+    /// Use instead:
+    /// ```yaml
+    /// services:
+    ///   db:
+    ///     image: postgres:17
+    ///     environment:
+    ///       POSTGRES_PASSWORD_FILE: /run/secrets/postgres_password
+    ///     secrets:
+    ///       - postgres_password
+    /// secrets:
+    ///   postgres_password:
+    ///     file: ./secrets/postgres_password.txt
+    /// ```
+    ///
+    /// ## Fix safety
+    /// Unsafe: the secret file must be readable by the user the image reads it as (Compose
+    /// mounts file secrets with the host file's owner and mode). The fix is offered only for
+    /// variables the image is known to read from `<VAR>_FILE` (postgres, mysql, mariadb, mongo,
+    /// wordpress, nextcloud, elasticsearch, minio, vaultwarden; `<VAR>__FILE` for grafana): the
+    /// variable becomes `<VAR>_FILE: /run/secrets/<name>`, the service gets the secret, and the
+    /// top-level `secrets:` gets `<name>: {file: ./secrets/<name>.txt}` (an existing block is
+    /// extended; names never collide). One value used by several services becomes one secret.
+    /// The secret files are returned to the caller with the original value byte for byte
+    /// (`$$` read as Compose reads it); `composeguard fix` writes them with mode 0600.
+    /// Other images would break if the variable disappeared: they get a suggestion, or, when an
+    /// env file is configured (`--secrets-env-file .env`), the literal moves there and the
+    /// compose file keeps `${VAR}`. A literal fallback (`${VAR:-changeme}`) is reported without
+    /// a fix: the real value comes from the environment. Values are never printed.
+    ///
+    /// ## References
+    /// CIS Docker Benchmark v1.6.0, 4.10 "Ensure secrets are not stored in Dockerfiles";
+    /// Compose Specification, secrets.
+    pub struct LiteralSecret {
+        code: "CG601",
+        name: "literal-secret",
+        summary: "Keep passwords and tokens out of `environment`: use Compose secrets",
+        fix: Sometimes,
+        cis: Some("4.10"),
+    }
+}
+
+declare_rule! {
+    /// ## What it does
+    /// Reports credentials written inside URLs in `environment`
+    /// (`postgres://user:password@host/db`).
+    ///
+    /// ## Why is this bad?
+    /// The password is as exposed as any literal secret, and easier to miss: it hides in a
+    /// connection string that tools print in logs and error messages.
+    ///
+    /// ## Example
+    /// ```yaml
+    /// services:
+    ///   api:
+    ///     image: example/api:1
+    ///     environment:
+    ///       DATABASE_URL: postgres://app:s3cr3t@db:5432/app
+    /// ```
+    ///
+    /// Use instead:
+    /// ```yaml
+    /// services:
+    ///   api:
+    ///     image: example/api:1
+    ///     environment:
+    ///       DATABASE_URL: postgres://app@db:5432/app
+    ///       PGPASSFILE: /run/secrets/pgpass
+    ///     secrets: [pgpass]
+    /// secrets:
+    ///   pgpass:
+    ///     file: ./secrets/pgpass
+    /// ```
+    ///
+    /// ## Fix safety
+    /// No fix: how an application reads a password from a file is its own business. The
+    /// password is masked in every message.
+    ///
+    /// ## References
+    /// CIS Docker Benchmark v1.6.0, 4.10.
+    pub struct UrlCredentials {
+        code: "CG602",
+        name: "url-credentials",
+        summary: "Do not put passwords inside URLs in `environment`",
+        fix: None,
+        cis: Some("4.10"),
+    }
+}
+
+/// A planned conversion of one variable entry into a secret.
+struct Conversion {
+    entry: Entry,
+    name: String,
+    var: String,
+    suffix: &'static str,
+    /// Services that see this entry.
+    services: Vec<usize>,
+}
+
+impl Rule for LiteralSecret {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+
+    fn check(&self, cx: &mut Context<'_>) {
+        let services = cx.services();
+        let vars = variables(cx, &services);
+        // Which services see each entry (a merged `x-` block is shared).
+        let mut by_entry: BTreeMap<Entry, Vec<usize>> = BTreeMap::new();
+        for v in &vars {
+            by_entry.entry(v.entry).or_default().push(v.service);
+        }
+        let existing_names = existing_secret_names(cx);
+        let mut names_by_value: BTreeMap<String, String> = BTreeMap::new();
+        let mut used_names: Vec<String> = existing_names.clone();
+        let mut conversions: Vec<Conversion> = Vec::new();
+        let mut env_moves: Vec<(Entry, String, String)> = Vec::new();
+        let mut reports: Vec<(usize, Entry, String, Option<String>, bool)> = Vec::new();
+        let mut seen_entries: Vec<Entry> = Vec::new();
+        for v in &vars {
+            if !sensitive_name(&v.name, cx) {
+                continue;
+            }
+            let service = &services[v.service];
+            let Some(literal) = v.literal.clone() else {
+                if let Some(default) = literal_fallback(&v.raw) {
+                    let message = format!(
+                        "service `{}` falls back to a literal `{}` when the variable is unset",
+                        service.name, v.name
+                    );
+                    reports.push((v.service, v.entry, message, Some(default.to_owned()), false));
+                }
+                continue;
+            };
+            if boring_value(&literal) {
+                continue;
+            }
+            if seen_entries.contains(&v.entry) {
+                // A shared entry is reported (and converted) once, on its first service.
+                continue;
+            }
+            seen_entries.push(v.entry);
+            let sharing = by_entry.get(&v.entry).cloned().unwrap_or_default();
+            // The image of every service that sees the entry must read `<VAR>_FILE`.
+            let support: Vec<Option<&'static str>> = sharing
+                .iter()
+                .map(|s| {
+                    cx.image(&services[*s])
+                        .filter(|k| k.image.file_vars.contains(&v.name.as_str()))
+                        .map(|k| k.image.file_suffix)
+                })
+                .collect();
+            let suffix = support.first().copied().flatten();
+            let all_support = suffix.is_some() && support.iter().all(|s| *s == suffix);
+            let file_var = format!("{}{}", v.name, suffix.unwrap_or("_FILE"));
+            let already = vars
+                .iter()
+                .any(|o| o.service == v.service && o.name == file_var);
+            let message = format!(
+                "service `{}` sets `{}` in `environment` as a literal",
+                service.name, v.name
+            );
+            if all_support && !already {
+                let name = names_by_value.entry(literal.clone()).or_insert_with(|| {
+                    let name = unique_name(&v.name.to_ascii_lowercase(), &used_names);
+                    used_names.push(name.clone());
+                    name
+                });
+                conversions.push(Conversion {
+                    entry: v.entry,
+                    name: name.clone(),
+                    var: v.name.clone(),
+                    suffix: suffix.unwrap_or("_FILE"),
+                    services: sharing.clone(),
+                });
+                reports.push((v.service, v.entry, message, Some(literal), true));
+            } else if cx.settings.secrets_env_file.is_some()
+                && !env_moves.iter().any(|(_, n, _)| *n == v.name)
+            {
+                env_moves.push((v.entry, v.name.clone(), literal.clone()));
+                reports.push((v.service, v.entry, message, Some(literal), true));
+            } else {
+                let why = if already {
+                    format!("; `{file_var}` is set too, remove one of them")
+                } else {
+                    "; its image is not known to read it from a file, so move it to an env file or a secret the application reads".to_owned()
+                };
+                reports.push((
+                    v.service,
+                    v.entry,
+                    format!("{message}{why}"),
+                    Some(literal),
+                    false,
+                ));
+            }
+        }
+        let fix = build_fix(cx, &services, &conversions, &env_moves, &names_by_value);
+        for (service, entry, message, secret, fixable) in reports {
+            let range = cx.span(entry.id());
+            let d = cx.report(&Self::META, range, Some(&services[service].name), message);
+            d.secret = secret;
+            if fixable && let Some(fix) = &fix {
+                d.set_fix(fix.clone());
+            }
+        }
+    }
+}
+
+fn existing_secret_names(cx: &Context<'_>) -> Vec<String> {
+    let doc = cx.doc;
+    let mut names = Vec::new();
+    for (_, root) in cx.compose.roots() {
+        if let Some((_, secrets)) = doc.own_entry(root, "secrets") {
+            names.extend(
+                doc.entries(secrets)
+                    .iter()
+                    .filter_map(|(k, _)| doc.scalar_key(*k).map(str::to_owned)),
+            );
+        }
+    }
+    names
+}
+
+fn unique_name(base: &str, used: &[String]) -> String {
+    let base: String = base
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if !used.contains(&base) {
+        return base;
+    }
+    (2..)
+        .map(|i| format!("{base}_{i}"))
+        .find(|n| !used.contains(n))
+        .unwrap_or(base)
+}
+
+/// The single fix that performs every conversion of the file.
+fn build_fix(
+    cx: &Context<'_>,
+    services: &[Service],
+    conversions: &[Conversion],
+    env_moves: &[(Entry, String, String)],
+    names_by_value: &BTreeMap<String, String>,
+) -> Option<Fix> {
+    if conversions.is_empty() && env_moves.is_empty() {
+        return None;
+    }
+    let doc = cx.doc;
+    let style = cx.style;
+    let mut edits: Vec<Edit> = Vec::new();
+    let mut files: Vec<NewFile> = Vec::new();
+    // 1. The variables themselves.
+    for c in conversions {
+        let path = format!("/run/secrets/{}", c.name);
+        let file_var = format!("{}{}", c.var, c.suffix);
+        match c.entry {
+            Entry::Map { key, value } => {
+                edits.push(replace_scalar(doc, style, key, &file_var));
+                edits.push(replace_scalar(doc, style, value, &path));
+            }
+            Entry::List { item } => edits.push(replace_scalar(
+                doc,
+                style,
+                item,
+                &format!("{file_var}={path}"),
+            )),
+        }
+    }
+    let mut env_lines = String::new();
+    for (entry, name, value) in env_moves {
+        let reference = format!("${{{name}}}");
+        match *entry {
+            Entry::Map { value: v, .. } => edits.push(replace_scalar(doc, style, v, &reference)),
+            Entry::List { item } => edits.push(replace_scalar(
+                doc,
+                style,
+                item,
+                &format!("{name}={reference}"),
+            )),
+        }
+        env_lines.push_str(&format!("{name}={}\n", env_file_value(value)));
+    }
+    if let Some(path) = &cx.settings.secrets_env_file
+        && !env_lines.is_empty()
+    {
+        files.push(NewFile {
+            path: path.clone(),
+            content: env_lines,
+            kind: NewFileKind::EnvLines,
+        });
+    }
+    // 2. Each service's `secrets:`.
+    let mut per_service: BTreeMap<usize, Vec<String>> = BTreeMap::new();
+    for c in conversions {
+        for s in &c.services {
+            let names = per_service.entry(*s).or_default();
+            if !names.contains(&c.name) {
+                names.push(c.name.clone());
+            }
+        }
+    }
+    let mut shared_lists: BTreeMap<NodeId, Vec<String>> = BTreeMap::new();
+    for (index, names) in &per_service {
+        let service = &services[*index];
+        let target = cx.compose.service_target(service)?;
+        match cx.get(service, "secrets") {
+            None => {
+                let values =
+                    NewValue::Seq(names.iter().map(|n| NewValue::str(n.clone())).collect());
+                edits.extend(insert_entries(doc, style, target, &[("secrets", values)]));
+            }
+            Some(l) if matches!(doc.node(l.resolved).kind, NodeKind::Sequence(_)) => {
+                let list = shared_lists.entry(l.resolved).or_default();
+                for name in names {
+                    let present = doc.items(l.resolved).iter().any(|i| {
+                        doc.scalar(*i) == Some(name.as_str())
+                            || doc.own_entry(*i, "source").and_then(|(_, v)| doc.scalar(v))
+                                == Some(name.as_str())
+                    });
+                    if !present && !list.contains(name) {
+                        list.push(name.clone());
+                    }
+                }
+            }
+            Some(_) => return None,
+        }
+    }
+    for (list, names) in shared_lists {
+        let long = doc
+            .items(list)
+            .iter()
+            .any(|i| matches!(doc.node(doc.resolve(*i)).kind, NodeKind::Mapping(_)));
+        for name in names {
+            let item = if long {
+                NewValue::Map(vec![("source".into(), NewValue::str(name))])
+            } else {
+                NewValue::str(name)
+            };
+            edits.push(append_value(doc, style, list, &item));
+        }
+    }
+    // 3. The top-level `secrets:` of each document that has a converted service.
+    let mut per_document: BTreeMap<usize, Vec<String>> = BTreeMap::new();
+    for c in conversions {
+        let document = services[c.services[0]].document;
+        let names = per_document.entry(document).or_default();
+        if !names.contains(&c.name) {
+            names.push(c.name.clone());
+        }
+    }
+    for (document, names) in per_document {
+        let root = cx.compose.roots().find(|(d, _)| *d == document)?.1;
+        let definitions: Vec<(String, NewValue)> = names
+            .iter()
+            .map(|n| {
+                let file = NewValue::Map(vec![(
+                    "file".into(),
+                    NewValue::str(format!("./secrets/{n}.txt")),
+                )]);
+                (n.clone(), file)
+            })
+            .collect();
+        match doc.own_entry(root, "secrets") {
+            Some((_, existing))
+                if matches!(doc.node(doc.resolve(existing)).kind, NodeKind::Mapping(_)) =>
+            {
+                let entries: Vec<(&str, NewValue)> = definitions
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), v.clone()))
+                    .collect();
+                edits.extend(insert_entries(
+                    doc,
+                    style,
+                    MapTarget::Mapping(doc.resolve(existing)),
+                    &entries,
+                ));
+            }
+            Some(_) => return None,
+            None => edits.extend(insert_entries(
+                doc,
+                style,
+                MapTarget::Mapping(root),
+                &[("secrets", NewValue::Map(definitions))],
+            )),
+        }
+    }
+    for (value, name) in names_by_value {
+        files.push(NewFile {
+            path: format!("secrets/{name}.txt"),
+            content: value.clone(),
+            kind: NewFileKind::Secret,
+        });
+    }
+    let count = conversions.len() + env_moves.len();
+    let message = format!("Move {count} literal secret(s) out of `environment`");
+    Some(Fix::unsafe_(message, edits).with_files(files))
+}
+
+/// A value for an env file line, quoted so that Compose reads it back unchanged.
+fn env_file_value(value: &str) -> String {
+    let plain = value
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "-_.:/@+=,".contains(c));
+    if plain {
+        value.to_owned()
+    } else if !value.contains('\'') && !value.contains('\n') {
+        format!("'{value}'")
+    } else {
+        let escaped = value
+            .replace('\\', "\\\\")
+            .replace('"', "\\\"")
+            .replace('\n', "\\n")
+            .replace('$', "$$");
+        format!("\"{escaped}\"")
+    }
+}
+
+impl Rule for UrlCredentials {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+
+    fn check(&self, cx: &mut Context<'_>) {
+        let services = cx.services();
+        let mut seen = Vec::new();
+        for v in variables(cx, &services) {
+            if seen.contains(&v.entry) {
+                continue;
+            }
+            let Some((user, password)) = url_password(&v.raw) else {
+                continue;
+            };
+            seen.push(v.entry);
+            let message = format!(
+                "service `{}` has credentials inside the URL in `{}` (user `{user}`, password ****)",
+                services[v.service].name, v.name
+            );
+            let range = cx.span(v.entry.id());
+            cx.report(&Self::META, range, Some(&services[v.service].name), message)
+                .secret = Some(password.to_owned());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn literals_and_references() {
+        assert_eq!(literal_value("s3cr3t"), Some("s3cr3t".into()));
+        assert_eq!(literal_value("pa$$word"), Some("pa$word".into()));
+        assert_eq!(literal_value("${DB_PASSWORD}"), None);
+        assert_eq!(literal_value("$DB_PASSWORD"), None);
+        assert_eq!(
+            literal_fallback("${DB_PASSWORD:-changeme}"),
+            Some("changeme")
+        );
+        assert_eq!(
+            literal_fallback("${DB_PASSWORD-changeme}"),
+            Some("changeme")
+        );
+        assert_eq!(literal_fallback("${DB_PASSWORD}"), None);
+        assert_eq!(literal_fallback("${A:-${B}}"), None);
+    }
+
+    #[test]
+    fn url_passwords() {
+        assert_eq!(
+            url_password("postgres://app:s3cr3t@db:5432/app"),
+            Some(("app", "s3cr3t"))
+        );
+        assert_eq!(url_password("redis://:pw@cache:6379/0"), Some(("", "pw")));
+        assert_eq!(url_password("postgres://app@db/app"), None);
+        assert_eq!(url_password("postgres://app:${PW}@db/app"), None);
+        assert_eq!(url_password("http://example.com/a:b@c"), None);
+    }
+
+    #[test]
+    fn env_file_values_read_back_unchanged() {
+        assert_eq!(env_file_value("s3cr3t-pw"), "s3cr3t-pw");
+        assert_eq!(env_file_value("a b#c"), "'a b#c'");
+        assert_eq!(env_file_value("it's"), "\"it's\"");
+    }
+
+    #[test]
+    fn names() {
+        assert_eq!(unique_name("db_password", &[]), "db_password");
+        assert_eq!(
+            unique_name("db_password", &["db_password".into()]),
+            "db_password_2"
+        );
+    }
+}

@@ -1,0 +1,88 @@
+//! `docs/rules/<CODE>.md` is generated from each rule's doc comment; this test fails when a
+//! page is stale or missing. Regenerate with `UPDATE_DOCS=1 cargo test -p composeguard --test docs`.
+
+use std::path::Path;
+
+use composeguard::rules;
+
+fn page(rule: &dyn composeguard::Rule) -> String {
+    let m = rule.meta();
+    let mut out = format!("# {} ({})\n\n{}\n\n", m.name, m.code, m.summary);
+    out.push_str(&format!("- Fix: {}\n", m.fix.as_str()));
+    out.push_str(&format!(
+        "- CIS Docker Benchmark v1.6.0: {}\n",
+        m.cis.unwrap_or("none")
+    ));
+    out.push_str(&format!("- Presets: {}\n\n", presets(m.code)));
+    out.push_str(m.documentation().trim_end());
+    out.push_str("\n\n<!-- Generated from the rule's doc comment; do not edit. -->\n");
+    out
+}
+
+fn presets(code: &str) -> String {
+    use composeguard::Preset;
+    let names: Vec<&str> = [
+        ("baseline", Preset::Baseline),
+        ("recommended", Preset::Recommended),
+        ("strict", Preset::Strict),
+    ]
+    .iter()
+    .filter(|(_, p)| p.includes(code))
+    .map(|(n, _)| *n)
+    .collect();
+    names.join(", ")
+}
+
+fn index() -> String {
+    let mut out = String::from(
+        "# Rules\n\n| code | name | fix | CIS v1.6.0 | presets | summary |\n|---|---|---|---|---|---|\n",
+    );
+    for rule in rules::all() {
+        let m = rule.meta();
+        out.push_str(&format!(
+            "| [{code}]({code}.md) | {} | {} | {} | {} | {} |\n",
+            m.name,
+            m.fix.as_str(),
+            m.cis.unwrap_or("–"),
+            presets(m.code),
+            m.summary,
+            code = m.code
+        ));
+    }
+    out.push_str("\n<!-- Generated from the rules' doc comments; do not edit. -->\n");
+    out
+}
+
+#[test]
+fn rule_pages_are_up_to_date() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/rules");
+    let update = std::env::var_os("UPDATE_DOCS").is_some();
+    let mut expected: Vec<(String, String)> = rules::all()
+        .iter()
+        .map(|r| (format!("{}.md", r.meta().code), page(*r)))
+        .collect();
+    expected.push(("README.md".into(), index()));
+    if update {
+        std::fs::create_dir_all(&dir).unwrap();
+    }
+    for (name, content) in &expected {
+        let path = dir.join(name);
+        if update {
+            std::fs::write(&path, content).unwrap();
+        }
+        let actual = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            actual == *content,
+            "{} is stale: run `UPDATE_DOCS=1 cargo test -p composeguard --test docs`",
+            path.display()
+        );
+    }
+    // No page for a rule that no longer exists.
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+        assert!(
+            expected.iter().any(|(n, _)| *n == name),
+            "docs/rules/{name} has no rule"
+        );
+    }
+}

@@ -1,0 +1,26 @@
+//! Check and fix arbitrary input: never panic, and every output keeps the core invariants
+//! (it parses, every comment survives, a second run changes nothing).
+#![no_main]
+
+use composeguard::{Document, Options, Preset};
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(text) = composeguard::decode(data) else { return };
+    let options = Options {
+        unsafe_fixes: true,
+        preset: Preset::Strict,
+        ..Options::default()
+    };
+    let _ = composeguard::check(text, &options);
+    let Ok(outcome) = composeguard::fix(text, &options) else { return };
+    let before = Document::parse(text).expect("the input parsed once");
+    let after = Document::parse(&outcome.output).expect("fixed output must parse");
+    let comments = |d: &Document| -> Vec<String> {
+        d.comments().iter().map(|c| d.source()[c.span.clone()].trim_end().to_owned()).collect()
+    };
+    assert_eq!(comments(&before), comments(&after), "a comment was lost");
+    let again = composeguard::fix(&outcome.output, &options).expect("fixed output must fix again");
+    assert_eq!(again.output, outcome.output, "a second run changed the output");
+    let _ = composeguard::unified_diff(text, &outcome.output, "compose.yaml");
+});
