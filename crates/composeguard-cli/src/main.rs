@@ -12,6 +12,11 @@ use anstyle::{AnsiColor, Style};
 use clap::{Args, Parser, Subcommand};
 use composeguard::{Applicability, Diagnostic, FixOutcome, Options, Preset, Target, rules};
 
+/// mimalloc: the CLI allocates and frees many small strings and nodes; the system allocator
+/// spent a quarter of the run in malloc, free and page faults on a 500-service file.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod files;
 mod secrets;
 
@@ -240,7 +245,7 @@ fn check(args: &CheckArgs) -> u8 {
         }
     }
     if !args.common.quiet {
-        print_check_summary(&tally, options.unsafe_fixes);
+        print_check_summary(&tally, options.unsafe_fixes, errors);
     }
     if errors > 0 {
         2
@@ -251,9 +256,14 @@ fn check(args: &CheckArgs) -> u8 {
     }
 }
 
-fn print_check_summary(tally: &Tally, unsafe_fixes: bool) {
+fn print_check_summary(tally: &Tally, unsafe_fixes: bool, errors: usize) {
+    if errors > 0 {
+        eprintln!("{} could not be checked.", plural(errors, "file"));
+    }
     if tally.findings == 0 {
-        eprintln!("All checks passed.");
+        if errors == 0 {
+            eprintln!("All checks passed.");
+        }
         return;
     }
     let mut line = format!("Found {}.", plural(tally.findings, "finding"));

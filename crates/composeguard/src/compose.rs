@@ -8,8 +8,11 @@ use crate::document::{Document, NodeId, NodeKind};
 use crate::error::Error;
 use crate::style::MapTarget;
 
-/// Deepest chain of `<<` merges followed (a guard; real files use a handful).
+/// Deepest chain of `extends` followed (a guard; real files use a handful).
 const MAX_MERGE_DEPTH: usize = 32;
+
+/// Most mappings one lookup searches through `<<` merges (each at most once).
+const MAX_MERGE_VISITS: usize = 10_000;
 
 /// One service of a compose file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -155,37 +158,40 @@ impl<'d> Compose<'d> {
     }
 
     /// The effective value of `key` in `map` (merge keys resolved).
+    ///
+    /// Each mapping is searched at most once per lookup, so a file whose merge keys fan out
+    /// (`<<: [*a, *a]` repeated) costs linear time, not exponential.
     pub fn get(&self, map: NodeId, key: &str) -> Option<Lookup> {
-        self.lookup(map, key, 0, false)
-    }
-
-    fn lookup(&self, map: NodeId, key: &str, depth: usize, inherited: bool) -> Option<Lookup> {
-        if depth > MAX_MERGE_DEPTH {
-            return None;
-        }
         let doc = self.doc;
-        let owner = doc.resolve(map);
-        let entries = doc.entries(owner);
-        for (k, v) in entries {
-            if doc.scalar_key(*k) == Some(key) && key != "<<" {
-                return Some(Lookup {
-                    key: *k,
-                    value: *v,
-                    resolved: doc.resolve(*v),
-                    owner,
-                    inherited,
-                });
-            }
-        }
-        for (k, v) in entries {
-            if doc.scalar_key(*k) != Some("<<") {
+        let mut visited: Vec<NodeId> = Vec::new();
+        // Depth-first in priority order: own keys, then each merge source in order.
+        let mut stack: Vec<(NodeId, bool)> = vec![(doc.resolve(map), false)];
+        while let Some((owner, inherited)) = stack.pop() {
+            if visited.contains(&owner) || visited.len() > MAX_MERGE_VISITS {
                 continue;
             }
-            for source in self.merge_sources(*v) {
-                if let Some(found) = self.lookup(source, key, depth + 1, true) {
-                    return Some(found);
+            visited.push(owner);
+            let entries = doc.entries(owner);
+            if key != "<<" {
+                for (k, v) in entries {
+                    if doc.scalar_key(*k) == Some(key) {
+                        return Some(Lookup {
+                            key: *k,
+                            value: *v,
+                            resolved: doc.resolve(*v),
+                            owner,
+                            inherited,
+                        });
+                    }
                 }
             }
+            let mut sources = Vec::new();
+            for (k, v) in entries {
+                if doc.scalar_key(*k) == Some("<<") {
+                    sources.extend(self.merge_sources(*v));
+                }
+            }
+            stack.extend(sources.into_iter().rev().map(|s| (s, true)));
         }
         None
     }
@@ -248,32 +254,27 @@ impl<'d> Compose<'d> {
 
     /// Every effective key of a mapping (own keys first, then inherited ones), merges resolved.
     pub fn keys(&self, map: NodeId) -> Vec<String> {
-        let mut out: Vec<String> = Vec::new();
-        self.collect_keys(map, 0, &mut out);
-        out
-    }
-
-    fn collect_keys(&self, map: NodeId, depth: usize, out: &mut Vec<String>) {
-        if depth > MAX_MERGE_DEPTH {
-            return;
-        }
         let doc = self.doc;
-        let entries = doc.entries(map);
-        for (k, _) in entries {
-            if let Some(name) = doc.scalar_key(*k)
-                && name != "<<"
-                && !out.iter().any(|o| o == name)
-            {
-                out.push(name.to_owned());
+        let mut out: Vec<String> = Vec::new();
+        let mut visited: Vec<NodeId> = Vec::new();
+        let mut stack = vec![doc.resolve(map)];
+        while let Some(owner) = stack.pop() {
+            if visited.contains(&owner) || visited.len() > MAX_MERGE_VISITS {
+                continue;
             }
-        }
-        for (k, v) in entries {
-            if doc.scalar_key(*k) == Some("<<") {
-                for source in self.merge_sources(*v) {
-                    self.collect_keys(source, depth + 1, out);
+            visited.push(owner);
+            let entries = doc.entries(owner);
+            let mut sources = Vec::new();
+            for (k, v) in entries {
+                match doc.scalar_key(*k) {
+                    Some("<<") => sources.extend(self.merge_sources(*v)),
+                    Some(name) if !out.iter().any(|o| o == name) => out.push(name.to_owned()),
+                    _ => {}
                 }
             }
+            stack.extend(sources.into_iter().rev());
         }
+        out
     }
 
     /// True when the value carries Compose's `!reset` tag (the key then counts as unset).

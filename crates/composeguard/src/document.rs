@@ -25,6 +25,11 @@ pub struct Limits {
     pub max_depth: usize,
     /// Most nodes (scalars, collections, aliases) in one file.
     pub max_nodes: usize,
+    /// Most nodes the file would have with every alias expanded (what Compose's loader
+    /// builds): a "billion laughs" file is rejected here, in linear time.
+    pub max_expanded_nodes: u64,
+    /// Most services in one file.
+    pub max_services: usize,
 }
 
 impl Default for Limits {
@@ -33,6 +38,8 @@ impl Default for Limits {
             max_bytes: 32 * 1024 * 1024,
             max_depth: 64,
             max_nodes: 4_000_000,
+            max_expanded_nodes: 20_000_000,
+            max_services: 20_000,
         }
     }
 }
@@ -155,6 +162,8 @@ impl Document {
         let mut anchors: Vec<(usize, NodeId)> = Vec::new();
         let mut root: Option<NodeId> = None;
         let mut last_node: Option<NodeId> = None;
+        // Size of each node with aliases expanded (saturating), for the alias-bomb limit.
+        let mut expanded: Vec<u64> = Vec::new();
 
         let depth_limit = limits.max_depth.min(250);
         let options = granit_parser::options! {
@@ -272,6 +281,7 @@ impl Document {
                         });
                     }
                     let id = nodes.len();
+                    expanded.push(1);
                     nodes.push(Node {
                         kind: if is_map {
                             NodeKind::Mapping(Vec::new())
@@ -324,6 +334,18 @@ impl Document {
                     } else if let Some(last) = last_child {
                         nodes[id].end = nodes[last].end;
                     }
+                    let children: u64 = match &kind {
+                        NodeKind::Mapping(entries) => entries.iter().fold(0u64, |acc, (k, v)| {
+                            acc.saturating_add(expanded[*k])
+                                .saturating_add(expanded[*v])
+                        }),
+                        NodeKind::Sequence(items) => items
+                            .iter()
+                            .fold(0u64, |acc, i| acc.saturating_add(expanded[*i])),
+                        _ => 0,
+                    };
+                    expanded[id] = children.saturating_add(1);
+                    check_expansion(expanded[id], limits)?;
                     nodes[id].kind = kind;
                     attach(&mut stack, &mut root, &nodes, id, source, &lines)?;
                     continue;
@@ -331,9 +353,15 @@ impl Document {
                 _ => continue,
             };
             let id = nodes.len();
+            let size = match new_node.kind {
+                NodeKind::Alias(target) => expanded[target],
+                _ => 1,
+            };
             nodes.push(new_node);
+            expanded.push(size);
             last_node = Some(id);
             check_node_limit(nodes.len(), limits)?;
+            check_expansion(size, limits)?;
             attach(&mut stack, &mut root, &nodes, id, source, &lines)?;
         }
         Ok(Document {
@@ -462,6 +490,15 @@ fn keeps_trailing_lines(source: &str, content_start: usize) -> bool {
     let header = &before[indicator..];
     let header = header.split('#').next().unwrap_or(header);
     header.lines().next().is_some_and(|h| h.contains('+'))
+}
+
+fn check_expansion(size: u64, limits: &Limits) -> Result<(), Error> {
+    if size > limits.max_expanded_nodes {
+        return Err(Error::AliasBomb {
+            limit: limits.max_expanded_nodes,
+        });
+    }
+    Ok(())
 }
 
 fn check_node_limit(count: usize, limits: &Limits) -> Result<(), Error> {

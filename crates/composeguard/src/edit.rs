@@ -1,7 +1,9 @@
 //! Edits and fixes, after ruff's model: an [`Edit`] replaces a byte range of the original text;
 //! a [`Fix`] is a set of edits with an [`Applicability`] that says how safe it is to apply.
 
+use std::hash::{Hash, Hasher};
 use std::ops::Range;
+use std::sync::Arc;
 
 /// One text change: replace `range` (byte offsets into the text the rules saw) by `content`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -126,12 +128,41 @@ pub enum NewFileKind {
 }
 
 /// A proposed change: edits that belong together, and how safe they are.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+///
+/// Cheap to clone (one fix may be shared by many diagnostics, e.g. the file-wide secrets
+/// fix); two fixes are equal when their edits, files and applicability are.
+#[derive(Debug, Clone)]
 pub struct Fix {
     applicability: Applicability,
-    edits: Vec<Edit>,
+    edits: Arc<Vec<Edit>>,
     message: String,
-    files: Vec<NewFile>,
+    files: Arc<Vec<NewFile>>,
+    digest: u64,
+}
+
+impl PartialEq for Fix {
+    fn eq(&self, other: &Fix) -> bool {
+        self.digest == other.digest
+            && self.applicability == other.applicability
+            && (Arc::ptr_eq(&self.edits, &other.edits) || self.edits == other.edits)
+            && (Arc::ptr_eq(&self.files, &other.files) || self.files == other.files)
+    }
+}
+
+impl Eq for Fix {}
+
+impl Hash for Fix {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.digest.hash(state);
+    }
+}
+
+fn digest(applicability: Applicability, edits: &[Edit], files: &[NewFile]) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    applicability.hash(&mut h);
+    edits.hash(&mut h);
+    files.hash(&mut h);
+    h.finish()
 }
 
 impl Fix {
@@ -152,17 +183,20 @@ impl Fix {
         mut edits: Vec<Edit>,
     ) -> Fix {
         edits.sort_by_key(|e| (e.range.start, e.range.end));
+        let digest = digest(applicability, &edits, &[]);
         Fix {
             applicability,
-            edits,
+            edits: Arc::new(edits),
             message: message.into(),
-            files: Vec::new(),
+            files: Arc::new(Vec::new()),
+            digest,
         }
     }
 
     /// Attaches files the fix needs (written by the caller when the fix is applied).
     pub fn with_files(mut self, files: Vec<NewFile>) -> Fix {
-        self.files = files;
+        self.digest = digest(self.applicability, &self.edits, &files);
+        self.files = Arc::new(files);
         self
     }
 

@@ -88,6 +88,13 @@ pub fn check(source: &str, options: &Options) -> Result<Vec<Diagnostic>, Error> 
 
 fn run_rules(doc: &Document, options: &Options) -> Result<Vec<Diagnostic>, Error> {
     let compose = Compose::new(doc)?;
+    let count = compose.services().len();
+    if count > options.limits.max_services {
+        return Err(Error::TooManyServices {
+            count,
+            limit: options.limits.max_services,
+        });
+    }
     let style = Style::detect(doc);
     let rules = options.rules();
     let mut cx = Context {
@@ -98,6 +105,7 @@ fn run_rules(doc: &Document, options: &Options) -> Result<Vec<Diagnostic>, Error
         target: options.target,
         enabled: rules.iter().map(|r| r.meta().code).collect(),
         diagnostics: Vec::new(),
+        services: std::sync::OnceLock::new(),
     };
     for rule in rules {
         rule.check(&mut cx);
@@ -168,6 +176,7 @@ pub fn fix(source: &str, options: &Options) -> Result<FixOutcome, Error> {
         }
         passes += 1;
         let (next, applied) = apply_fixes(&text, &fixes);
+        let applied_set: std::collections::HashSet<&Fix> = applied.iter().copied().collect();
         for fix in &applied {
             for file in fix.files() {
                 add_file(&mut files, file)?;
@@ -175,7 +184,7 @@ pub fn fix(source: &str, options: &Options) -> Result<FixOutcome, Error> {
         }
         fixed += current
             .iter()
-            .filter(|d| d.fix.as_ref().is_some_and(|f| applied.contains(&f)))
+            .filter(|d| d.fix.as_ref().is_some_and(|f| applied_set.contains(f)))
             .count();
         let doc =
             Document::parse_with_limits(&next, &options.limits).map_err(|e| Error::FixBroke {
@@ -230,43 +239,79 @@ fn comment_texts(doc: &Document) -> Vec<&str> {
         .collect()
 }
 
+/// The ranges taken by the edits accepted so far in a pass, by start offset.
+#[derive(Default)]
+struct Taken<'e> {
+    by_start: std::collections::BTreeMap<usize, Vec<&'e Edit>>,
+}
+
+impl<'e> Taken<'e> {
+    /// True when `e` cannot be applied together with the accepted edits. Two insertions at one
+    /// offset compose only when each delimits itself; an insertion may touch either end of a
+    /// replaced range, never its inside.
+    fn conflicts(&self, e: &Edit) -> bool {
+        let r = e.range();
+        // Accepted edits that start at or before `r.start`: only the last start matters, as
+        // accepted non-empty ranges never overlap one another.
+        if let Some((&start, edits)) = self.by_start.range(..=r.start).next_back() {
+            for a in edits {
+                let y = a.range();
+                if start == r.start {
+                    let both_insert = r.is_empty() && y.is_empty();
+                    if both_insert && !(e.is_self_delimiting() && a.is_self_delimiting()) {
+                        return true;
+                    }
+                    if !r.is_empty() && !y.is_empty() {
+                        return true;
+                    }
+                } else if y.end > r.start {
+                    return true;
+                }
+            }
+        }
+        // Accepted edits that start inside `r`.
+        if !r.is_empty() && self.by_start.range(r.start + 1..r.end).next().is_some() {
+            return true;
+        }
+        false
+    }
+
+    fn insert(&mut self, e: &'e Edit) {
+        self.by_start.entry(e.range().start).or_default().push(e);
+    }
+}
+
 /// Applies the fixes that do not overlap an earlier one (identical fixes count once) and
 /// returns the new text and the fixes applied. Insertions at the same offset are ordered
 /// deepest first, so each stays inside its own block.
 pub fn apply_fixes<'f>(source: &str, fixes: &[&'f Fix]) -> (String, Vec<&'f Fix>) {
     let mut order: Vec<&Fix> = fixes.to_vec();
     order.sort_by_key(|f| f.min_start());
+    let mut seen: std::collections::HashSet<&Fix> = std::collections::HashSet::new();
     let mut applied: Vec<&Fix> = Vec::new();
-    let mut edits: Vec<(usize, &Edit)> = Vec::new();
+    let mut taken = Taken::default();
     for fix in order {
-        if applied.contains(&fix) {
+        if !seen.insert(fix) {
             continue;
         }
-        let overlaps = fix.edits().iter().any(|e| {
-            edits.iter().any(|(_, a)| {
-                let (x, y) = (e.range(), a.range());
-                if x.is_empty() && y.is_empty() {
-                    // Two insertions at one offset compose when each delimits itself.
-                    x.start == y.start && !(e.is_self_delimiting() && a.is_self_delimiting())
-                } else {
-                    x.start < y.end && y.start < x.end
-                        || (x.is_empty() && y.contains(&x.start) && x.start != y.start)
-                        || (y.is_empty() && x.contains(&y.start) && y.start != x.start)
-                }
-            })
-        });
         let bad_boundary = fix.edits().iter().any(|e| {
-            !source.is_char_boundary(e.range().start)
+            e.range().end > source.len()
+                || !source.is_char_boundary(e.range().start)
                 || !source.is_char_boundary(e.range().end)
-                || e.range().end > source.len()
         });
-        if overlaps || bad_boundary {
+        if bad_boundary || fix.edits().iter().any(|e| taken.conflicts(e)) {
             continue;
         }
-        let index = applied.len();
+        for e in fix.edits() {
+            taken.insert(e);
+        }
         applied.push(fix);
-        edits.extend(fix.edits().iter().map(|e| (index, e)));
     }
+    let mut edits: Vec<(usize, &Edit)> = applied
+        .iter()
+        .enumerate()
+        .flat_map(|(i, f)| f.edits().iter().map(move |e| (i, e)))
+        .collect();
     edits.sort_by(|(ia, a), (ib, b)| {
         (
             a.range().start,
@@ -281,7 +326,7 @@ pub fn apply_fixes<'f>(source: &str, fixes: &[&'f Fix]) -> (String, Vec<&'f Fix>
                 *ib,
             ))
     });
-    let mut out = String::with_capacity(source.len() + 256);
+    let mut out = String::with_capacity(source.len() + source.len() / 2);
     let mut last = 0;
     for (_, edit) in edits {
         let range = edit.range();

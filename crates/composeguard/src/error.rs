@@ -62,6 +62,24 @@ pub enum Error {
         /// The limit in force.
         limit: usize,
     },
+    /// Aliases expand to more nodes than the limit (a "billion laughs" file).
+    #[error(
+        "the file's aliases expand to more than {limit} nodes (an alias bomb?); Compose would exhaust memory loading it, so it is rejected"
+    )]
+    AliasBomb {
+        /// The limit in force.
+        limit: u64,
+    },
+    /// The file defines more services than the limit.
+    #[error(
+        "the file defines {count} services, more than the limit of {limit}; split it into several files"
+    )]
+    TooManyServices {
+        /// How many services.
+        count: usize,
+        /// The limit in force.
+        limit: usize,
+    },
     /// The file holds no YAML document.
     #[error("the file is empty; a compose file needs at least a `services:` mapping")]
     Empty,

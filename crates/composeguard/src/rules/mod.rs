@@ -214,12 +214,15 @@ pub struct Context<'a> {
     pub target: Target,
     pub(crate) enabled: Vec<&'static str>,
     pub(crate) diagnostics: Vec<Diagnostic>,
+    pub(crate) services: std::sync::OnceLock<Vec<Service>>,
 }
 
 impl<'a> Context<'a> {
-    /// Every service of the file.
+    /// Every service of the file (computed once per check).
     pub fn services(&self) -> Vec<Service> {
-        self.compose.services()
+        self.services
+            .get_or_init(|| self.compose.services())
+            .clone()
     }
 
     /// Reports a finding on a byte range.

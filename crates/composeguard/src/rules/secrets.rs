@@ -5,7 +5,7 @@
 //! secret in its `secrets:`, and the top-level `secrets:` gets `<name>: {file: ./secrets/<name>.txt}`.
 //! One fix, because the top-level `secrets:` block must be written once.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use crate::compose::Service;
 use crate::document::{NodeId, NodeKind};
@@ -15,7 +15,7 @@ use crate::style::{MapTarget, NewValue, append_value, insert_entries, replace_sc
 use super::{Context, Rule, RuleMeta, declare_rule};
 
 /// Where a variable is written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 enum Entry {
     /// `VAR: value` in a mapping: the key and value nodes.
     Map { key: NodeId, value: NodeId },
@@ -284,11 +284,14 @@ impl Rule for LiteralSecret {
         }
         let existing_names = existing_secret_names(cx);
         let mut names_by_value: BTreeMap<String, String> = BTreeMap::new();
-        let mut used_names: Vec<String> = existing_names.clone();
+        let mut names = Names::new(&existing_names);
         let mut conversions: Vec<Conversion> = Vec::new();
         let mut env_moves: Vec<(Entry, String, String)> = Vec::new();
         let mut reports: Vec<(usize, Entry, String, Option<String>, bool)> = Vec::new();
-        let mut seen_entries: Vec<Entry> = Vec::new();
+        let mut seen_entries: HashSet<Entry> = HashSet::new();
+        let mut moved_names: HashSet<String> = HashSet::new();
+        let declared: HashSet<(usize, &str)> =
+            vars.iter().map(|v| (v.service, v.name.as_str())).collect();
         for v in &vars {
             if !sensitive_name(&v.name, cx) {
                 continue;
@@ -307,11 +310,10 @@ impl Rule for LiteralSecret {
             if boring_value(&literal) {
                 continue;
             }
-            if seen_entries.contains(&v.entry) {
+            if !seen_entries.insert(v.entry) {
                 // A shared entry is reported (and converted) once, on its first service.
                 continue;
             }
-            seen_entries.push(v.entry);
             let sharing = by_entry.get(&v.entry).cloned().unwrap_or_default();
             // The image of every service that sees the entry must read `<VAR>_FILE`.
             let support: Vec<Option<&'static str>> = sharing
@@ -325,19 +327,15 @@ impl Rule for LiteralSecret {
             let suffix = support.first().copied().flatten();
             let all_support = suffix.is_some() && support.iter().all(|s| *s == suffix);
             let file_var = format!("{}{}", v.name, suffix.unwrap_or("_FILE"));
-            let already = vars
-                .iter()
-                .any(|o| o.service == v.service && o.name == file_var);
+            let already = declared.contains(&(v.service, file_var.as_str()));
             let message = format!(
                 "service `{}` sets `{}` in `environment` as a literal",
                 service.name, v.name
             );
             if all_support && !already {
-                let name = names_by_value.entry(literal.clone()).or_insert_with(|| {
-                    let name = unique_name(&v.name.to_ascii_lowercase(), &used_names);
-                    used_names.push(name.clone());
-                    name
-                });
+                let name = names_by_value
+                    .entry(literal.clone())
+                    .or_insert_with(|| names.allocate(&v.name.to_ascii_lowercase()));
                 conversions.push(Conversion {
                     entry: v.entry,
                     name: name.clone(),
@@ -346,9 +344,7 @@ impl Rule for LiteralSecret {
                     services: sharing.clone(),
                 });
                 reports.push((v.service, v.entry, message, Some(literal), true));
-            } else if cx.settings.secrets_env_file.is_some()
-                && !env_moves.iter().any(|(_, n, _)| *n == v.name)
-            {
+            } else if cx.settings.secrets_env_file.is_some() && moved_names.insert(v.name.clone()) {
                 env_moves.push((v.entry, v.name.clone(), literal.clone()));
                 reports.push((v.service, v.entry, message, Some(literal), true));
             } else {
@@ -393,24 +389,44 @@ fn existing_secret_names(cx: &Context<'_>) -> Vec<String> {
     names
 }
 
-fn unique_name(base: &str, used: &[String]) -> String {
-    let base: String = base
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    if !used.contains(&base) {
-        return base;
+/// Allocates secret names: readable (`postgres_password`), never one already used.
+#[derive(Default)]
+struct Names {
+    used: HashSet<String>,
+    next_suffix: BTreeMap<String, usize>,
+}
+
+impl Names {
+    fn new(existing: &[String]) -> Names {
+        Names {
+            used: existing.iter().cloned().collect(),
+            next_suffix: BTreeMap::new(),
+        }
     }
-    (2..)
-        .map(|i| format!("{base}_{i}"))
-        .find(|n| !used.contains(n))
-        .unwrap_or(base)
+
+    fn allocate(&mut self, base: &str) -> String {
+        let base: String = base
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        if self.used.insert(base.clone()) {
+            return base;
+        }
+        let next = self.next_suffix.entry(base.clone()).or_insert(2);
+        loop {
+            let candidate = format!("{base}_{next}");
+            *next += 1;
+            if self.used.insert(candidate.clone()) {
+                return candidate;
+            }
+        }
+    }
 }
 
 /// The single fix that performs every conversion of the file.
@@ -601,15 +617,14 @@ impl Rule for UrlCredentials {
 
     fn check(&self, cx: &mut Context<'_>) {
         let services = cx.services();
-        let mut seen = Vec::new();
+        let mut seen = HashSet::new();
         for v in variables(cx, &services) {
-            if seen.contains(&v.entry) {
-                continue;
-            }
             let Some((user, password)) = url_password(&v.raw) else {
                 continue;
             };
-            seen.push(v.entry);
+            if !seen.insert(v.entry) {
+                continue;
+            }
             let message = format!(
                 "service `{}` has credentials inside the URL in `{}` (user `{user}`, password ****)",
                 services[v.service].name, v.name
@@ -664,10 +679,9 @@ mod tests {
 
     #[test]
     fn names() {
-        assert_eq!(unique_name("db_password", &[]), "db_password");
-        assert_eq!(
-            unique_name("db_password", &["db_password".into()]),
-            "db_password_2"
-        );
+        let mut names = Names::new(&["db_password".into(), "db_password_3".into()]);
+        assert_eq!(names.allocate("db_password"), "db_password_2");
+        assert_eq!(names.allocate("db_password"), "db_password_4");
+        assert_eq!(names.allocate("api token"), "api_token");
     }
 }
