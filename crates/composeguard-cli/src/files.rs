@@ -72,16 +72,24 @@ pub fn collect(paths: &[PathBuf]) -> Result<Vec<Input>, String> {
                 display: "-".into(),
             });
         } else if path.is_dir() {
-            let found: Vec<PathBuf> = DEFAULT_NAMES
-                .iter()
-                .map(|n| path.join(n))
-                .filter(|p| p.is_file())
-                .collect();
+            let found: Vec<PathBuf> = if paths.is_empty() {
+                DEFAULT_NAMES
+                    .iter()
+                    .map(|n| path.join(n))
+                    .filter(|p| p.is_file())
+                    .collect()
+            } else {
+                search(path)
+            };
             if found.is_empty() {
-                return Err(format!(
-                    "no compose file in {} (looked for {})",
-                    path.display(),
+                let looked = if paths.is_empty() {
                     DEFAULT_NAMES.join(", ")
+                } else {
+                    "compose*.y*ml and docker-compose*.y*ml, recursively".to_owned()
+                };
+                return Err(format!(
+                    "no compose file in {} (looked for {looked})",
+                    path.display()
                 ));
             }
             for file in found {
@@ -90,7 +98,8 @@ pub fn collect(paths: &[PathBuf]) -> Result<Vec<Input>, String> {
                         .map(|n| n.to_string_lossy().into_owned())
                         .unwrap_or_default()
                 } else {
-                    file.display().to_string()
+                    let shown = file.display().to_string();
+                    shown.strip_prefix("./").map(str::to_owned).unwrap_or(shown)
                 };
                 inputs.push(Input {
                     path: file,
@@ -118,6 +127,28 @@ pub fn collect(paths: &[PathBuf]) -> Result<Vec<Input>, String> {
         }
     });
     Ok(inputs)
+}
+
+/// True for compose*.yaml, compose*.yml, docker-compose*.yaml, docker-compose*.yml.
+pub fn is_compose_name(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    (lower.starts_with("compose") || lower.starts_with("docker-compose"))
+        && (lower.ends_with(".yaml") || lower.ends_with(".yml"))
+}
+
+/// Compose files under a folder, recursively, honouring .gitignore (also outside a git
+/// repository) and skipping hidden folders; sorted for a stable order.
+fn search(folder: &Path) -> Vec<PathBuf> {
+    let mut found: Vec<PathBuf> = ignore::WalkBuilder::new(folder)
+        .require_git(false)
+        .build()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_some_and(|t| t.is_file()))
+        .filter(|e| is_compose_name(&e.file_name().to_string_lossy()))
+        .map(ignore::DirEntry::into_path)
+        .collect();
+    found.sort();
+    found
 }
 
 /// Replaces a file's content atomically: a temporary file in the same folder is written,

@@ -17,7 +17,9 @@ use composeguard::{Applicability, Diagnostic, FixOutcome, Options, Preset, Targe
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+mod config;
 mod files;
+mod output;
 mod secrets;
 
 /// Harden Docker Compose files: find what a container-security guide flags and fix it, keeping
@@ -42,12 +44,27 @@ enum Command {
     },
     /// List every rule with its code, name, fix safety and CIS item.
     Rules,
+    /// Print the configuration in force (from composeguard.toml and defaults).
+    Config {
+        /// Where to look for the configuration file (default: the current folder).
+        #[arg(value_name = "PATH")]
+        path: Option<PathBuf>,
+        /// Use this configuration file.
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
 }
 
 #[derive(Debug, Args)]
 struct CommonArgs {
-    /// Compose files to process; `-` reads standard input. Default: compose.yaml, compose.yml,
-    /// docker-compose.yaml and docker-compose.yml in the current folder.
+    /// Compose files or folders; `-` reads standard input. Folders are searched recursively
+    /// for compose*.y*ml and docker-compose*.y*ml, honouring .gitignore. Default: compose.yaml,
+    /// compose.yml, docker-compose.yaml and docker-compose.yml in the current folder.
     #[arg(value_name = "PATH")]
     paths: Vec<PathBuf>,
     /// Only these rules (codes, code prefixes or names), comma-separated.
@@ -59,13 +76,17 @@ struct CommonArgs {
     /// Include unsafe fixes (they may break a service: review them).
     #[arg(long)]
     unsafe_fixes: bool,
-    /// The rule set: baseline (low-risk controls), recommended, or strict (every rule).
-    #[arg(long, value_name = "PRESET", default_value = "recommended", value_parser = ["baseline", "recommended", "strict"])]
-    preset: String,
-    /// Where the file is deployed: compose (`docker compose up`) or swarm (`docker stack
-    /// deploy`, which accepts fewer forms).
-    #[arg(long, value_name = "TARGET", default_value = "compose", value_parser = ["compose", "swarm"])]
-    target: String,
+    /// The rule set: baseline (low-risk controls), recommended (default), or strict (every
+    /// rule).
+    #[arg(long, value_name = "PRESET", value_parser = ["baseline", "recommended", "strict"])]
+    preset: Option<String>,
+    /// Where the file is deployed: compose (`docker compose up`, default) or swarm (`docker
+    /// stack deploy`, which accepts fewer forms).
+    #[arg(long, value_name = "TARGET", value_parser = ["compose", "swarm"])]
+    target: Option<String>,
+    /// Use this configuration file instead of the nearest composeguard.toml.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
     /// Print nothing but errors (the exit code still tells).
     #[arg(long, short)]
     quiet: bool,
@@ -78,6 +99,9 @@ struct CheckArgs {
     /// Exit 0 even when there are findings (errors still exit 2).
     #[arg(long)]
     exit_zero: bool,
+    /// How to print findings.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    output_format: Option<output::Format>,
 }
 
 #[derive(Debug, Args)]
@@ -110,42 +134,219 @@ fn main() -> ExitCode {
         Command::Fix(args) => fix(&args),
         Command::Rule { code } => rule(&code),
         Command::Rules => list_rules(),
+        Command::Config { path, config } => show_config(path.as_deref(), config.as_deref()),
+        Command::Completions { shell } => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut command, "composeguard", &mut io::stdout());
+            0
+        }
     };
     ExitCode::from(code)
 }
 
-fn options(common: &CommonArgs) -> Result<Options, String> {
-    for name in common.select.iter().chain(&common.ignore) {
-        let known = rules::all().iter().any(|r| {
-            let m = r.meta();
-            name.eq_ignore_ascii_case(m.name) || m.code.starts_with(&name.to_ascii_uppercase())
-        });
-        if !known {
+/// The configuration file in force: `--config`, else the nearest one above the first path.
+fn config_for(common: &CommonArgs) -> Result<(Option<PathBuf>, config::Config), String> {
+    let path = match &common.config {
+        Some(p) => Some(p.clone()),
+        None => {
+            let start = common
+                .paths
+                .iter()
+                .find(|p| p.as_os_str() != "-")
+                .cloned()
+                .unwrap_or_else(|| PathBuf::from("."));
+            config::find(&start)
+        }
+    };
+    match path {
+        Some(p) => Ok((Some(p.clone()), config::load(&p)?)),
+        None => Ok((None, config::Config::default())),
+    }
+}
+
+fn check_rules(names: &[String], source: &str) -> Result<(), String> {
+    for name in names {
+        if !rules::all().iter().any(|r| rules::matches(r.meta(), name)) {
             return Err(format!(
-                "unknown rule `{name}`; run `composeguard rules` to list them"
+                "unknown rule `{name}` in {source}; run `composeguard rules` to list them"
             ));
         }
     }
-    Ok(Options {
-        unsafe_fixes: common.unsafe_fixes,
-        select: common.select.clone(),
-        ignore: common.ignore.clone(),
-        preset: Preset::parse(&common.preset).unwrap_or_default(),
-        target: if common.target == "swarm" {
+    Ok(())
+}
+
+/// Options from the configuration file, then the command line (which wins).
+fn options(common: &CommonArgs) -> Result<(Options, config::Config), String> {
+    let (path, cfg) = config_for(common)?;
+    let shown = path
+        .as_ref()
+        .map_or("the configuration".to_owned(), |p| p.display().to_string());
+    check_rules(&common.select, "--select")?;
+    check_rules(&common.ignore, "--ignore")?;
+    check_rules(cfg.select.as_deref().unwrap_or_default(), &shown)?;
+    check_rules(cfg.ignore.as_deref().unwrap_or_default(), &shown)?;
+    for (service, o) in &cfg.services {
+        check_rules(&o.ignore, &format!("{shown} [services.{service}]"))?;
+    }
+    let preset = common
+        .preset
+        .clone()
+        .or(cfg.preset.clone())
+        .unwrap_or_else(|| "recommended".into());
+    let target = common
+        .target
+        .clone()
+        .or(cfg.target.clone())
+        .unwrap_or_else(|| "compose".into());
+    let mut options = Options {
+        unsafe_fixes: common.unsafe_fixes || cfg.unsafe_fixes.unwrap_or(false),
+        select: if common.select.is_empty() {
+            cfg.select.clone().unwrap_or_default()
+        } else {
+            common.select.clone()
+        },
+        ignore: cfg
+            .ignore
+            .clone()
+            .unwrap_or_default()
+            .into_iter()
+            .chain(common.ignore.iter().cloned())
+            .collect(),
+        preset: Preset::parse(&preset).unwrap_or_default(),
+        target: if target == "swarm" {
             Target::Swarm
         } else {
             Target::Compose
         },
+        per_service_ignore: cfg
+            .services
+            .iter()
+            .map(|(k, v)| (k.clone(), v.ignore.clone()))
+            .collect(),
         ..Options::default()
-    })
+    };
+    let o = &cfg.options;
+    let s = &mut options.settings;
+    if let Some(v) = &o.log_max_size {
+        s.log_max_size = v.clone();
+    }
+    if let Some(v) = &o.log_max_file {
+        s.log_max_file = v.clone();
+    }
+    if let Some(v) = &o.tmpfs_size {
+        s.tmpfs_size = v.clone();
+    }
+    if let Some(v) = o.nofile {
+        s.nofile = v;
+    }
+    if let Some(v) = o.nproc {
+        s.nproc = v;
+    }
+    if let Some(v) = &o.sensitive_ports {
+        s.sensitive_ports = v.clone();
+    }
+    if let Some(v) = &o.secret_patterns {
+        s.secret_patterns = v.clone();
+    }
+    if let Some(v) = &o.secret_exclude_suffixes {
+        s.secret_exclude_suffixes = v.clone();
+    }
+    if o.secrets_env_file.is_some() {
+        s.secrets_env_file = o.secrets_env_file.clone();
+    }
+    for (limit, target) in [
+        (&o.limits.small, &mut s.limits_small),
+        (&o.limits.medium, &mut s.limits_medium),
+        (&o.limits.large, &mut s.limits_large),
+    ] {
+        if let Some(l) = limit {
+            if let Some(m) = &l.memory {
+                target.memory = m.clone();
+            }
+            if let Some(c) = &l.cpus {
+                target.cpus = c.clone();
+            }
+            if let Some(p) = l.pids {
+                target.pids = p;
+            }
+        }
+    }
+    Ok((options, cfg))
+}
+
+fn show_config(path: Option<&std::path::Path>, file: Option<&std::path::Path>) -> u8 {
+    let common = CommonArgs {
+        paths: path.map(|p| vec![p.to_path_buf()]).unwrap_or_default(),
+        select: Vec::new(),
+        ignore: Vec::new(),
+        unsafe_fixes: false,
+        preset: None,
+        target: None,
+        config: file.map(std::path::Path::to_path_buf),
+        quiet: false,
+    };
+    let (source, _) = match config_for(&common) {
+        Ok(c) => c,
+        Err(message) => return usage_error(&message),
+    };
+    let (options, _) = match options(&common) {
+        Ok(o) => o,
+        Err(message) => return usage_error(&message),
+    };
+    let s = &options.settings;
+    let resolved = config::Config {
+        preset: Some(format!("{:?}", options.preset).to_ascii_lowercase()),
+        target: Some(format!("{:?}", options.target).to_ascii_lowercase()),
+        select: Some(
+            options
+                .rules()
+                .iter()
+                .map(|r| r.meta().code.to_owned())
+                .collect(),
+        ),
+        ignore: Some(options.ignore.clone()),
+        unsafe_fixes: Some(options.unsafe_fixes),
+        output_format: None,
+        options: config::RuleOptions {
+            log_max_size: Some(s.log_max_size.clone()),
+            log_max_file: Some(s.log_max_file.clone()),
+            tmpfs_size: Some(s.tmpfs_size.clone()),
+            nofile: Some(s.nofile),
+            nproc: Some(s.nproc),
+            sensitive_ports: Some(s.sensitive_ports.clone()),
+            secret_patterns: Some(s.secret_patterns.clone()),
+            secret_exclude_suffixes: Some(s.secret_exclude_suffixes.clone()),
+            secrets_env_file: s.secrets_env_file.clone(),
+            limits: config::LimitOptions {
+                small: Some(limit(&s.limits_small)),
+                medium: Some(limit(&s.limits_medium)),
+                large: Some(limit(&s.limits_large)),
+            },
+        },
+        services: options
+            .per_service_ignore
+            .iter()
+            .map(|(k, v)| (k.clone(), config::ServiceOverride { ignore: v.clone() }))
+            .collect(),
+    };
+    match source {
+        Some(p) => println!("# from {}", p.display()),
+        None => println!("# no composeguard.toml found: defaults"),
+    }
+    print!("{}", toml::to_string_pretty(&resolved).expect("TOML"));
+    0
+}
+
+fn limit(l: &composeguard::settings::Limits) -> config::Limit {
+    config::Limit {
+        memory: Some(l.memory.clone()),
+        cpus: Some(l.cpus.clone()),
+        pids: Some(l.pids),
+    }
 }
 
 fn style_path() -> Style {
     Style::new().bold()
-}
-
-fn style_code() -> Style {
-    Style::new().bold().fg_color(Some(AnsiColor::Red.into()))
 }
 
 fn style_error() -> Style {
@@ -167,17 +368,6 @@ fn report_error(display: &str, failure: &files::Failure) {
         }
         None => eprintln!("{p}{display}:{p:#} {e}error:{e:#} {error}"),
     }
-}
-
-fn format_diagnostic(display: &str, d: &Diagnostic) -> String {
-    let (p, c) = (style_path(), style_code());
-    format!(
-        "{p}{display}:{}:{}:{p:#} {c}{}{c:#} {}",
-        d.start.line,
-        d.start.column,
-        d.code(),
-        d.message
-    )
 }
 
 /// Counts of findings by what can be done about them.
@@ -209,40 +399,92 @@ fn plural(n: usize, word: &str) -> String {
     }
 }
 
+/// Runs `work` on every input, in parallel, and returns the results in input order. A
+/// progress line is shown on a terminal when there are many files.
+fn in_parallel<T: Send>(
+    inputs: &[files::Input],
+    work: impl Fn(&files::Input) -> T + Sync,
+) -> Vec<T> {
+    use std::io::IsTerminal;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(inputs.len().max(1));
+    let done = AtomicUsize::new(0);
+    let progress = io::stderr().is_terminal() && inputs.len() >= 50;
+    let next = AtomicUsize::new(0);
+    let mut results: Vec<Option<T>> = (0..inputs.len()).map(|_| None).collect();
+    let slots: Vec<std::sync::Mutex<&mut Option<T>>> =
+        results.iter_mut().map(std::sync::Mutex::new).collect();
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(input) = inputs.get(i) else { break };
+                    let result = work(input);
+                    **slots[i].lock().expect("slot") = Some(result);
+                    let n = done.fetch_add(1, Ordering::Relaxed) + 1;
+                    if progress && (n % 10 == 0 || n == inputs.len()) {
+                        std::eprint!("\r{n}/{} files", inputs.len());
+                    }
+                }
+            });
+        }
+    });
+    if progress {
+        std::eprint!("\r\x1b[2K");
+    }
+    drop(slots);
+    results
+        .into_iter()
+        .map(|r| r.expect("every input processed"))
+        .collect()
+}
+
 fn check(args: &CheckArgs) -> u8 {
-    let options = match options(&args.common) {
+    let (options, cfg) = match options(&args.common) {
         Ok(o) => o,
         Err(message) => return usage_error(&message),
+    };
+    let format = match args
+        .output_format
+        .or_else(|| cfg.output_format.as_deref().and_then(output::Format::parse))
+    {
+        Some(f) => f,
+        None => output::Format::Concise,
     };
     let inputs = match files::collect(&args.common.paths) {
         Ok(i) => i,
         Err(message) => return usage_error(&message),
     };
+    let results = in_parallel(&inputs, |input| {
+        let text = input.read()?;
+        let diagnostics = composeguard::check(&text, &options)?;
+        Ok::<_, files::Failure>((text, diagnostics))
+    });
     let mut tally = Tally::default();
     let mut errors = 0;
-    for input in &inputs {
-        let text = match input.read() {
-            Ok(t) => t,
-            Err(e) => {
-                errors += 1;
-                report_error(&input.display, &e);
-                continue;
-            }
-        };
-        match composeguard::check(&text, &options).map_err(files::Failure::from) {
-            Ok(diagnostics) => {
-                if !args.common.quiet {
-                    for d in &diagnostics {
-                        println!("{}", format_diagnostic(&input.display, d));
-                    }
-                }
-                tally.add(&diagnostics);
+    let mut reports = Vec::new();
+    for (input, result) in inputs.iter().zip(&results) {
+        match result {
+            Ok((text, diagnostics)) => {
+                tally.add(diagnostics);
+                reports.push(output::Report {
+                    path: &input.display,
+                    text,
+                    diagnostics,
+                });
             }
             Err(e) => {
                 errors += 1;
-                report_error(&input.display, &e);
+                report_error(&input.display, e);
             }
         }
+    }
+    let machine = matches!(format, output::Format::Json | output::Format::Sarif);
+    if !args.common.quiet || machine {
+        print!("{}", output::render(format, &reports));
     }
     if !args.common.quiet {
         print_check_summary(&tally, options.unsafe_fixes, errors);
@@ -288,11 +530,13 @@ fn print_check_summary(tally: &Tally, unsafe_fixes: bool, errors: usize) {
 }
 
 fn fix(args: &FixArgs) -> u8 {
-    let mut options = match options(&args.common) {
+    let (mut options, _) = match options(&args.common) {
         Ok(o) => o,
         Err(message) => return usage_error(&message),
     };
-    options.settings.secrets_env_file = args.secrets_env_file.clone();
+    if args.secrets_env_file.is_some() {
+        options.settings.secrets_env_file = args.secrets_env_file.clone();
+    }
     let inputs = match files::collect(&args.common.paths) {
         Ok(i) => i,
         Err(message) => return usage_error(&message),
@@ -300,12 +544,14 @@ fn fix(args: &FixArgs) -> u8 {
     // Compute every result first: if any file fails, nothing is written at all.
     let mut results: Vec<(&files::Input, String, FixOutcome)> = Vec::new();
     let mut failed: Vec<&str> = Vec::new();
-    for input in &inputs {
-        let outcome = input.read().and_then(|text| {
+    let outcomes = in_parallel(&inputs, |input| {
+        input.read().and_then(|text| {
             composeguard::fix(&text, &options)
                 .map(|o| (text, o))
                 .map_err(files::Failure::from)
-        });
+        })
+    });
+    for (input, outcome) in inputs.iter().zip(outcomes) {
         match outcome {
             Ok((text, outcome)) => results.push((input, text, outcome)),
             Err(e) => {
@@ -343,7 +589,7 @@ fn fix(args: &FixArgs) -> u8 {
         }
         if !args.common.quiet {
             for d in &outcome.remaining {
-                eprintln!("{}", format_diagnostic(&input.display, d));
+                eprintln!("{}", output::concise(&input.display, d));
             }
         }
     }

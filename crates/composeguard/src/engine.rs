@@ -29,19 +29,15 @@ pub struct Options {
     pub settings: Settings,
     /// Input limits.
     pub limits: Limits,
+    /// Rules (codes, prefixes or names) ignored for some services, by service name.
+    pub per_service_ignore: std::collections::HashMap<String, Vec<String>>,
 }
 
 impl Options {
     /// The rules these options enable, in code order.
     pub fn rules(&self) -> Vec<&'static dyn Rule> {
-        let matches = |r: &dyn Rule, list: &[String]| {
-            list.iter().any(|s| {
-                let m = r.meta();
-                s.eq_ignore_ascii_case(m.code)
-                    || s.eq_ignore_ascii_case(m.name)
-                    || (s.len() < m.code.len() && m.code.starts_with(&s.to_ascii_uppercase()))
-            })
-        };
+        let matches =
+            |r: &dyn Rule, list: &[String]| list.iter().any(|s| rules::matches(r.meta(), s));
         rules::all()
             .iter()
             .copied()
@@ -110,7 +106,27 @@ fn run_rules(doc: &Document, options: &Options) -> Result<Vec<Diagnostic>, Error
     for rule in rules {
         rule.check(&mut cx);
     }
-    let mut diagnostics = cx.diagnostics;
+    let service_lines = cx
+        .services()
+        .iter()
+        .map(|s| {
+            (
+                s.name.clone(),
+                doc.lines()
+                    .position(doc.source(), doc.node(s.key).start)
+                    .line,
+            )
+        })
+        .collect();
+    let report_unused = cx.enabled("CG001");
+    let mut diagnostics = crate::suppressions::apply(
+        doc,
+        cx.diagnostics,
+        &service_lines,
+        &options.per_service_ignore,
+        report_unused,
+        &cx.enabled,
+    );
     diagnostics.sort_by(|a, b| (a.range.start, a.rule.code).cmp(&(b.range.start, b.rule.code)));
     Ok(diagnostics)
 }

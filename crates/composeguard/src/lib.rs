@@ -32,6 +32,7 @@ pub mod lines;
 pub mod rules;
 pub mod settings;
 pub mod style;
+mod suppressions;
 
 pub use compose::{Compose, Service};
 pub use diagnostic::Diagnostic;

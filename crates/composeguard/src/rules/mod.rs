@@ -29,6 +29,7 @@ mod secrets;
 mod tmpfs_size;
 mod ulimits;
 mod unconfined;
+mod unused_suppression;
 
 pub use cap_drop_all::CapDropAll;
 pub use dangerous_capabilities::DangerousCapabilities;
@@ -48,6 +49,7 @@ pub use secrets::{LiteralSecret, UrlCredentials};
 pub use tmpfs_size::TmpfsSize;
 pub use ulimits::Ulimits;
 pub use unconfined::Unconfined;
+pub use unused_suppression::UnusedSuppression;
 
 /// Whether a rule can fix what it finds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -161,6 +163,7 @@ pub trait Rule: Sync {
 /// Every rule, in code order.
 pub fn all() -> &'static [&'static dyn Rule] {
     &[
+        &UnusedSuppression,
         &CapDropAll,
         &NoNewPrivileges,
         &NonRootUser,
@@ -187,6 +190,16 @@ pub fn all() -> &'static [&'static dyn Rule] {
         &ImageDigest,
         &ObsoleteVersion,
     ]
+}
+
+/// True when `selector` names the rule: its code, a code prefix (`CG1`) or its name.
+pub fn matches(rule: &RuleMeta, selector: &str) -> bool {
+    let s = selector.trim();
+    s.eq_ignore_ascii_case(rule.code)
+        || s.eq_ignore_ascii_case(rule.name)
+        || (s.len() >= 2
+            && s.len() < rule.code.len()
+            && rule.code.starts_with(&s.to_ascii_uppercase()))
 }
 
 /// Looks a rule up by code (`CG101`) or name (`cap-drop-all`), case-insensitively.

@@ -1,0 +1,289 @@
+//! Report formats: concise (default), full, json, sarif, github.
+
+use std::fmt::Write;
+
+use anstyle::{AnsiColor, Style};
+use composeguard::lines::LineIndex;
+use composeguard::{Diagnostic, rules};
+use serde_json::{Value, json};
+
+/// One checked file, for reports.
+pub struct Report<'a> {
+    /// How reports name the file.
+    pub path: &'a str,
+    /// Its text (for source lines and edit positions).
+    pub text: &'a str,
+    /// Its findings.
+    pub diagnostics: &'a [Diagnostic],
+}
+
+/// The output formats of `check`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// `path:line:col: CODE message`, one line per finding.
+    Concise,
+    /// Like concise, with the source line, a caret and the fix, as rustc shows errors.
+    Full,
+    /// A JSON array of findings, with fixes and their edits.
+    Json,
+    /// SARIF 2.1.0, for GitHub code scanning.
+    Sarif,
+    /// GitHub Actions workflow annotations.
+    Github,
+}
+
+impl Format {
+    /// Parses a configuration value.
+    pub fn parse(name: &str) -> Option<Format> {
+        <Format as clap::ValueEnum>::from_str(name, true).ok()
+    }
+}
+
+fn path_style() -> Style {
+    Style::new().bold()
+}
+
+fn code_style() -> Style {
+    Style::new().bold().fg_color(Some(AnsiColor::Red.into()))
+}
+
+/// `path:line:col: CODE message`.
+pub fn concise(path: &str, d: &Diagnostic) -> String {
+    let (p, c) = (path_style(), code_style());
+    format!(
+        "{p}{path}:{}:{}:{p:#} {c}{}{c:#} {}",
+        d.start.line,
+        d.start.column,
+        d.code(),
+        d.message
+    )
+}
+
+/// Renders every report in `format`.
+pub fn render(format: Format, reports: &[Report<'_>]) -> String {
+    match format {
+        Format::Concise => reports
+            .iter()
+            .flat_map(|r| {
+                r.diagnostics
+                    .iter()
+                    .map(|d| format!("{}\n", concise(r.path, d)))
+            })
+            .collect(),
+        Format::Full => reports.iter().map(full).collect(),
+        Format::Json => {
+            let items: Vec<Value> = reports
+                .iter()
+                .flat_map(|r| {
+                    let index = LineIndex::new(r.text);
+                    r.diagnostics
+                        .iter()
+                        .map(move |d| json_item(r, &index, d))
+                        .collect::<Vec<_>>()
+                })
+                .collect();
+            format!("{}\n", serde_json::to_string_pretty(&items).expect("JSON"))
+        }
+        Format::Sarif => format!(
+            "{}\n",
+            serde_json::to_string_pretty(&sarif(reports)).expect("JSON")
+        ),
+        Format::Github => reports
+            .iter()
+            .flat_map(|r| r.diagnostics.iter().map(|d| github(r.path, d)))
+            .collect(),
+    }
+}
+
+fn full(report: &Report<'_>) -> String {
+    let mut out = String::new();
+    let lines: Vec<&str> = report.text.split('\n').collect();
+    // Source lines may hold a secret value: mask every one the file's findings know about.
+    let secrets: Vec<String> = report
+        .diagnostics
+        .iter()
+        .filter_map(|d| d.secret.clone())
+        .collect();
+    for d in report.diagnostics {
+        let _ = writeln!(out, "{}", concise(report.path, d));
+        let number = d.start.line.to_string();
+        let pad = " ".repeat(number.len());
+        let line = lines
+            .get(d.start.line - 1)
+            .map_or("", |l| l.trim_end_matches('\r'));
+        let line = composeguard::mask_secrets(line.trim_start_matches('\u{feff}'), &secrets);
+        let width = if d.start.line == d.end.line {
+            d.end.column.saturating_sub(d.start.column).max(1)
+        } else {
+            1
+        };
+        let blue = Style::new().bold().fg_color(Some(AnsiColor::Blue.into()));
+        let _ = writeln!(out, "{blue}{pad} |{blue:#}");
+        let _ = writeln!(out, "{blue}{number} |{blue:#} {line}");
+        let caret = format!("{}{}", " ".repeat(d.start.column - 1), "^".repeat(width));
+        let c = code_style();
+        let _ = writeln!(out, "{blue}{pad} |{blue:#} {c}{caret}{c:#}");
+        match &d.fix {
+            Some(fix) => {
+                let _ = writeln!(
+                    out,
+                    "{blue}{pad} ={blue:#} fix ({}): {}",
+                    fix.applicability().as_str(),
+                    fix.message()
+                );
+            }
+            None => {
+                let _ = writeln!(
+                    out,
+                    "{blue}{pad} ={blue:#} no automatic fix; see `composeguard rule {}`",
+                    d.code()
+                );
+            }
+        }
+        let _ = writeln!(out);
+    }
+    out
+}
+
+fn position(index: &LineIndex, text: &str, offset: usize) -> Value {
+    let p = index.position(text, offset);
+    json!({"line": p.line, "column": p.column})
+}
+
+/// The JSON object of one finding. Fields (stable): `code`, `name`, `message`, `path`,
+/// `service`, `start`/`end` (`line`, `column`: 1-based, columns in characters), `url`, and
+/// `fix` (`null`, or `applicability`, `message`, `edits` with `start`, `end`, `content`,
+/// `files` with `path`; secret contents are never included).
+fn json_item(report: &Report<'_>, index: &LineIndex, d: &Diagnostic) -> Value {
+    let fix = d.fix.as_ref().map(|f| {
+        json!({
+            "applicability": f.applicability().as_str(),
+            "message": f.message(),
+            "edits": f.edits().iter().map(|e| json!({
+                "start": position(index, report.text, e.range().start),
+                "end": position(index, report.text, e.range().end),
+                "content": e.content(),
+            })).collect::<Vec<_>>(),
+            "files": f.files().iter().map(|file| json!({"path": file.path})).collect::<Vec<_>>(),
+        })
+    });
+    json!({
+        "code": d.code(),
+        "name": d.rule.name,
+        "message": d.message,
+        "path": report.path,
+        "service": d.service,
+        "start": {"line": d.start.line, "column": d.start.column},
+        "end": {"line": d.end.line, "column": d.end.column},
+        "url": format!("{}/blob/main/docs/rules/{}.md", env!("CARGO_PKG_REPOSITORY"), d.code()),
+        "fix": fix,
+    })
+}
+
+fn region(index: &LineIndex, text: &str, start: usize, end: usize) -> Value {
+    let s = index.position(text, start);
+    let e = index.position(text, end);
+    json!({"startLine": s.line, "startColumn": s.column, "endLine": e.line, "endColumn": e.column})
+}
+
+fn sarif(reports: &[Report<'_>]) -> Value {
+    let all = rules::all();
+    let rules_json: Vec<Value> = all
+        .iter()
+        .map(|r| {
+            let m = r.meta();
+            let mut tags = vec!["security".to_owned()];
+            if let Some(cis) = m.cis {
+                tags.push(format!("CIS-Docker-1.6.0-{cis}"));
+            }
+            json!({
+                "id": m.code,
+                "name": m.name,
+                "shortDescription": {"text": m.summary},
+                "fullDescription": {"text": m.summary},
+                "help": {"text": m.documentation(), "markdown": m.documentation()},
+                "helpUri": format!("{}/blob/main/docs/rules/{}.md", env!("CARGO_PKG_REPOSITORY"), m.code),
+                "defaultConfiguration": {"level": "warning"},
+                "properties": {"tags": tags, "fix": m.fix.as_str()},
+            })
+        })
+        .collect();
+    let mut results = Vec::new();
+    for report in reports {
+        let index = LineIndex::new(report.text);
+        for d in report.diagnostics {
+            let rule_index = all
+                .iter()
+                .position(|r| r.meta().code == d.code())
+                .unwrap_or(0);
+            let mut result = json!({
+                "ruleId": d.code(),
+                "ruleIndex": rule_index,
+                "level": "warning",
+                "message": {"text": d.message},
+                "locations": [{
+                    "physicalLocation": {
+                        "artifactLocation": {"uri": report.path},
+                        "region": region(&index, report.text, d.range.start, d.range.end),
+                    }
+                }],
+            });
+            if let Some(fix) = &d.fix {
+                let replacements: Vec<Value> = fix
+                    .edits()
+                    .iter()
+                    .map(|e| {
+                        json!({
+                            "deletedRegion": region(&index, report.text, e.range().start, e.range().end),
+                            "insertedContent": {"text": e.content()},
+                        })
+                    })
+                    .collect();
+                result["fixes"] = json!([{
+                    "description": {"text": format!("{} ({})", fix.message(), fix.applicability().as_str())},
+                    "artifactChanges": [{"artifactLocation": {"uri": report.path}, "replacements": replacements}],
+                }]);
+            }
+            results.push(result);
+        }
+    }
+    json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "composeguard",
+                "version": env!("CARGO_PKG_VERSION"),
+                "informationUri": env!("CARGO_PKG_REPOSITORY"),
+                "rules": rules_json,
+            }},
+            "results": results,
+        }],
+    })
+}
+
+/// `::warning file=...,line=...::message`, with GitHub's escaping.
+fn github(path: &str, d: &Diagnostic) -> String {
+    let prop = |s: &str| {
+        s.replace('%', "%25")
+            .replace('\r', "%0D")
+            .replace('\n', "%0A")
+            .replace(':', "%3A")
+            .replace(',', "%2C")
+    };
+    let data = |s: &str| {
+        s.replace('%', "%25")
+            .replace('\r', "%0D")
+            .replace('\n', "%0A")
+    };
+    format!(
+        "::warning file={},line={},col={},endLine={},endColumn={},title={}::{}\n",
+        prop(path),
+        d.start.line,
+        d.start.column,
+        d.end.line,
+        d.end.column,
+        prop(&format!("{} {}", d.code(), d.rule.name)),
+        data(&d.message)
+    )
+}
