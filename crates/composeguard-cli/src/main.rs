@@ -7,7 +7,7 @@ use std::io::{self, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anstream::{eprintln, print, println};
+use anstream::{eprint, eprintln, print, println};
 use anstyle::{AnsiColor, Style};
 use clap::{Args, Parser, Subcommand};
 use composeguard::{Applicability, Diagnostic, FixOutcome, Options, Preset, Target, rules};
@@ -587,10 +587,14 @@ fn fix(args: &FixArgs) -> u8 {
                 print!("{}", composeguard::mask_secrets(&diff, &outcome.secrets));
             }
         }
-        if !args.common.quiet {
+        if !args.common.quiet && !outcome.remaining.is_empty() {
+            // One write: colour stripping per fragment was a fifth of a 500-service run.
+            let mut lines = String::new();
             for d in &outcome.remaining {
-                eprintln!("{}", output::concise(&input.display, d));
+                lines.push_str(&output::concise(&input.display, d));
+                lines.push('\n');
             }
+            eprint!("{lines}");
         }
     }
     let writes = !args.diff && !args.stdout;
@@ -681,6 +685,9 @@ fn fix(args: &FixArgs) -> u8 {
         eprintln!("{line}");
     }
     let would_change = args.diff && changed_files > 0;
+    // The process ends here: freeing every node and string of every file one by one took a
+    // tenth of a 500-service run. The OS reclaims it all at once.
+    std::mem::forget(results);
     if remaining.findings > 0 || would_change {
         1
     } else {

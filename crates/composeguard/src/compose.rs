@@ -163,6 +163,27 @@ impl<'d> Compose<'d> {
     /// (`<<: [*a, *a]` repeated) costs linear time, not exponential.
     pub fn get(&self, map: NodeId, key: &str) -> Option<Lookup> {
         let doc = self.doc;
+        // Fast path, no allocation: the mapping's own keys, and no merge key to follow.
+        let own = doc.resolve(map);
+        let mut merges = false;
+        for (k, v) in doc.entries(own) {
+            match doc.scalar_key(*k) {
+                Some(name) if name == key && key != "<<" => {
+                    return Some(Lookup {
+                        key: *k,
+                        value: *v,
+                        resolved: doc.resolve(*v),
+                        owner: own,
+                        inherited: false,
+                    });
+                }
+                Some("<<") => merges = true,
+                _ => {}
+            }
+        }
+        if !merges {
+            return None;
+        }
         let mut visited: Vec<NodeId> = Vec::new();
         // Depth-first in priority order: own keys, then each merge source in order.
         let mut stack: Vec<(NodeId, bool)> = vec![(doc.resolve(map), false)];

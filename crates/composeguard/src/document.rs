@@ -155,7 +155,9 @@ impl Document {
                 message: "the file contains a NUL byte; compose files must be text".into(),
             });
         }
-        let mut nodes: Vec<Node> = Vec::new();
+        // About one node per 12 bytes of YAML: reserving avoids copying (and touching twice) a
+        // growing vector on large files.
+        let mut nodes: Vec<Node> = Vec::with_capacity(source.len() / 12 + 16);
         let mut docs = Vec::new();
         let mut comments = Vec::new();
         let mut stack: Vec<Frame> = Vec::new();
@@ -163,7 +165,7 @@ impl Document {
         let mut root: Option<NodeId> = None;
         let mut last_node: Option<NodeId> = None;
         // Size of each node with aliases expanded (saturating), for the alias-bomb limit.
-        let mut expanded: Vec<u64> = Vec::new();
+        let mut expanded: Vec<u64> = Vec::with_capacity(source.len() / 12 + 16);
 
         let depth_limit = limits.max_depth.min(250);
         let options = granit_parser::options! {

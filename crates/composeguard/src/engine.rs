@@ -102,6 +102,7 @@ fn run_rules(doc: &Document, options: &Options) -> Result<Vec<Diagnostic>, Error
         enabled: rules.iter().map(|r| r.meta().code).collect(),
         diagnostics: Vec::new(),
         services: std::sync::OnceLock::new(),
+        shared_fixes: Default::default(),
     };
     for rule in rules {
         rule.check(&mut cx);

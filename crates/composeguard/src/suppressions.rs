@@ -119,9 +119,9 @@ pub(crate) fn apply(
                     .codes
                     .iter()
                     .filter(|c| {
-                        !rules::all()
-                            .iter()
-                            .any(|r| enabled.contains(&r.meta().code) && rules::matches(r.meta(), c))
+                        !rules::all().iter().any(|r| {
+                            enabled.contains(&r.meta().code) && rules::matches(r.meta(), c)
+                        })
                     })
                     .map(String::as_str)
                     .collect();

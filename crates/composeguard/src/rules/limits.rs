@@ -67,10 +67,13 @@ fn check_limit(cx: &mut Context<'_>, meta: &'static RuleMeta, index: usize) {
             .is_some_and(|d| !matches!(cx.doc.node(d.resolved).kind, NodeKind::Mapping(_)));
         let kind = cx.image(&service).map_or(Kind::Small, |k| k.image.kind);
         let message = format!("service `{}` has no {} limit", service.name, limit.what);
+        // The three limit rules build the same fix: compute it once per service.
         let fix = if deploy_is_odd {
             None
         } else {
-            limits_fix(cx, &service, target, kind)
+            cx.shared_fix("limits", &service, || {
+                limits_fix(cx, &service, target, kind)
+            })
         };
         let d = cx.report_service(meta, &service, message);
         if let Some(fix) = fix {

@@ -228,6 +228,10 @@ pub struct Context<'a> {
     pub(crate) enabled: Vec<&'static str>,
     pub(crate) diagnostics: Vec<Diagnostic>,
     pub(crate) services: std::sync::OnceLock<Vec<Service>>,
+    /// Fixes shared by several rules (the limits block), computed once per service.
+    pub(crate) shared_fixes: std::cell::RefCell<
+        std::collections::HashMap<(&'static str, NodeId), Option<crate::edit::Fix>>,
+    >,
 }
 
 impl<'a> Context<'a> {
@@ -271,6 +275,23 @@ impl<'a> Context<'a> {
     ) -> &mut Diagnostic {
         let range = self.span(service.key);
         self.report(rule, range, Some(&service.name), message)
+    }
+
+    /// A fix several rules share, computed once per (kind, service key) and then cloned.
+    pub(crate) fn shared_fix(
+        &self,
+        kind: &'static str,
+        service: &Service,
+        make: impl FnOnce() -> Option<crate::edit::Fix>,
+    ) -> Option<crate::edit::Fix> {
+        if let Some(fix) = self.shared_fixes.borrow().get(&(kind, service.key)) {
+            return fix.clone();
+        }
+        let fix = make();
+        self.shared_fixes
+            .borrow_mut()
+            .insert((kind, service.key), fix.clone());
+        fix
     }
 
     /// True when the rule with this code runs in this check.
