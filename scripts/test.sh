@@ -27,6 +27,13 @@ fi
 export COMPOSEGUARD_DOCKER_COMPOSE="$VENV/bin/docker-compose"
 "$COMPOSEGUARD_DOCKER_COMPOSE" version
 
+step "Browser playground tools (wasm32 target, wasm-bindgen-cli, binaryen, Chromium, playwright-core)"
+if ! command -v chromium >/dev/null; then
+  apt-get install -y -q chromium >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null; }
+fi
+bash web/build.sh
+(cd web && npm ci --no-audit --no-fund --silent)
+
 step "Formatting and lints"
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
@@ -39,6 +46,11 @@ trap 'rm -f "$LOG"' EXIT
 cargo test --workspace --all-targets --locked 2>&1 | tee -a "$LOG"
 cargo test --workspace --doc --locked 2>&1 | tee -a "$LOG"
 
+step "Playground: the wasm package in Node (same output as native) and the page in headless Chromium"
+cargo build --locked -p composeguard-cli
+(cd web && node --test tests/) 2>&1 | tee -a "$LOG"
+
 # One closing line over every test binary.
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
+     /^# pass / { p += $3 } /^# fail / { f += $3 }
      END { printf "\ncomposeguard: %d passed, %d failed\n", p, f }' "$LOG"

@@ -50,6 +50,11 @@ impl LineIndex {
         self.starts[self.line_of(offset)]
     }
 
+    /// The byte offset where the 0-based `line` starts.
+    pub fn line_start_of(&self, line: usize) -> usize {
+        self.starts[line]
+    }
+
     /// Number of lines.
     pub fn len(&self) -> usize {
         self.starts.len()
