@@ -1,57 +1,15 @@
 //! End-to-end tests of the `composeguard` binary: exit codes, output, in-place writes.
 
+mod common;
+use common::*;
+
 use std::fs;
-use std::io::Write;
-use std::path::Path;
-use std::process::{Command, Output, Stdio};
 
 const HARDENED: &str = "services:\n  app:\n    image: example/app:1\n    cap_drop: [ALL]\n    security_opt: [no-new-privileges:true]\n    logging: {driver: local}\n";
 /// The three core rules; tests that assert exact output select them so new rules do not
 /// change what they see.
 const CORE: &str = "--select=CG101,CG102,CG501";
 const PLAIN: &str = "services:\n  app:\n    image: example/app:1 # keep me\n";
-
-fn bin() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_composeguard"));
-    c.env_remove("NO_COLOR").env_remove("CLICOLOR_FORCE");
-    c
-}
-
-fn run(dir: &Path, args: &[&str]) -> Output {
-    bin().current_dir(dir).args(args).output().unwrap()
-}
-
-fn run_stdin(dir: &Path, args: &[&str], input: &str) -> Output {
-    let mut child = bin()
-        .current_dir(dir)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8(o.stdout.clone()).unwrap()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8(o.stderr.clone()).unwrap()
-}
-
-fn temp_with(name: &str, content: &str) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    fs::write(dir.path().join(name), content).unwrap();
-    dir
-}
 
 #[test]
 fn check_exit_codes_and_line_format() {

@@ -78,42 +78,45 @@ declare_rule! {
     }
 }
 
+/// Every service's image reference: (service name, image node, reference, parsed).
+fn images(cx: &Context<'_>) -> Vec<(String, crate::document::NodeId, String, ImageRef)> {
+    let mut out = Vec::new();
+    for service in cx.services() {
+        let Some(lookup) = cx.get(&service, "image") else {
+            continue;
+        };
+        let Some(reference) = cx.doc.scalar(lookup.resolved) else {
+            continue;
+        };
+        if let Some(parsed) = ImageRef::parse(reference) {
+            out.push((
+                service.name.clone(),
+                lookup.resolved,
+                reference.to_owned(),
+                parsed,
+            ));
+        }
+    }
+    out
+}
+
 impl Rule for ImageTag {
     fn meta(&self) -> &'static RuleMeta {
         &Self::META
     }
 
     fn check(&self, cx: &mut Context<'_>) {
-        for service in cx.services() {
-            let Some(lookup) = cx.get(&service, "image") else {
-                continue;
-            };
-            let Some(reference) = cx.doc.scalar(lookup.resolved) else {
-                continue;
-            };
-            let Some(parsed) = ImageRef::parse(reference) else {
-                continue;
-            };
-            if parsed.tag.as_deref().is_some_and(|t| t.contains('$')) {
+        for (service, node, reference, parsed) in images(cx) {
+            if parsed.tag.as_deref().is_some_and(|t| t.contains('$')) || !parsed.is_floating() {
                 continue;
             }
-            if parsed.is_floating() {
-                let what = if parsed.tag.is_some() {
-                    "the `latest` tag"
-                } else {
-                    "no tag (so `latest`)"
-                };
-                let message = format!(
-                    "service `{}` uses image `{reference}` with {what}",
-                    service.name
-                );
-                cx.report(
-                    &Self::META,
-                    cx.span(lookup.resolved),
-                    Some(&service.name),
-                    message,
-                );
-            }
+            let what = if parsed.tag.is_some() {
+                "the `latest` tag"
+            } else {
+                "no tag (so `latest`)"
+            };
+            let message = format!("service `{service}` uses image `{reference}` with {what}");
+            cx.report(&Self::META, cx.span(node), Some(&service), message);
         }
     }
 }
@@ -124,27 +127,11 @@ impl Rule for ImageDigest {
     }
 
     fn check(&self, cx: &mut Context<'_>) {
-        for service in cx.services() {
-            let Some(lookup) = cx.get(&service, "image") else {
-                continue;
-            };
-            let Some(reference) = cx.doc.scalar(lookup.resolved) else {
-                continue;
-            };
-            let Some(parsed) = ImageRef::parse(reference) else {
-                continue;
-            };
+        for (service, node, reference, parsed) in images(cx) {
             if parsed.digest.is_none() {
-                let message = format!(
-                    "service `{}` uses image `{reference}` without a digest",
-                    service.name
-                );
-                cx.report(
-                    &Self::META,
-                    cx.span(lookup.resolved),
-                    Some(&service.name),
-                    message,
-                );
+                let message =
+                    format!("service `{service}` uses image `{reference}` without a digest");
+                cx.report(&Self::META, cx.span(node), Some(&service), message);
             }
         }
     }
