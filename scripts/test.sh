@@ -50,6 +50,26 @@ step "Playground: the wasm package in Node (same output as native) and the page 
 cargo build --locked -p composeguard-cli
 (cd web && node --test tests/) 2>&1 | tee -a "$LOG"
 
+step "A short fuzz run (60 s of cargo-fuzz over check and fix; skipped without a nightly toolchain)"
+if rustup run nightly rustc --version >/dev/null 2>&1; then
+  command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
+  if (cd fuzz && cargo +nightly fuzz build fix >/dev/null 2>&1); then
+    found="$(mktemp -d)"
+    # New inputs go to a temporary folder; the committed corpus only seeds the run.
+    (cd fuzz && cargo +nightly fuzz run fix "$found" corpus/fix -- -dict=yaml.dict -max_total_time=60 \
+      -max_len=8192 -timeout=10 -rss_limit_mb=2048 2>&1 | grep -E "^Done|ERROR|panicked" || true)
+    rm -rf "$found"
+    if [ -n "$(ls fuzz/artifacts/fix 2>/dev/null)" ]; then
+      echo "the fuzzer found a failing input: see fuzz/artifacts/fix" >&2
+      exit 1
+    fi
+  else
+    echo "the fuzz target did not build with this nightly toolchain: skipped"
+  fi
+else
+  echo "no nightly toolchain: skipped"
+fi
+
 # One closing line over every test binary.
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
      /^# pass / { p += $3 } /^# fail / { f += $3 }
