@@ -8,7 +8,6 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anstream::{eprint, eprintln, print, println};
-use anstyle::{AnsiColor, Style};
 use clap::{Args, Parser, Subcommand};
 use composeguard::{Applicability, Diagnostic, FixOutcome, Options, Preset, Target, rules};
 
@@ -345,16 +344,8 @@ fn limit(l: &composeguard::settings::Limits) -> config::Limit {
     }
 }
 
-fn style_path() -> Style {
-    Style::new().bold()
-}
-
-fn style_error() -> Style {
-    Style::new().bold().fg_color(Some(AnsiColor::Red.into()))
-}
-
 fn report_error(display: &str, failure: &files::Failure) {
-    let (p, e) = (style_path(), style_error());
+    let (p, e) = (output::path_style(), output::code_style());
     let error = match failure {
         files::Failure::Io(io) => {
             eprintln!("{p}{display}:{p:#} {e}error:{e:#} cannot read the file: {io}");
@@ -620,8 +611,8 @@ fn fix(args: &FixArgs) -> u8 {
                 eprintln!(
                     "{p}{}:{p:#} {e_}error:{e_:#} {message}; no file was written",
                     input.display,
-                    p = style_path(),
-                    e_ = style_error()
+                    p = output::path_style(),
+                    e_ = output::code_style()
                 );
                 return 2;
             }
@@ -629,7 +620,7 @@ fn fix(args: &FixArgs) -> u8 {
     }
     for plan in &plans {
         if let Err(message) = secrets::write(plan, args.gitignore_secrets) {
-            eprintln!("{e_}error:{e_:#} {message}", e_ = style_error());
+            eprintln!("{e_}error:{e_:#} {message}", e_ = output::code_style());
             return 2;
         }
         if !args.common.quiet {
@@ -647,8 +638,8 @@ fn fix(args: &FixArgs) -> u8 {
                 eprintln!(
                     "{p}{}:{p:#} {e_}error:{e_:#} could not write the fixed file: {e}",
                     input.display,
-                    p = style_path(),
-                    e_ = style_error()
+                    p = output::path_style(),
+                    e_ = output::code_style()
                 );
                 return 2;
             }
@@ -738,7 +729,7 @@ fn list_rules() -> u8 {
 }
 
 fn usage_error(message: &str) -> u8 {
-    let e = style_error();
+    let e = output::code_style();
     eprintln!("{e}error:{e:#} {message}");
     2
 }

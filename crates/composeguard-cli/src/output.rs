@@ -39,11 +39,13 @@ impl Format {
     }
 }
 
-fn path_style() -> Style {
+/// Bold, for paths.
+pub fn path_style() -> Style {
     Style::new().bold()
 }
 
-fn code_style() -> Style {
+/// Bold red, for rule codes and `error:`.
+pub fn code_style() -> Style {
     Style::new().bold().fg_color(Some(AnsiColor::Red.into()))
 }
 

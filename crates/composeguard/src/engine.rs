@@ -84,10 +84,10 @@ pub fn check(source: &str, options: &Options) -> Result<Vec<Diagnostic>, Error> 
 
 fn run_rules(doc: &Document, options: &Options) -> Result<Vec<Diagnostic>, Error> {
     let compose = Compose::new(doc)?;
-    let count = compose.services().len();
-    if count > options.limits.max_services {
+    let services = compose.services();
+    if services.len() > options.limits.max_services {
         return Err(Error::TooManyServices {
-            count,
+            count: services.len(),
             limit: options.limits.max_services,
         });
     }
@@ -101,7 +101,7 @@ fn run_rules(doc: &Document, options: &Options) -> Result<Vec<Diagnostic>, Error
         target: options.target,
         enabled: rules.iter().map(|r| r.meta().code).collect(),
         diagnostics: Vec::new(),
-        services: std::sync::OnceLock::new(),
+        services: std::sync::OnceLock::from(services),
         shared_fixes: Default::default(),
     };
     for rule in rules {
@@ -119,13 +119,11 @@ fn run_rules(doc: &Document, options: &Options) -> Result<Vec<Diagnostic>, Error
             )
         })
         .collect();
-    let report_unused = cx.enabled("CG001");
     let mut diagnostics = crate::suppressions::apply(
         doc,
         cx.diagnostics,
         &service_lines,
         &options.per_service_ignore,
-        report_unused,
         &cx.enabled,
     );
     diagnostics.sort_by(|a, b| (a.range.start, a.rule.code).cmp(&(b.range.start, b.rule.code)));

@@ -71,13 +71,12 @@ fn parse(doc: &Document) -> Vec<Suppression> {
 }
 
 /// Removes the suppressed diagnostics (and those of services ignored in `per_service`), and
-/// reports unused suppressions when CG001 is enabled.
+/// reports unused suppressions when CG001 is among the `enabled` rules.
 pub(crate) fn apply(
     doc: &Document,
     diagnostics: Vec<Diagnostic>,
     service_lines: &HashMap<String, usize>,
     per_service: &HashMap<String, Vec<String>>,
-    report_unused: bool,
     enabled: &[&'static str],
 ) -> Vec<Diagnostic> {
     let mut suppressions = parse(doc);
@@ -106,7 +105,7 @@ pub(crate) fn apply(
             kept.push(d);
         }
     }
-    if report_unused {
+    if enabled.contains(&rules::UnusedSuppression::META.code) {
         let source = doc.source();
         for s in suppressions.iter().filter(|s| !s.used) {
             let start = doc.lines().position(source, s.span.start);
