@@ -30,10 +30,7 @@ fn main() {
                     d.message
                 );
             }
-            print!(
-                "{}",
-                composeguard::unified_diff(&text, &outcome.output, &path)
-            );
+            print!("{}", outcome.diff(&text, &path));
             println!(
                 "{} fixed in {} pass(es), {} left",
                 outcome.fixed,

@@ -19,6 +19,10 @@ if ! command -v wasm-opt >/dev/null; then
   fi
 fi
 
+# Panic locations name source files: shorter paths are fewer bytes in the module (and say
+# nothing about the machine that built it).
+registry="${CARGO_HOME:-$HOME/.cargo}/registry/src"
+export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="--remap-path-prefix=$registry/= --remap-path-prefix=$PWD/="
 cargo build --locked --profile wasm --target wasm32-unknown-unknown -p composeguard-wasm
 rm -rf web/dist && mkdir -p web/dist/pkg
 # wasm-opt runs on rustc's module, before wasm-bindgen: Debian's binaryen (108) would rewrite

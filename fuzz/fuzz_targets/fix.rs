@@ -1,5 +1,6 @@
 //! Check and fix arbitrary input: never panic, and every output keeps the core invariants
-//! (it parses, every comment survives, a second run changes nothing).
+//! (it parses, every comment survives, a second run changes nothing, the reported changes
+//! make the output).
 #![no_main]
 
 use composeguard::{Document, Options, Preset};
@@ -22,5 +23,10 @@ fuzz_target!(|data: &[u8]| {
     assert_eq!(comments(&before), comments(&after), "a comment was lost");
     let again = composeguard::fix(&outcome.output, &options).expect("fixed output must fix again");
     assert_eq!(again.output, outcome.output, "a second run changed the output");
-    let _ = composeguard::unified_diff(text, &outcome.output, "compose.yaml");
+    assert_eq!(
+        composeguard::diff::apply_changes(text, &outcome.changes),
+        outcome.output,
+        "the reported changes do not make the output"
+    );
+    assert_eq!(outcome.diff(text, "compose.yaml").is_empty(), outcome.output == text);
 });

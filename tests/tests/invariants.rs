@@ -137,6 +137,57 @@ fn output_parses_and_second_run_changes_nothing() {
     }
 }
 
+/// The changes the engine reports make the output from the input, and their unified diff is
+/// one that `git apply` (a real consumer of diffs) accepts and turns the input into the output.
+#[test]
+fn changes_and_diff_are_exactly_what_changed() {
+    let temp = tempfile::tempdir().unwrap();
+    let mut patched = 0;
+    for (path, text) in inputs() {
+        let Ok(outcome) = composeguard::fix(&text, &all_fixes()) else {
+            continue;
+        };
+        assert_eq!(
+            composeguard::diff::apply_changes(&text, &outcome.changes),
+            outcome.output,
+            "{}: the changes do not make the output",
+            path.display()
+        );
+        let diff = outcome.diff(&text, "compose.yaml");
+        assert_eq!(
+            diff.is_empty(),
+            outcome.output == text,
+            "{}",
+            path.display()
+        );
+        if diff.is_empty() {
+            continue;
+        }
+        let file = temp.path().join("compose.yaml");
+        std::fs::write(&file, &text).unwrap();
+        std::fs::write(temp.path().join("fix.patch"), &diff).unwrap();
+        let run = std::process::Command::new("git")
+            .args(["apply", "--whitespace=nowarn", "fix.patch"])
+            .current_dir(temp.path())
+            .output()
+            .expect("git runs");
+        assert!(
+            run.status.success(),
+            "{}: git apply refused the diff: {}\n{diff}",
+            path.display(),
+            String::from_utf8_lossy(&run.stderr)
+        );
+        assert_eq!(
+            std::fs::read_to_string(&file).unwrap(),
+            outcome.output,
+            "{}: the patched file differs from the output",
+            path.display()
+        );
+        patched += 1;
+    }
+    assert!(patched > 50, "only {patched} files were patched");
+}
+
 /// True when `small` is a subsequence of `big` (characters, in order).
 fn is_subsequence(small: &str, big: &str) -> bool {
     let mut it = big.chars();

@@ -10,6 +10,11 @@ use composeguard::lines::LineIndex;
 use composeguard::{Options, Preset, Target, rules};
 use wasm_bindgen::prelude::*;
 
+// talc instead of the default dlmalloc: smaller code and faster in WebAssembly.
+#[cfg(all(not(target_feature = "atomics"), target_family = "wasm"))]
+#[global_allocator]
+static TALC: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+
 /// Hardens `source`. `preset`: baseline | recommended | strict; `target`: compose | swarm;
 /// `select`/`ignore`: comma-separated codes, prefixes or names.
 #[wasm_bindgen]
@@ -48,7 +53,7 @@ pub fn harden(
 pub fn harden_with(source: &str, options: &Options, show_secrets: bool) -> String {
     match composeguard::fix(source, options) {
         Ok(outcome) => {
-            let mut diff = composeguard::unified_diff(source, &outcome.output, "compose.yaml");
+            let mut diff = outcome.diff(source, "compose.yaml");
             if !show_secrets {
                 diff = composeguard::mask_secrets(&diff, &outcome.secrets);
             }

@@ -571,7 +571,7 @@ fn fix(args: &FixArgs) -> u8 {
         if args.stdout || (input.is_stdin() && !args.diff) {
             print!("{}", outcome.output);
         } else if args.diff {
-            let diff = composeguard::unified_diff(text, &outcome.output, &input.display);
+            let diff = outcome.diff(text, &input.display);
             if args.show_secrets {
                 print!("{diff}");
             } else {

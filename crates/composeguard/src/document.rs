@@ -8,7 +8,7 @@
 use std::collections::HashSet;
 use std::ops::Range;
 
-use granit_parser::{Event, Parser, ScalarStyle, StructureStyle};
+use granit_parser::{ErrorKind, Event, Parser, ScalarStyle, StructureStyle};
 
 use crate::error::Error;
 use crate::lines::LineIndex;
@@ -182,7 +182,7 @@ impl Document {
                 Error::Syntax {
                     line: pos.line,
                     column: pos.column,
-                    message: describe_scan_error(&e.info().to_string()),
+                    message: describe_scan_error(e.kind()),
                 }
             })?;
             let range = span.byte_range().unwrap_or(0..0);
@@ -549,21 +549,131 @@ fn attach(
     Ok(())
 }
 
-/// Turns the parser's wording into a message that also says what to do.
-fn describe_scan_error(info: &str) -> String {
-    let lower = info.to_ascii_lowercase();
-    let hint = if lower.contains("tab") {
-        "; indent with spaces, YAML does not allow tabs for indentation"
-    } else if lower.contains("mapping values are not allowed") {
-        "; check the indentation of this line, or quote a value that contains `: `"
-    } else if lower.contains("did not find expected key") || lower.contains("expected key") {
-        "; check that this line is indented like its siblings"
-    } else if lower.contains("unknown anchor") || lower.contains("undefined alias") {
-        "; define the anchor (`&name`) before the alias (`*name`) uses it"
-    } else if lower.contains("nest") || lower.contains("depth") {
-        "; the file nests collections deeper than composeguard accepts"
-    } else {
-        ""
+/// A YAML syntax error in our words, saying what to change. The parser's ninety-odd kinds come
+/// down to a few mistakes people make in compose files; its own messages are not compiled in.
+fn describe_scan_error(kind: &ErrorKind) -> String {
+    use ErrorKind as K;
+    let text = match kind {
+        K::TabNotAllowed
+        | K::TabInBlockIndentation
+        | K::TabInIndentation
+        | K::TabAtBlockScalarStart
+        | K::TabInPlainScalar => {
+            "a tab where YAML needs spaces; indent with spaces, YAML does not allow tabs for indentation"
+        }
+        K::MappingValueNotAllowed
+        | K::InvalidColonPlacement
+        | K::MappingKeyNotAllowed
+        | K::InvalidMappingValueWhitespace
+        | K::FlowMappingValueAdjacentCollection => {
+            "mapping values are not allowed here; check the indentation of this line, or quote a value that contains `: `"
+        }
+        K::ExpectedBlockMappingKey
+        | K::ExpectedBlockSequenceEntry
+        | K::InvalidIndentation
+        | K::SimpleKeyExpected
+        | K::InvalidSimpleKey
+        | K::BlockSequenceEntryNotAllowed
+        | K::UnexpectedEofBlockMapping
+        | K::UnexpectedEofBlockSequence => {
+            "this line does not fit the block around it; check that it is indented like its siblings"
+        }
+        K::UnknownAnchor => {
+            "an alias refers to an unknown anchor; define the anchor (`&name`) before the alias (`*name`) uses it"
+        }
+        K::MissingAnchorOrAliasName => "`&` or `*` must be followed by a name",
+        K::UnclosedFlowCollection { open } => {
+            return format!("invalid YAML: a `{open}` is never closed; add its closing bracket");
+        }
+        K::MismatchedFlowCollectionEnd { open, close } => {
+            return format!(
+                "invalid YAML: a `{open}` is closed by `{close}`; use the matching bracket"
+            );
+        }
+        K::MisplacedFlowCollectionEnd => "a closing bracket without an opening one",
+        K::UnexpectedEofFlowSequence
+        | K::UnexpectedEofFlowMapping
+        | K::UnexpectedEofImplicitFlowMapping
+        | K::ExpectedFlowMappingSeparator
+        | K::ExpectedFlowSequenceSeparator
+        | K::BlockEntryInFlowCollection => {
+            "a `[...]` or `{...}` collection is not closed or lacks a comma; check its brackets and commas"
+        }
+        K::UnclosedQuotedScalar
+        | K::InvalidTrailingSingleQuotedScalar
+        | K::InvalidTrailingDoubleQuotedScalar
+        | K::DocumentIndicatorInQuotedScalar
+        | K::InvalidQuotedScalarIndent
+        | K::InvalidFlowScalarIndent => {
+            "a quoted string does not end where it should; check its quotes (a `'` inside `'...'` is written `''`)"
+        }
+        K::UnknownQuotedScalarEscape
+        | K::InvalidQuotedScalarHexEscape
+        | K::InvalidLowSurrogateHexEscape
+        | K::InvalidLowSurrogate
+        | K::MissingLowSurrogate
+        | K::UnpairedLowSurrogate
+        | K::InvalidUnicodeEscape => {
+            "an unknown `\\` escape in a double-quoted string; write `\\\\` for a backslash, or use single quotes"
+        }
+        K::ZeroBlockScalarIndent | K::InvalidBlockScalarHeader | K::InvalidBlockScalarIndent => {
+            "a `|` or `>` block is malformed; check its header and the indentation of its lines"
+        }
+        K::RecursionLimitExceeded
+        | K::AnchorCountOverflow
+        | K::TooManyComments
+        | K::InputByteLimitExceeded { .. }
+        | K::DirectiveByteLimitExceeded { .. }
+        | K::TooManyReservedDirectiveParams { .. } => {
+            "the file nests collections deeper, or has more of something, than composeguard accepts"
+        }
+        K::UnexpectedCharacter { character } => {
+            return format!(
+                "invalid YAML: unexpected character `{}`; quote the value that contains it",
+                character.escape_default()
+            );
+        }
+        K::CommentNotSeparated | K::CommentInterceptedScalar => {
+            "a `#` comment must be separated from what precedes it by a space"
+        }
+        K::ExpectedWhitespace | K::InvalidBlockEntryWhitespace => {
+            "a space is missing after `-` or `:`"
+        }
+        K::DuplicateVersionDirective
+        | K::UnsupportedYamlMajorVersion
+        | K::DuplicateTagDirective
+        | K::MissingDocumentEndBeforeDirective
+        | K::InvalidDirectiveTerminator
+        | K::DirectiveDisallowed
+        | K::MissingYamlVersionSeparator
+        | K::MissingDirectiveName
+        | K::InvalidDirectiveName
+        | K::YamlVersionTooLong
+        | K::MissingYamlVersion
+        | K::InvalidTagDirectiveTerminator => {
+            "a malformed `%` directive; compose files do not need one, remove it"
+        }
+        K::ExpectedTagBang
+        | K::ExpectedTagDirectiveBang
+        | K::InvalidGlobalTagCharacter
+        | K::UndeclaredTagHandle
+        | K::InvalidTagTerminator
+        | K::MissingTagUri
+        | K::UnclosedVerbatimTag
+        | K::InvalidTagEscape
+        | K::InvalidTagUtf8LeadingByte
+        | K::InvalidTagUtf8TrailingByte
+        | K::InvalidTagUtf8 => "a malformed `!` tag; quote a value that starts with `!`",
+        K::BomInsideDocument => "a byte-order mark inside the file; remove it",
+        K::PlainScalarStartsWithDashFlowIndicator
+        | K::UnexpectedEndOfPlainScalar
+        | K::ExpectedNodeContent => {
+            "a value is missing, or starts with a character YAML reserves; quote the value"
+        }
+        K::InvalidDocumentEnd | K::ExpectedDocumentStart | K::ExpectedStreamStart => {
+            "a misplaced `---` or `...`; a compose file is one YAML document"
+        }
+        _ => "this is not valid YAML; check the line's indentation, quotes and brackets",
     };
-    format!("invalid YAML: {info}{hint}")
+    format!("invalid YAML: {text}")
 }

@@ -182,7 +182,9 @@ impl Fix {
         message: impl Into<String>,
         mut edits: Vec<Edit>,
     ) -> Fix {
-        edits.sort_by_key(|e| (e.range.start, e.range.end));
+        crate::small::sort_by(&mut edits, |a, b| {
+            (a.range.start, a.range.end).cmp(&(b.range.start, b.range.end))
+        });
         let digest = digest(applicability, &edits, &[]);
         Fix {
             applicability,
@@ -218,6 +220,11 @@ impl Fix {
     /// What the fix does, in a few words (e.g. "Add `cap_drop: [ALL]`").
     pub fn message(&self) -> &str {
         &self.message
+    }
+
+    /// A hash of the fix's content: equal fixes have equal digests.
+    pub(crate) fn digest(&self) -> u64 {
+        self.digest
     }
 
     /// The smallest offset the fix touches.

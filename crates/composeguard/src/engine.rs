@@ -2,6 +2,7 @@
 
 use crate::compose::Compose;
 use crate::diagnostic::Diagnostic;
+use crate::diff::Change;
 use crate::document::{Document, Limits};
 use crate::edit::{Applicability, Edit, Fix, NewFile, NewFileKind};
 use crate::error::Error;
@@ -126,7 +127,9 @@ fn run_rules(doc: &Document, options: &Options) -> Result<Vec<Diagnostic>, Error
         &options.per_service_ignore,
         &cx.enabled,
     );
-    diagnostics.sort_by(|a, b| (a.range.start, a.rule.code).cmp(&(b.range.start, b.rule.code)));
+    crate::small::sort_by(&mut diagnostics, |a, b| {
+        (a.range.start, a.rule.code).cmp(&(b.range.start, b.rule.code))
+    });
     Ok(diagnostics)
 }
 
@@ -147,12 +150,19 @@ pub struct FixOutcome {
     pub files: Vec<NewFile>,
     /// Sensitive values found in the input: mask them in anything printed.
     pub secrets: Vec<String>,
+    /// What changed, relative to the input: every pass's edits composed (sorted, disjoint).
+    pub changes: Vec<Change>,
 }
 
 impl FixOutcome {
     /// True when the output differs from the input.
     pub fn changed(&self, input: &str) -> bool {
         self.output != input
+    }
+
+    /// A unified diff of the output against `input` (see [`crate::diff::unified_diff`]).
+    pub fn diff(&self, input: &str, path: &str) -> String {
+        crate::diff::unified_diff(input, &self.changes, path)
     }
 }
 
@@ -167,6 +177,10 @@ pub fn fix(source: &str, options: &Options) -> Result<FixOutcome, Error> {
     let threshold = options.threshold();
     let comments_in = comment_texts(&first);
     let mut text = source.to_owned();
+    let mut pieces = vec![Piece {
+        len: source.len(),
+        from: Some(0),
+    }];
     let mut current = diagnostics.clone();
     let mut fixed = 0;
     let mut passes = 0;
@@ -175,7 +189,7 @@ pub fn fix(source: &str, options: &Options) -> Result<FixOutcome, Error> {
         .iter()
         .filter_map(|d| d.secret.clone())
         .collect();
-    secrets.sort();
+    crate::small::sort_by(&mut secrets, |a, b| a.cmp(b));
     secrets.dedup();
     loop {
         let fixes: Vec<&Fix> = current
@@ -190,8 +204,17 @@ pub fn fix(source: &str, options: &Options) -> Result<FixOutcome, Error> {
             return Err(Error::NotConverged { passes });
         }
         passes += 1;
-        let (next, applied) = apply_fixes(&text, &fixes);
-        let applied_set: std::collections::HashSet<&Fix> = applied.iter().copied().collect();
+        let (next, applied, spliced) = splice_fixes(&text, &fixes);
+        pieces = compose(&pieces, &spliced);
+        let mut by_digest: Vec<&Fix> = applied.clone();
+        crate::small::sort_by(&mut by_digest, |a, b| a.digest().cmp(&b.digest()));
+        let was_applied = |f: &Fix| {
+            let from = by_digest.partition_point(|a| a.digest() < f.digest());
+            by_digest[from..]
+                .iter()
+                .take_while(|a| a.digest() == f.digest())
+                .any(|a| *a == f)
+        };
         for fix in &applied {
             for file in fix.files() {
                 add_file(&mut files, file)?;
@@ -199,7 +222,7 @@ pub fn fix(source: &str, options: &Options) -> Result<FixOutcome, Error> {
         }
         fixed += current
             .iter()
-            .filter(|d| d.fix.as_ref().is_some_and(|f| applied_set.contains(f)))
+            .filter(|d| d.fix.as_ref().is_some_and(|f| was_applied(f)))
             .count();
         let doc =
             Document::parse_with_limits(&next, &options.limits).map_err(|e| Error::FixBroke {
@@ -216,6 +239,7 @@ pub fn fix(source: &str, options: &Options) -> Result<FixOutcome, Error> {
         })?;
         text = next;
     }
+    let changes = changes(source, &text, &pieces);
     Ok(FixOutcome {
         output: text,
         diagnostics,
@@ -224,7 +248,110 @@ pub fn fix(source: &str, options: &Options) -> Result<FixOutcome, Error> {
         passes,
         files,
         secrets,
+        changes,
     })
+}
+
+/// A run of the current text: copied from the input at `from`, or new text (`None`).
+#[derive(Debug, Clone, Copy)]
+struct Piece {
+    len: usize,
+    from: Option<usize>,
+}
+
+/// The pieces of the text after a pass's edits (sorted `(range, new length)` in the text that
+/// `pieces` describe).
+fn compose(pieces: &[Piece], edits: &[(std::ops::Range<usize>, usize)]) -> Vec<Piece> {
+    struct Cursor<'p> {
+        pieces: &'p [Piece],
+        index: usize,
+        used: usize,
+        at: usize,
+        out: Vec<Piece>,
+    }
+    impl Cursor<'_> {
+        fn push(&mut self, piece: Piece) {
+            if piece.len == 0 {
+                return;
+            }
+            if let Some(last) = self.out.last_mut() {
+                let joins = match (last.from, piece.from) {
+                    (None, None) => true,
+                    (Some(a), Some(b)) => a + last.len == b,
+                    _ => false,
+                };
+                if joins {
+                    last.len += piece.len;
+                    return;
+                }
+            }
+            self.out.push(piece);
+        }
+
+        /// Moves to `to`, keeping (or dropping) the text passed over.
+        fn advance(&mut self, to: usize, keep: bool) {
+            while self.at < to && self.index < self.pieces.len() {
+                let piece = self.pieces[self.index];
+                let take = (piece.len - self.used).min(to - self.at);
+                if keep {
+                    self.push(Piece {
+                        len: take,
+                        from: piece.from.map(|f| f + self.used),
+                    });
+                }
+                self.used += take;
+                self.at += take;
+                if self.used == piece.len {
+                    self.index += 1;
+                    self.used = 0;
+                }
+            }
+        }
+    }
+    let mut cursor = Cursor {
+        pieces,
+        index: 0,
+        used: 0,
+        at: 0,
+        out: Vec::with_capacity(pieces.len() + 2 * edits.len()),
+    };
+    for (range, len) in edits {
+        cursor.advance(range.start, true);
+        cursor.advance(range.end, false);
+        cursor.push(Piece {
+            len: *len,
+            from: None,
+        });
+    }
+    cursor.advance(usize::MAX, true);
+    cursor.out
+}
+
+/// The input's byte ranges that `pieces` (which make `output`) do not copy, with their
+/// replacements.
+fn changes(source: &str, output: &str, pieces: &[Piece]) -> Vec<Change> {
+    let mut changes = Vec::new();
+    // Input bytes before `copied_to` are accounted for; new output text starts at `new_from`.
+    let (mut copied_to, mut new_from, mut at) = (0, 0, 0);
+    let mut push = |upto: usize, new_to: usize, copied_to: usize, new_from: usize| {
+        let text = &output[new_from..new_to];
+        if source[copied_to..upto] != *text {
+            changes.push(Change {
+                range: copied_to..upto,
+                text: text.to_owned(),
+            });
+        }
+    };
+    for piece in pieces {
+        if let Some(from) = piece.from {
+            push(from, at, copied_to, new_from);
+            copied_to = from + piece.len;
+            new_from = at + piece.len;
+        }
+        at += piece.len;
+    }
+    push(source.len(), at, copied_to, new_from);
+    changes
 }
 
 /// Adds a file to the list: env lines for one path are joined; one secret path must always
@@ -254,13 +381,62 @@ fn comment_texts(doc: &Document) -> Vec<&str> {
         .collect()
 }
 
-/// The ranges taken by the edits accepted so far in a pass, by start offset.
-#[derive(Default)]
+/// The edits accepted so far in a pass. Every candidate edit is sorted by start once; a
+/// Fenwick tree counts the accepted ones by rank, which answers "the last accepted start at or
+/// before x" and "an accepted start inside (a, b)" in O(log n) (and keeps ordered-map code out
+/// of the WebAssembly module).
 struct Taken<'e> {
-    by_start: std::collections::BTreeMap<usize, Vec<&'e Edit>>,
+    /// Every candidate edit, by start.
+    sorted: Vec<&'e Edit>,
+    accepted: Vec<bool>,
+    /// Fenwick tree (1-based) of accepted counts by rank.
+    tree: Vec<u32>,
 }
 
 impl<'e> Taken<'e> {
+    fn new(fixes: &[&'e Fix]) -> Taken<'e> {
+        let mut sorted: Vec<&Edit> = fixes.iter().flat_map(|f| f.edits().iter()).collect();
+        crate::small::sort_by(&mut sorted, |a, b| a.range().start.cmp(&b.range().start));
+        Taken {
+            accepted: vec![false; sorted.len()],
+            tree: vec![0; sorted.len() + 1],
+            sorted,
+        }
+    }
+
+    /// How many edits of rank below `end` are accepted.
+    fn count(&self, end: usize) -> u32 {
+        let (mut i, mut sum) = (end, 0);
+        while i > 0 {
+            sum += self.tree[i];
+            i &= i - 1;
+        }
+        sum
+    }
+
+    /// The rank of the `k`-th accepted edit (`k` from 1).
+    fn kth(&self, mut k: u32) -> usize {
+        let n = self.sorted.len();
+        let mut pos = 0;
+        let mut step = if n == 0 { 0 } else { 1 << n.ilog2() };
+        while step > 0 {
+            if pos + step <= n && self.tree[pos + step] < k {
+                pos += step;
+                k -= self.tree[pos];
+            }
+            step >>= 1;
+        }
+        pos
+    }
+
+    /// Ranks of the candidate edits that start before `offset` (or at it, with `inclusive`).
+    fn rank_after(&self, offset: usize, inclusive: bool) -> usize {
+        self.sorted.partition_point(|x| {
+            let start = x.range().start;
+            start < offset || (inclusive && start == offset)
+        })
+    }
+
     /// True when `e` cannot be applied together with the accepted edits. Two insertions at one
     /// offset compose only when each delimits itself; an insertion may touch either end of a
     /// replaced range, never its inside.
@@ -268,9 +444,16 @@ impl<'e> Taken<'e> {
         let r = e.range();
         // Accepted edits that start at or before `r.start`: only the last start matters, as
         // accepted non-empty ranges never overlap one another.
-        if let Some((&start, edits)) = self.by_start.range(..=r.start).next_back() {
-            for a in edits {
-                let y = a.range();
+        let upto = self.rank_after(r.start, true);
+        let before = self.count(upto);
+        if before > 0 {
+            let start = self.sorted[self.kth(before)].range().start;
+            for rank in self.rank_after(start, false)..upto {
+                if !self.accepted[rank] {
+                    continue;
+                }
+                let y = self.sorted[rank].range();
+                let a = self.sorted[rank];
                 if start == r.start {
                     let both_insert = r.is_empty() && y.is_empty();
                     if both_insert && !(e.is_self_delimiting() && a.is_self_delimiting()) {
@@ -285,14 +468,22 @@ impl<'e> Taken<'e> {
             }
         }
         // Accepted edits that start inside `r`.
-        if !r.is_empty() && self.by_start.range(r.start + 1..r.end).next().is_some() {
-            return true;
-        }
-        false
+        !r.is_empty() && self.count(self.rank_after(r.end, false)) > before
     }
 
     fn insert(&mut self, e: &'e Edit) {
-        self.by_start.entry(e.range().start).or_default().push(e);
+        let from = self.rank_after(e.range().start, false);
+        let Some(rank) = (from..self.sorted.len())
+            .find(|&i| std::ptr::eq(self.sorted[i], e) && !self.accepted[i])
+        else {
+            return;
+        };
+        self.accepted[rank] = true;
+        let mut i = rank + 1;
+        while i < self.tree.len() {
+            self.tree[i] += 1;
+            i += i & i.wrapping_neg();
+        }
     }
 }
 
@@ -300,15 +491,43 @@ impl<'e> Taken<'e> {
 /// returns the new text and the fixes applied. Insertions at the same offset are ordered
 /// deepest first, so each stays inside its own block.
 pub fn apply_fixes<'f>(source: &str, fixes: &[&'f Fix]) -> (String, Vec<&'f Fix>) {
-    let mut order: Vec<&Fix> = fixes.to_vec();
-    order.sort_by_key(|f| f.min_start());
-    let mut seen: std::collections::HashSet<&Fix> = std::collections::HashSet::new();
-    let mut applied: Vec<&Fix> = Vec::new();
-    let mut taken = Taken::default();
-    for fix in order {
-        if !seen.insert(fix) {
-            continue;
+    let (out, applied, _) = splice_fixes(source, fixes);
+    (out, applied)
+}
+
+/// For each fix, whether an identical one comes earlier in `fixes` (several findings share one
+/// fix; it is applied once).
+fn repeats(fixes: &[&Fix]) -> Vec<bool> {
+    let mut by_digest: Vec<usize> = (0..fixes.len()).collect();
+    crate::small::sort_by(&mut by_digest, |&a, &b| {
+        (fixes[a].digest(), a).cmp(&(fixes[b].digest(), b))
+    });
+    let mut repeat = vec![false; fixes.len()];
+    for run in by_digest.chunk_by(|&a, &b| fixes[a].digest() == fixes[b].digest()) {
+        for (i, &a) in run.iter().enumerate() {
+            repeat[a] = run[..i].iter().any(|&b| !repeat[b] && fixes[b] == fixes[a]);
         }
+    }
+    repeat
+}
+
+/// [`apply_fixes`], also returning each spliced edit as (range, length of its text).
+#[allow(clippy::type_complexity)]
+fn splice_fixes<'f>(
+    source: &str,
+    fixes: &[&'f Fix],
+) -> (String, Vec<&'f Fix>, Vec<(std::ops::Range<usize>, usize)>) {
+    let mut order: Vec<&Fix> = fixes.to_vec();
+    crate::small::sort_by(&mut order, |a, b| a.min_start().cmp(&b.min_start()));
+    let repeat = repeats(&order);
+    let mut index = 0;
+    order.retain(|_| {
+        index += 1;
+        !repeat[index - 1]
+    });
+    let mut applied: Vec<&Fix> = Vec::new();
+    let mut taken = Taken::new(&order);
+    for fix in order.iter().copied() {
         let bad_boundary = fix.edits().iter().any(|e| {
             e.range().end > source.len()
                 || !source.is_char_boundary(e.range().start)
@@ -327,7 +546,7 @@ pub fn apply_fixes<'f>(source: &str, fixes: &[&'f Fix]) -> (String, Vec<&'f Fix>
         .enumerate()
         .flat_map(|(i, f)| f.edits().iter().map(move |e| (i, e)))
         .collect();
-    edits.sort_by(|(ia, a), (ib, b)| {
+    crate::small::sort_by(&mut edits, |(ia, a), (ib, b)| {
         (
             a.range().start,
             a.range().end,
@@ -343,12 +562,14 @@ pub fn apply_fixes<'f>(source: &str, fixes: &[&'f Fix]) -> (String, Vec<&'f Fix>
     });
     let mut out = String::with_capacity(source.len() + source.len() / 2);
     let mut last = 0;
+    let mut spliced = Vec::with_capacity(edits.len());
     for (_, edit) in edits {
         let range = edit.range();
         out.push_str(&source[last..range.start]);
         out.push_str(edit.content());
         last = range.end;
+        spliced.push((range, edit.content().len()));
     }
     out.push_str(&source[last..]);
-    (out, applied)
+    (out, applied, spliced)
 }

@@ -69,8 +69,13 @@ pub struct Image {
     pub has_healthcheck: bool,
     /// For default limits.
     pub kind: Kind,
-    /// Where these facts come from.
+    /// Where these facts come from (empty without the `docs` feature).
     pub source: &'static str,
+}
+
+/// A citation, kept only with the `docs` feature (the browser module leaves it out).
+const fn cite(source: &'static str) -> &'static str {
+    if cfg!(feature = "docs") { source } else { "" }
 }
 
 const DEFAULT: Image = Image {
@@ -120,7 +125,9 @@ pub static IMAGES: &[Image] = &[
         sensitive_ports: &[5432],
         healthcheck: Some(&["CMD", "pg_isready", "-q"]),
         kind: Kind::Large,
-        source: "docker-library/postgres@6edb0a8 Dockerfile and docker-entrypoint.sh; docker-library/postgres#649",
+        source: cite(
+            "docker-library/postgres@6edb0a8 Dockerfile and docker-entrypoint.sh; docker-library/postgres#649",
+        ),
         ..DEFAULT
     },
     // docker-library/mysql 8.4/Dockerfile.oracle, docker-entrypoint.sh.
@@ -142,7 +149,7 @@ pub static IMAGES: &[Image] = &[
         sensitive_ports: &[3306, 33060],
         healthcheck: Some(&["CMD", "mysqladmin", "ping", "-h", "localhost"]),
         kind: Kind::Large,
-        source: "docker-library/mysql@7f30fdb 8.4/Dockerfile.oracle and docker-entrypoint.sh",
+        source: cite("docker-library/mysql@7f30fdb 8.4/Dockerfile.oracle and docker-entrypoint.sh"),
         ..DEFAULT
     },
     // MariaDB/mariadb-docker 11.8/Dockerfile and docker-entrypoint.sh; read-only config
@@ -178,7 +185,9 @@ pub static IMAGES: &[Image] = &[
         sensitive_ports: &[3306],
         healthcheck: Some(&["CMD", "healthcheck.sh", "--connect", "--innodb_initialized"]),
         kind: Kind::Large,
-        source: "MariaDB/mariadb-docker@1b6429b 11.8/docker-entrypoint.sh; MariaDB/mariadb-docker#287, #554",
+        source: cite(
+            "MariaDB/mariadb-docker@1b6429b 11.8/docker-entrypoint.sh; MariaDB/mariadb-docker#287, #554",
+        ),
         ..DEFAULT
     },
     // docker-library/mongo 8.0/Dockerfile, docker-entrypoint.sh; caps: depictio/depictio#816.
@@ -200,7 +209,9 @@ pub static IMAGES: &[Image] = &[
             "db.adminCommand('ping').ok",
         ]),
         kind: Kind::Large,
-        source: "docker-library/mongo@2c69a57 8.0/Dockerfile and docker-entrypoint.sh; depictio/depictio#816",
+        source: cite(
+            "docker-library/mongo@2c69a57 8.0/Dockerfile and docker-entrypoint.sh; depictio/depictio#816",
+        ),
         ..DEFAULT
     },
     // redis/docker-library-redis debian/docker-entrypoint.sh (8.x setpriv needs SETUID+SETGID,
@@ -217,7 +228,9 @@ pub static IMAGES: &[Image] = &[
         sensitive_ports: &[6379],
         healthcheck: Some(&["CMD", "redis-cli", "ping"]),
         kind: Kind::Medium,
-        source: "redis/docker-library-redis@0d55be9 debian/docker-entrypoint.sh; redis/docker-library-redis#109",
+        source: cite(
+            "redis/docker-library-redis@0d55be9 debian/docker-entrypoint.sh; redis/docker-library-redis#109",
+        ),
         ..DEFAULT
     },
     // nginxinc/docker-nginx: master stays root and chowns /var/cache/nginx/*_temp to 101,
@@ -229,7 +242,9 @@ pub static IMAGES: &[Image] = &[
         runs: Runs::Root,
         caps_as_root: &["CHOWN", "KILL", "NET_BIND_SERVICE", "SETGID", "SETUID"],
         writable: &["/var/cache/nginx", "/var/run", "/tmp"],
-        source: "nginxinc/docker-nginx@b430bec Dockerfile; docker-library/docs nginx/content.md (read-only); mosamlife/wpmgr#720",
+        source: cite(
+            "nginxinc/docker-nginx@b430bec Dockerfile; docker-library/docs nginx/content.md (read-only); mosamlife/wpmgr#720",
+        ),
         ..DEFAULT
     },
     // nginxinc/nginx-unprivileged: USER 101, port 8080, pid and temp paths under /tmp.
@@ -239,7 +254,7 @@ pub static IMAGES: &[Image] = &[
         user: Some("101:101"),
         runs: Runs::NonRoot,
         writable: &["/tmp"],
-        source: "nginxinc/docker-nginx-unprivileged Dockerfile",
+        source: cite("nginxinc/docker-nginx-unprivileged Dockerfile"),
         ..DEFAULT
     },
     // docker-library/httpd: root parent, www-data (33; alpine 82) children; port 80.
@@ -249,7 +264,7 @@ pub static IMAGES: &[Image] = &[
         runs: Runs::Root,
         caps_as_root: &["KILL", "NET_BIND_SERVICE", "SETGID", "SETUID"],
         writable: &["/usr/local/apache2/logs", "/tmp"],
-        source: "docker-library/httpd@9b63b37 Dockerfile and httpd-foreground",
+        source: cite("docker-library/httpd@9b63b37 Dockerfile and httpd-foreground"),
         ..DEFAULT
     },
     // traefik/traefik-library-image: root, no privilege drop; binds 80/443 inside.
@@ -259,7 +274,7 @@ pub static IMAGES: &[Image] = &[
         runs: Runs::Root,
         caps_as_root: &["NET_BIND_SERVICE"],
         writable: &["/tmp"],
-        source: "traefik/traefik-library-image@6973938 entrypoint.sh; 7PH/n8n-self-hosted#1",
+        source: cite("traefik/traefik-library-image@6973938 entrypoint.sh; 7PH/n8n-self-hosted#1"),
         ..DEFAULT
     },
     // caddyserver/caddy-docker: setcap cap_net_bind_service=+ep on /usr/bin/caddy, so exec
@@ -272,7 +287,9 @@ pub static IMAGES: &[Image] = &[
         file_caps: &["NET_BIND_SERVICE"],
         writable: &["/tmp"],
         volumes: &["/data", "/config"],
-        source: "caddyserver/caddy-docker@62d1326 2.11/alpine/Dockerfile; caddyserver/caddy-docker#466",
+        source: cite(
+            "caddyserver/caddy-docker@62d1326 2.11/alpine/Dockerfile; caddyserver/caddy-docker#466",
+        ),
         ..DEFAULT
     },
     // nodejs/docker-node: root by default, user node (1000:1000) provided for `-u node`.
@@ -282,7 +299,9 @@ pub static IMAGES: &[Image] = &[
         runs: Runs::Root,
         safe_user: Some("node"),
         writable: &["/tmp"],
-        source: "nodejs/docker-node@f27d936 Dockerfile; docs/BestPractices.md \"Non-root User\"",
+        source: cite(
+            "nodejs/docker-node@f27d936 Dockerfile; docs/BestPractices.md \"Non-root User\"",
+        ),
         ..DEFAULT
     },
     // docker-library/python: no user at all; everything is application-defined.
@@ -291,7 +310,7 @@ pub static IMAGES: &[Image] = &[
         repositories: &["python"],
         runs: Runs::Root,
         writable: &["/tmp"],
-        source: "docker-library/python@4f07059 Dockerfile",
+        source: cite("docker-library/python@4f07059 Dockerfile"),
         ..DEFAULT
     },
     // docker-library/wordpress: root entrypoint, apache/fpm workers www-data; port 80.
@@ -327,7 +346,9 @@ pub static IMAGES: &[Image] = &[
             "WORDPRESS_DEBUG",
         ],
         kind: Kind::Medium,
-        source: "docker-library/wordpress@bf223d1 docker-entrypoint.sh and wp-config-docker.php",
+        source: cite(
+            "docker-library/wordpress@bf223d1 docker-entrypoint.sh and wp-config-docker.php",
+        ),
         ..DEFAULT
     },
     // TryGhost/docker-library-ghost: gosu node (1000:1000); port 2368.
@@ -340,7 +361,7 @@ pub static IMAGES: &[Image] = &[
         writable: &["/tmp"],
         volumes: &["/var/lib/ghost/content"],
         kind: Kind::Medium,
-        source: "docker-library/ghost@7edb45d docker-entrypoint.sh",
+        source: cite("docker-library/ghost@7edb45d docker-entrypoint.sh"),
         ..DEFAULT
     },
     // nextcloud/docker: root start, su -p www-data / rsync --chown; upgrades need CHOWN
@@ -378,7 +399,7 @@ pub static IMAGES: &[Image] = &[
             "OBJECTSTORE_S3_SSE_C_KEY",
         ],
         kind: Kind::Medium,
-        source: "nextcloud/docker@4de1eed docker-entrypoint.sh; nextcloud/docker#2528, #1028",
+        source: cite("nextcloud/docker@4de1eed docker-entrypoint.sh; nextcloud/docker#2528, #1028"),
         ..DEFAULT
     },
     // docker-library/rabbitmq: gosu rabbitmq (999; alpine 100:101); *_FILE variables abort
@@ -395,7 +416,9 @@ pub static IMAGES: &[Image] = &[
         sensitive_ports: &[5672, 15672, 25672, 4369],
         healthcheck: Some(&["CMD", "rabbitmq-diagnostics", "-q", "ping"]),
         kind: Kind::Large,
-        source: "docker-library/rabbitmq@9193c1d 4.2/ubuntu/docker-entrypoint.sh; docker-library/rabbitmq#710",
+        source: cite(
+            "docker-library/rabbitmq@9193c1d 4.2/ubuntu/docker-entrypoint.sh; docker-library/rabbitmq#710",
+        ),
         ..DEFAULT
     },
     // elastic/dockerfiles 9.2: USER 1000:0; read_only breaks the keystore and here-docs
@@ -415,7 +438,9 @@ pub static IMAGES: &[Image] = &[
         file_vars: &["ELASTIC_PASSWORD", "KEYSTORE_PASSWORD"],
         sensitive_ports: &[9200, 9300],
         kind: Kind::Large,
-        source: "elastic/dockerfiles (9.2) elasticsearch/Dockerfile; elastic/elasticsearch#95542",
+        source: cite(
+            "elastic/dockerfiles (9.2) elasticsearch/Dockerfile; elastic/elasticsearch#95542",
+        ),
         ..DEFAULT
     },
     // grafana/grafana: USER 472 (group 0); GF_<SECTION>_<KEY>__FILE.
@@ -438,7 +463,7 @@ pub static IMAGES: &[Image] = &[
         ],
         file_suffix: "__FILE",
         kind: Kind::Medium,
-        source: "grafana/grafana Dockerfile and packaging/docker/run.sh",
+        source: cite("grafana/grafana Dockerfile and packaging/docker/run.sh"),
         ..DEFAULT
     },
     // prometheus/prometheus: USER nobody (65534); writes only /prometheus.
@@ -457,7 +482,7 @@ pub static IMAGES: &[Image] = &[
             "--spider",
             "http://localhost:9090/-/healthy",
         ]),
-        source: "prometheus/prometheus@d15adb9 Dockerfile",
+        source: cite("prometheus/prometheus@d15adb9 Dockerfile"),
         ..DEFAULT
     },
     // docker-library/memcached: USER memcache (11211); no file system writes.
@@ -469,7 +494,7 @@ pub static IMAGES: &[Image] = &[
         writable: &[],
         sensitive_ports: &[11211],
         kind: Kind::Medium,
-        source: "docker-library/memcached@53ac0ec Dockerfile",
+        source: cite("docker-library/memcached@53ac0ec Dockerfile"),
         ..DEFAULT
     },
     // minio/minio: root, no privilege drop; writes ${HOME}/.minio (minio/minio#14763).
@@ -481,7 +506,9 @@ pub static IMAGES: &[Image] = &[
         volumes: &["/data"],
         file_vars: &["MINIO_ROOT_USER", "MINIO_ROOT_PASSWORD"],
         kind: Kind::Large,
-        source: "minio/minio@7aac2a2 Dockerfile.release and cmd/common-main.go; minio/minio#14763",
+        source: cite(
+            "minio/minio@7aac2a2 Dockerfile.release and cmd/common-main.go; minio/minio#14763",
+        ),
         ..DEFAULT
     },
     // keycloak/keycloak: USER 1000; `start` without --optimized rebuilds into lib/.
@@ -497,7 +524,9 @@ pub static IMAGES: &[Image] = &[
         read_only_ok: false,
         writable: &["/tmp", "/opt/keycloak/data"],
         kind: Kind::Medium,
-        source: "keycloak/keycloak quarkus/container/Dockerfile and quarkus/dist/src/main/content/bin/kc.sh",
+        source: cite(
+            "keycloak/keycloak quarkus/container/Dockerfile and quarkus/dist/src/main/content/bin/kc.sh",
+        ),
         ..DEFAULT
     },
     // go-gitea/gitea Dockerfile.rootless: USER 1000:1000, SSH on 2222.
@@ -511,7 +540,7 @@ pub static IMAGES: &[Image] = &[
         volumes: &["/var/lib/gitea", "/etc/gitea"],
         file_suffix: "__FILE",
         kind: Kind::Medium,
-        source: "go-gitea/gitea Dockerfile.rootless",
+        source: cite("go-gitea/gitea Dockerfile.rootless"),
         ..DEFAULT
     },
     // go-gitea/gitea rootful: s6 + sshd + su-exec; rewrites /etc/passwd at start.
@@ -535,7 +564,9 @@ pub static IMAGES: &[Image] = &[
         sensitive_ports: &[22],
         file_suffix: "__FILE",
         kind: Kind::Medium,
-        source: "go-gitea/gitea docker/root/usr/bin/entrypoint and docker/root/etc/s6/gitea/setup",
+        source: cite(
+            "go-gitea/gitea docker/root/usr/bin/entrypoint and docker/root/etc/s6/gitea/setup",
+        ),
         ..DEFAULT
     },
     // dani-garcia/vaultwarden: root, ROCKET_PORT=80, image HEALTHCHECK; every var has _FILE.
@@ -554,7 +585,7 @@ pub static IMAGES: &[Image] = &[
             "YUBICO_SECRET_KEY",
         ],
         has_healthcheck: true,
-        source: "dani-garcia/vaultwarden@46d7110 docker/Dockerfile.debian and src/util.rs",
+        source: cite("dani-garcia/vaultwarden@46d7110 docker/Dockerfile.debian and src/util.rs"),
         ..DEFAULT
     },
     // TimWolla/docker-adminer: USER adminer 100:101 since 4.17.1 (a database admin UI).
@@ -566,7 +597,7 @@ pub static IMAGES: &[Image] = &[
         writable: &["/tmp"],
         read_only_ok: false,
         sensitive_ports: &[8080],
-        source: "TimWolla/docker-adminer@7088bf0 Dockerfile; TimWolla/docker-adminer#183",
+        source: cite("TimWolla/docker-adminer@7088bf0 Dockerfile; TimWolla/docker-adminer#183"),
         ..DEFAULT
     },
 ];
@@ -740,7 +771,11 @@ mod tests {
     #[test]
     fn every_entry_cites_a_source_and_is_consistent() {
         for image in IMAGES {
-            assert!(!image.source.is_empty(), "{} has no source", image.name);
+            assert!(
+                !cfg!(feature = "docs") || !image.source.is_empty(),
+                "{} has no source",
+                image.name
+            );
             assert!(!image.repositories.is_empty());
             if image.runs == Runs::NonRoot {
                 assert!(image.caps_as_root.is_empty(), "{}", image.name);

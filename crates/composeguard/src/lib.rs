@@ -2,7 +2,8 @@
 //!
 //! The data flows one way: text -> [`Document`] (a YAML tree with byte spans) -> [`Compose`]
 //! (services and their effective, merge-resolved values) -> [`rules`] -> [`Diagnostic`]s with
-//! [`Fix`]es -> edits spliced into the original text -> new text -> [`unified_diff`].
+//! [`Fix`]es -> edits spliced into the original text -> new text and the [`Change`]s made ->
+//! [`unified_diff`].
 //!
 //! Every byte outside an edit is kept: comments, anchors, quotes, key order, CRLF, a BOM, a
 //! missing final newline. The library does no file or terminal I/O.
@@ -15,7 +16,7 @@
 //! assert!(outcome.output.contains("cap_drop:\n      - ALL"));
 //! // What is left needs a person: nginx's master process stays root.
 //! assert!(outcome.remaining.iter().any(|d| d.code() == "CG103"));
-//! print!("{}", composeguard::unified_diff(input, &outcome.output, "compose.yaml"));
+//! print!("{}", outcome.diff(input, "compose.yaml"));
 //! ```
 
 #![warn(missing_docs)]
@@ -31,12 +32,13 @@ pub mod images;
 pub mod lines;
 pub mod rules;
 pub mod settings;
+mod small;
 pub mod style;
 mod suppressions;
 
 pub use compose::{Compose, Service};
 pub use diagnostic::Diagnostic;
-pub use diff::{mask_secrets, unified_diff};
+pub use diff::{Change, mask_secrets, unified_diff};
 pub use document::{Document, Limits};
 pub use edit::{Applicability, Edit, Fix, NewFile, NewFileKind};
 pub use engine::{FixOutcome, Options, check, decode, fix};

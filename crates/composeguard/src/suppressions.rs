@@ -131,7 +131,7 @@ pub(crate) fn apply(
                 }
             };
             kept.push(Diagnostic {
-                rule: &rules::UnusedSuppression::META,
+                rule: rules::UnusedSuppression::META,
                 message: format!("this suppression does not silence {what}; remove it"),
                 range: s.span.clone(),
                 start,

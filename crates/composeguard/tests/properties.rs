@@ -195,6 +195,7 @@ proptest! {
         let outcome = composeguard::fix(&text, &options).unwrap();
         let before = Document::parse(&text).unwrap();
         let after = Document::parse(&outcome.output).unwrap();
+        prop_assert_eq!(composeguard::diff::apply_changes(&text, &outcome.changes), outcome.output.clone());
         prop_assert_eq!(comments(&before), comments(&after));
         prop_assert_eq!(d.crlf, outcome.output.contains("\r\n"));
         if d.crlf {

@@ -40,7 +40,7 @@ fn report(code: &str, input: &str) -> String {
     }
     writeln!(out, "---- diff ----").unwrap();
     let outcome = composeguard::fix(input, &options).unwrap();
-    let diff = composeguard::unified_diff(input, &outcome.output, "compose.yaml");
+    let diff = outcome.diff(input, "compose.yaml");
     out.push_str(if diff.is_empty() {
         "(no change)\n"
     } else {

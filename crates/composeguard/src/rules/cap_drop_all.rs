@@ -66,7 +66,7 @@ declare_rule! {
 
 impl Rule for CapDropAll {
     fn meta(&self) -> &'static RuleMeta {
-        &Self::META
+        Self::META
     }
 
     fn check(&self, cx: &mut Context<'_>) {
@@ -155,7 +155,7 @@ impl Rule for CapDropAll {
                             missing.join(", ")
                         )
                     };
-                    cx.report_service(&Self::META, &service, message)
+                    cx.report_service(Self::META, &service, message)
                         .set_fix(Fix::new(applicability, what, edits));
                 }
                 Some(lookup) if cx.compose.is_reset(lookup.value) => {
@@ -163,7 +163,7 @@ impl Rule for CapDropAll {
                         "service `{}` resets `cap_drop` with `!reset`, so it keeps the default capabilities",
                         service.name
                     );
-                    cx.report_service(&Self::META, &service, message);
+                    cx.report_service(Self::META, &service, message);
                 }
                 Some(lookup) => {
                     if !matches!(doc.node(lookup.resolved).kind, NodeKind::Sequence(_)) {
@@ -194,7 +194,7 @@ impl Rule for CapDropAll {
                             missing.join(", ")
                         );
                         let what = format!("Add `{}` to `cap_add`", missing.join(", "));
-                        cx.report_service(&Self::META, &service, message)
+                        cx.report_service(Self::META, &service, message)
                             .set_fix(Fix::safe(what, edits));
                     } else {
                         edits.push(append_item(doc, cx.style, lookup.resolved, "ALL"));
@@ -202,7 +202,7 @@ impl Rule for CapDropAll {
                             "service `{}` drops some capabilities but not `ALL`{image_note}",
                             service.name
                         );
-                        cx.report_service(&Self::META, &service, message)
+                        cx.report_service(Self::META, &service, message)
                             .set_fix(Fix::new(applicability, "Add `ALL` to `cap_drop`", edits));
                     }
                 }

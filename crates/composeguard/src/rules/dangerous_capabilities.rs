@@ -64,7 +64,7 @@ declare_rule! {
 
 impl Rule for DangerousCapabilities {
     fn meta(&self) -> &'static RuleMeta {
-        &Self::META
+        Self::META
     }
 
     fn check(&self, cx: &mut Context<'_>) {
@@ -78,7 +78,7 @@ impl Rule for DangerousCapabilities {
                 };
                 if DANGEROUS.contains(&cap.as_str()) {
                     let message = format!("service `{}` adds the capability `{cap}`", service.name);
-                    cx.report(&Self::META, cx.span(node), Some(&service.name), message);
+                    cx.report(Self::META, cx.span(node), Some(&service.name), message);
                 }
             }
         }

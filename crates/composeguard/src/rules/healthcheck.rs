@@ -52,7 +52,7 @@ declare_rule! {
 
 impl Rule for Healthcheck {
     fn meta(&self) -> &'static RuleMeta {
-        &Self::META
+        Self::META
     }
 
     fn check(&self, cx: &mut Context<'_>) {
@@ -69,7 +69,7 @@ impl Rule for Healthcheck {
             }
             let message = format!("service `{}` has no health check", service.name);
             let Some(test) = known.and_then(|k| k.image.healthcheck) else {
-                cx.report_service(&Self::META, &service, message);
+                cx.report_service(Self::META, &service, message);
                 continue;
             };
             let test: Vec<String> = test.iter().map(|s| cx.style.quoted(s)).collect();
@@ -84,7 +84,7 @@ impl Rule for Healthcheck {
                 ("start_period".into(), NewValue::str("30s")),
             ]);
             let edits = insert_entries(cx.doc, cx.style, target, &[("healthcheck", value)]);
-            cx.report_service(&Self::META, &service, message)
+            cx.report_service(Self::META, &service, message)
                 .set_fix(Fix::unsafe_("Add the image's usual health check", edits));
         }
     }

@@ -43,7 +43,7 @@ declare_rule! {
 
 impl Rule for HostNamespaces {
     fn meta(&self) -> &'static RuleMeta {
-        &Self::META
+        Self::META
     }
 
     fn check(&self, cx: &mut Context<'_>) {
@@ -58,7 +58,7 @@ impl Rule for HostNamespaces {
                         service.name
                     );
                     cx.report(
-                        &Self::META,
+                        Self::META,
                         cx.span(lookup.resolved),
                         Some(&service.name),
                         message,

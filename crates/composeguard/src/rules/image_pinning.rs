@@ -102,7 +102,7 @@ fn images(cx: &Context<'_>) -> Vec<(String, crate::document::NodeId, String, Ima
 
 impl Rule for ImageTag {
     fn meta(&self) -> &'static RuleMeta {
-        &Self::META
+        Self::META
     }
 
     fn check(&self, cx: &mut Context<'_>) {
@@ -116,14 +116,14 @@ impl Rule for ImageTag {
                 "no tag (so `latest`)"
             };
             let message = format!("service `{service}` uses image `{reference}` with {what}");
-            cx.report(&Self::META, cx.span(node), Some(&service), message);
+            cx.report(Self::META, cx.span(node), Some(&service), message);
         }
     }
 }
 
 impl Rule for ImageDigest {
     fn meta(&self) -> &'static RuleMeta {
-        &Self::META
+        Self::META
     }
 
     fn check(&self, cx: &mut Context<'_>) {
@@ -131,7 +131,7 @@ impl Rule for ImageDigest {
             if parsed.digest.is_none() {
                 let message =
                     format!("service `{service}` uses image `{reference}` without a digest");
-                cx.report(&Self::META, cx.span(node), Some(&service), message);
+                cx.report(Self::META, cx.span(node), Some(&service), message);
             }
         }
     }

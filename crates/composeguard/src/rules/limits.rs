@@ -300,27 +300,27 @@ declare_rule! {
 
 impl Rule for MemoryLimit {
     fn meta(&self) -> &'static RuleMeta {
-        &Self::META
+        Self::META
     }
     fn check(&self, cx: &mut Context<'_>) {
-        check_limit(cx, &Self::META, 0);
+        check_limit(cx, Self::META, 0);
     }
 }
 
 impl Rule for CpuLimit {
     fn meta(&self) -> &'static RuleMeta {
-        &Self::META
+        Self::META
     }
     fn check(&self, cx: &mut Context<'_>) {
-        check_limit(cx, &Self::META, 1);
+        check_limit(cx, Self::META, 1);
     }
 }
 
 impl Rule for PidsLimit {
     fn meta(&self) -> &'static RuleMeta {
-        &Self::META
+        Self::META
     }
     fn check(&self, cx: &mut Context<'_>) {
-        check_limit(cx, &Self::META, 2);
+        check_limit(cx, Self::META, 2);
     }
 }

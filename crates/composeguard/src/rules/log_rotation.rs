@@ -56,7 +56,7 @@ declare_rule! {
 
 impl Rule for LogRotation {
     fn meta(&self) -> &'static RuleMeta {
-        &Self::META
+        Self::META
     }
 
     fn check(&self, cx: &mut Context<'_>) {
@@ -86,7 +86,7 @@ impl Rule for LogRotation {
                         "service `{}` extends a service of another file; make sure its logs are rotated there",
                         service.name
                     );
-                    cx.report_service(&Self::META, &service, message);
+                    cx.report_service(Self::META, &service, message);
                     continue;
                 }
             };
@@ -97,7 +97,7 @@ impl Rule for LogRotation {
                 ]);
                 let edits = insert_entries(cx.doc, cx.style, target, &[("logging", value)]);
                 let message = format!("service `{}` never rotates its logs", service.name);
-                cx.report_service(&Self::META, &service, message)
+                cx.report_service(Self::META, &service, message)
                     .set_fix(Fix::safe("Add json-file log rotation", edits));
                 continue;
             };
@@ -106,7 +106,7 @@ impl Rule for LogRotation {
                     "service `{}` resets `logging` with `!reset`; its logs are not rotated",
                     service.name
                 );
-                cx.report_service(&Self::META, &service, message);
+                cx.report_service(Self::META, &service, message);
                 continue;
             }
             let Some(logging_target) = cx.compose.value_target(&logging) else {
@@ -154,7 +154,7 @@ impl Rule for LogRotation {
                             );
                             let edits =
                                 insert_entries(cx.doc, cx.style, logging_target, &new_entries);
-                            cx.report_service(&Self::META, &service, message)
+                            cx.report_service(Self::META, &service, message)
                                 .set_fix(Fix::safe("Set `driver: json-file`", edits));
                         }
                         continue;
@@ -179,7 +179,7 @@ impl Rule for LogRotation {
                 "service `{}` never rotates its logs (no `max-size`)",
                 service.name
             );
-            cx.report_service(&Self::META, &service, message)
+            cx.report_service(Self::META, &service, message)
                 .set_fix(Fix::safe(
                     "Add `max-size` and `max-file` log options",
                     edits,

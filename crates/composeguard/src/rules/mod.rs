@@ -109,7 +109,9 @@ impl RuleMeta {
         }
     }
 
-    /// The rule's documentation in Markdown (from its doc comment).
+    /// The rule's documentation in Markdown (from its doc comment). Empty when the crate is
+    /// built without its `docs` feature (the browser module leaves the 30 KB of text out and
+    /// the playground loads `docs/rules/<CODE>.md` when asked).
     pub fn documentation(&self) -> String {
         let mut out = String::new();
         for line in self.raw_docs.lines() {
@@ -138,19 +140,37 @@ macro_rules! declare_rule {
         $vis struct $name;
 
         impl $name {
-            /// The rule's metadata.
-            pub const META: $crate::rules::RuleMeta = $crate::rules::RuleMeta::new(
-                $code,
-                $rule_name,
-                $summary,
-                $crate::rules::FixAvailability::$fix,
-                $cis,
-                concat!($($doc, "\n"),*),
-            );
+            /// The rule's metadata: one static, so its documentation is in the binary once.
+            pub const META: &'static $crate::rules::RuleMeta = {
+                static META: $crate::rules::RuleMeta = $crate::rules::RuleMeta::new(
+                    $code,
+                    $rule_name,
+                    $summary,
+                    $crate::rules::FixAvailability::$fix,
+                    $cis,
+                    $crate::rules::rule_docs!($($doc)*),
+                );
+                &META
+            };
         }
     };
 }
 pub(crate) use declare_rule;
+
+/// The text of a rule's doc comment, or nothing without the `docs` feature.
+#[cfg(feature = "docs")]
+macro_rules! rule_docs {
+    ($($doc:literal)*) => {
+        concat!($($doc, "\n"),*)
+    };
+}
+#[cfg(not(feature = "docs"))]
+macro_rules! rule_docs {
+    ($($doc:literal)*) => {
+        ""
+    };
+}
+pub(crate) use rule_docs;
 
 /// A check over a compose file.
 pub trait Rule: Sync {

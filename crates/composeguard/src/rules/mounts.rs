@@ -172,7 +172,7 @@ fn volume_sources(cx: &Context<'_>, service: &crate::compose::Service) -> Vec<(N
 
 impl Rule for DockerSocket {
     fn meta(&self) -> &'static RuleMeta {
-        &Self::META
+        Self::META
     }
 
     fn check(&self, cx: &mut Context<'_>) {
@@ -183,7 +183,7 @@ impl Rule for DockerSocket {
                         "service `{}` mounts the container engine's socket `{source}`",
                         service.name
                     );
-                    cx.report(&Self::META, cx.span(node), Some(&service.name), message);
+                    cx.report(Self::META, cx.span(node), Some(&service.name), message);
                 }
             }
         }
@@ -192,7 +192,7 @@ impl Rule for DockerSocket {
 
 impl Rule for SensitiveMounts {
     fn meta(&self) -> &'static RuleMeta {
-        &Self::META
+        Self::META
     }
 
     fn check(&self, cx: &mut Context<'_>) {
@@ -203,7 +203,7 @@ impl Rule for SensitiveMounts {
                         "service `{}` mounts the host directory `{source}`",
                         service.name
                     );
-                    cx.report(&Self::META, cx.span(node), Some(&service.name), message);
+                    cx.report(Self::META, cx.span(node), Some(&service.name), message);
                 }
             }
         }

@@ -66,7 +66,7 @@ fn nnp_value(item: &str) -> Option<bool> {
 
 impl Rule for NoNewPrivileges {
     fn meta(&self) -> &'static RuleMeta {
-        &Self::META
+        Self::META
     }
 
     fn check(&self, cx: &mut Context<'_>) {
@@ -84,7 +84,7 @@ impl Rule for NoNewPrivileges {
                         "service `{}` can gain privileges through setuid binaries",
                         service.name
                     );
-                    cx.report_service(&Self::META, &service, message)
+                    cx.report_service(Self::META, &service, message)
                         .set_fix(Fix::safe(
                             "Add `security_opt: [no-new-privileges:true]`",
                             edits,
@@ -95,7 +95,7 @@ impl Rule for NoNewPrivileges {
                         "service `{}` resets `security_opt` with `!reset`, so `no-new-privileges` is not set",
                         service.name
                     );
-                    cx.report_service(&Self::META, &service, message);
+                    cx.report_service(Self::META, &service, message);
                 }
                 Some(lookup) => {
                     let doc = cx.doc;
@@ -114,7 +114,7 @@ impl Rule for NoNewPrivileges {
                                 "service `{}` explicitly allows gaining privileges (`no-new-privileges:false`)",
                                 service.name
                             );
-                            cx.report_service(&Self::META, &service, message);
+                            cx.report_service(Self::META, &service, message);
                         }
                         None => {
                             // Match the separator the list already uses (`=` is the newer one).
@@ -129,7 +129,7 @@ impl Rule for NoNewPrivileges {
                                 "service `{}` can gain privileges through setuid binaries",
                                 service.name
                             );
-                            cx.report_service(&Self::META, &service, message)
+                            cx.report_service(Self::META, &service, message)
                                 .set_fix(Fix::safe(
                                     format!("Add `{item}` to `security_opt`"),
                                     vec![edit],

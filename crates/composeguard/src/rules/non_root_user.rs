@@ -51,7 +51,7 @@ declare_rule! {
 
 impl Rule for NonRootUser {
     fn meta(&self) -> &'static RuleMeta {
-        &Self::META
+        Self::META
     }
 
     fn check(&self, cx: &mut Context<'_>) {
@@ -74,7 +74,7 @@ impl Rule for NonRootUser {
                     Fix::unsafe_(format!("Run as `{new}`, the image's own user"), vec![edit])
                 });
                 let diagnostic = cx.report(
-                    &Self::META,
+                    Self::META,
                     cx.span(user.resolved),
                     Some(&service.name),
                     message,
@@ -98,7 +98,7 @@ impl Rule for NonRootUser {
                             "service `{}` runs as root; {} provides the user `{user}`",
                             service.name, k.image.name
                         );
-                        cx.report_service(&Self::META, &service, message)
+                        cx.report_service(Self::META, &service, message)
                             .set_fix(Fix::unsafe_(format!("Add `user: {user}`"), edits));
                     }
                     None => {
@@ -113,7 +113,7 @@ impl Rule for NonRootUser {
                             "service `{}` runs as root ({} stays root){hint}",
                             service.name, k.image.name
                         );
-                        cx.report_service(&Self::META, &service, message);
+                        cx.report_service(Self::META, &service, message);
                     }
                 },
                 None => {
@@ -121,7 +121,7 @@ impl Rule for NonRootUser {
                         "service `{}` may run as root (its image is unknown to composeguard); set `user:` to a non-root uid",
                         service.name
                     );
-                    cx.report_service(&Self::META, &service, message);
+                    cx.report_service(Self::META, &service, message);
                 }
             }
         }

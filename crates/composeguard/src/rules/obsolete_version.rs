@@ -44,7 +44,7 @@ declare_rule! {
 
 impl Rule for ObsoleteVersion {
     fn meta(&self) -> &'static RuleMeta {
-        &Self::META
+        Self::META
     }
 
     fn check(&self, cx: &mut Context<'_>) {
@@ -58,7 +58,7 @@ impl Rule for ObsoleteVersion {
                 .flatten();
             let shown = cx.doc.text(value).to_owned();
             let message = format!("the top-level `version: {shown}` is obsolete");
-            let d = cx.report(&Self::META, cx.span(key), None, message);
+            let d = cx.report(Self::META, cx.span(key), None, message);
             if let Some(edit) = edit {
                 d.set_fix(Fix::safe("Remove `version:`", vec![edit]));
             }

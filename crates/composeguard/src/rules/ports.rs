@@ -277,7 +277,7 @@ fn loopback_short(text: &str, port: &Published) -> String {
 
 impl Rule for SensitivePorts {
     fn meta(&self) -> &'static RuleMeta {
-        &Self::META
+        Self::META
     }
 
     fn check(&self, cx: &mut Context<'_>) {
@@ -318,12 +318,7 @@ impl Rule for SensitivePorts {
                         ))
                     }
                 };
-                let d = cx.report(
-                    &Self::META,
-                    cx.span(port.node),
-                    Some(&service.name),
-                    message,
-                );
+                let d = cx.report(Self::META, cx.span(port.node), Some(&service.name), message);
                 if let Some(fix) = fix {
                     d.set_fix(fix);
                 }
@@ -334,7 +329,7 @@ impl Rule for SensitivePorts {
 
 impl Rule for PublicPorts {
     fn meta(&self) -> &'static RuleMeta {
-        &Self::META
+        Self::META
     }
 
     fn check(&self, cx: &mut Context<'_>) {
@@ -346,12 +341,7 @@ impl Rule for PublicPorts {
                         service.name,
                         describe(&port)
                     );
-                    cx.report(
-                        &Self::META,
-                        cx.span(port.node),
-                        Some(&service.name),
-                        message,
-                    );
+                    cx.report(Self::META, cx.span(port.node), Some(&service.name), message);
                 }
             }
         }
@@ -360,7 +350,7 @@ impl Rule for PublicPorts {
 
 impl Rule for PrivilegedPorts {
     fn meta(&self) -> &'static RuleMeta {
-        &Self::META
+        Self::META
     }
 
     fn check(&self, cx: &mut Context<'_>) {
@@ -373,12 +363,7 @@ impl Rule for PrivilegedPorts {
                         "service `{}` maps the privileged host port {low}",
                         service.name
                     );
-                    cx.report(
-                        &Self::META,
-                        cx.span(port.node),
-                        Some(&service.name),
-                        message,
-                    );
+                    cx.report(Self::META, cx.span(port.node), Some(&service.name), message);
                 }
             }
         }

@@ -43,7 +43,7 @@ declare_rule! {
 
 impl Rule for Privileged {
     fn meta(&self) -> &'static RuleMeta {
-        &Self::META
+        Self::META
     }
 
     fn check(&self, cx: &mut Context<'_>) {
@@ -61,7 +61,7 @@ impl Rule for Privileged {
                     service.name
                 );
                 cx.report(
-                    &Self::META,
+                    Self::META,
                     cx.span(lookup.resolved),
                     Some(&service.name),
                     message,

@@ -183,7 +183,7 @@ declare_rule! {
 
 impl Rule for ReadOnlyRootfs {
     fn meta(&self) -> &'static RuleMeta {
-        &Self::META
+        Self::META
     }
 
     fn check(&self, cx: &mut Context<'_>) {
@@ -200,7 +200,7 @@ impl Rule for ReadOnlyRootfs {
                     "service `{}` has a writable root file system; {} is known to fail with `read_only: true`, so make its writable paths volumes first",
                     service.name, k.image.name
                 );
-                cx.report_service(&Self::META, &service, message);
+                cx.report_service(Self::META, &service, message);
                 continue;
             }
             let copied = copied_sources(cx, &service);
@@ -210,7 +210,7 @@ impl Rule for ReadOnlyRootfs {
                     service.name,
                     copied.join(", ")
                 );
-                cx.report_service(&Self::META, &service, message);
+                cx.report_service(Self::META, &service, message);
                 continue;
             }
             let taken = mount_targets(cx, &service);
@@ -306,7 +306,7 @@ impl Rule for ReadOnlyRootfs {
                 format!("Add `read_only: true` with tmpfs for {}", paths.join(", "))
             };
             let message = format!("service `{}` has a writable root file system", service.name);
-            cx.report_service(&Self::META, &service, message)
+            cx.report_service(Self::META, &service, message)
                 .set_fix(Fix::new(Applicability::Unsafe, what, edits));
         }
     }

@@ -5,11 +5,12 @@
 //! secret in its `secrets:`, and the top-level `secrets:` gets `<name>: {file: ./secrets/<name>.txt}`.
 //! One fix, because the top-level `secrets:` block must be written once.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{HashMap, HashSet};
 
 use crate::compose::Service;
 use crate::document::{NodeId, NodeKind};
 use crate::edit::{Edit, Fix, NewFile, NewFileKind};
+use crate::small;
 use crate::style::{MapTarget, NewValue, append_value, insert_entries, replace_scalar};
 
 use super::{Context, Rule, RuleMeta, declare_rule};
@@ -271,27 +272,31 @@ struct Conversion {
 
 impl Rule for LiteralSecret {
     fn meta(&self) -> &'static RuleMeta {
-        &Self::META
+        Self::META
     }
 
     fn check(&self, cx: &mut Context<'_>) {
         let services = cx.services();
         let vars = variables(cx, &services);
         // Which services see each entry (a merged `x-` block is shared).
-        let mut by_entry: BTreeMap<Entry, Vec<usize>> = BTreeMap::new();
-        for v in &vars {
-            by_entry.entry(v.entry).or_default().push(v.service);
-        }
+        // (entry node, service), grouped by entry. Sorted vectors rather than more map types:
+        // each map type adds kilobytes to the WebAssembly module.
+        let mut by_entry: Vec<(NodeId, usize)> =
+            vars.iter().map(|v| (v.entry.id(), v.service)).collect();
+        small::sort_by(&mut by_entry, |a, b| a.0.cmp(&b.0));
         let existing_names = existing_secret_names(cx);
-        let mut names_by_value: BTreeMap<String, String> = BTreeMap::new();
+        // (value, secret name) in first-seen order, and the index of each value.
+        let mut secret_values: Vec<(String, String)> = Vec::new();
+        let mut value_index: HashMap<String, usize> = HashMap::new();
         let mut names = Names::new(&existing_names);
         let mut conversions: Vec<Conversion> = Vec::new();
         let mut env_moves: Vec<(Entry, String, String)> = Vec::new();
         let mut reports: Vec<(usize, Entry, String, Option<String>, bool)> = Vec::new();
         let mut seen_entries: HashSet<Entry> = HashSet::new();
         let mut moved_names: HashSet<String> = HashSet::new();
-        let declared: HashSet<(usize, &str)> =
+        let mut declared: Vec<(usize, &str)> =
             vars.iter().map(|v| (v.service, v.name.as_str())).collect();
+        small::sort_by(&mut declared, |a, b| a.cmp(b));
         for v in &vars {
             if !sensitive_name(&v.name, cx) {
                 continue;
@@ -314,7 +319,13 @@ impl Rule for LiteralSecret {
                 // A shared entry is reported (and converted) once, on its first service.
                 continue;
             }
-            let sharing = by_entry.get(&v.entry).cloned().unwrap_or_default();
+            let id = v.entry.id();
+            let first = by_entry.partition_point(|(e, _)| *e < id);
+            let sharing: Vec<usize> = by_entry[first..]
+                .iter()
+                .take_while(|(e, _)| *e == id)
+                .map(|(_, s)| *s)
+                .collect();
             // The image of every service that sees the entry must read `<VAR>_FILE`.
             let support: Vec<Option<&'static str>> = sharing
                 .iter()
@@ -327,15 +338,20 @@ impl Rule for LiteralSecret {
             let suffix = support.first().copied().flatten();
             let all_support = suffix.is_some() && support.iter().all(|s| *s == suffix);
             let file_var = format!("{}{}", v.name, suffix.unwrap_or("_FILE"));
-            let already = declared.contains(&(v.service, file_var.as_str()));
+            let already = declared
+                .binary_search(&(v.service, file_var.as_str()))
+                .is_ok();
             let message = format!(
                 "service `{}` sets `{}` in `environment` as a literal",
                 service.name, v.name
             );
             if all_support && !already {
-                let name = names_by_value
-                    .entry(literal.clone())
-                    .or_insert_with(|| names.allocate(&v.name.to_ascii_lowercase()));
+                let index = *value_index.entry(literal.clone()).or_insert_with(|| {
+                    let name = names.allocate(&v.name.to_ascii_lowercase());
+                    secret_values.push((literal.clone(), name));
+                    secret_values.len() - 1
+                });
+                let name = &secret_values[index].1;
                 conversions.push(Conversion {
                     entry: v.entry,
                     name: name.clone(),
@@ -362,10 +378,12 @@ impl Rule for LiteralSecret {
                 ));
             }
         }
-        let fix = build_fix(cx, &services, &conversions, &env_moves, &names_by_value);
+        // Secret files in the order of their values.
+        small::sort_by(&mut secret_values, |a, b| a.0.cmp(&b.0));
+        let fix = build_fix(cx, &services, &conversions, &env_moves, &secret_values);
         for (service, entry, message, secret, fixable) in reports {
             let range = cx.span(entry.id());
-            let d = cx.report(&Self::META, range, Some(&services[service].name), message);
+            let d = cx.report(Self::META, range, Some(&services[service].name), message);
             d.secret = secret;
             if fixable && let Some(fix) = &fix {
                 d.set_fix(fix.clone());
@@ -393,14 +411,14 @@ fn existing_secret_names(cx: &Context<'_>) -> Vec<String> {
 #[derive(Default)]
 struct Names {
     used: HashSet<String>,
-    next_suffix: BTreeMap<String, usize>,
+    next_suffix: HashMap<String, usize>,
 }
 
 impl Names {
     fn new(existing: &[String]) -> Names {
         Names {
             used: existing.iter().cloned().collect(),
-            next_suffix: BTreeMap::new(),
+            next_suffix: HashMap::new(),
         }
     }
 
@@ -435,7 +453,7 @@ fn build_fix(
     services: &[Service],
     conversions: &[Conversion],
     env_moves: &[(Entry, String, String)],
-    names_by_value: &BTreeMap<String, String>,
+    secret_values: &[(String, String)],
 ) -> Option<Fix> {
     if conversions.is_empty() && env_moves.is_empty() {
         return None;
@@ -485,16 +503,13 @@ fn build_fix(
         });
     }
     // 2. Each service's `secrets:`.
-    let mut per_service: BTreeMap<usize, Vec<String>> = BTreeMap::new();
-    for c in conversions {
-        for s in &c.services {
-            let names = per_service.entry(*s).or_default();
-            if !names.contains(&c.name) {
-                names.push(c.name.clone());
-            }
-        }
-    }
-    let mut shared_lists: BTreeMap<NodeId, Vec<String>> = BTreeMap::new();
+    let per_service = small::group_unique(
+        conversions
+            .iter()
+            .flat_map(|c| c.services.iter().map(|s| (*s, c.name.clone())))
+            .collect(),
+    );
+    let mut shared_items: Vec<(NodeId, String)> = Vec::new();
     for (index, names) in &per_service {
         let service = &services[*index];
         let target = cx.compose.service_target(service)?;
@@ -505,22 +520,21 @@ fn build_fix(
                 edits.extend(insert_entries(doc, style, target, &[("secrets", values)]));
             }
             Some(l) if matches!(doc.node(l.resolved).kind, NodeKind::Sequence(_)) => {
-                let list = shared_lists.entry(l.resolved).or_default();
                 for name in names {
                     let present = doc.items(l.resolved).iter().any(|i| {
                         doc.scalar(*i) == Some(name.as_str())
                             || doc.own_entry(*i, "source").and_then(|(_, v)| doc.scalar(v))
                                 == Some(name.as_str())
                     });
-                    if !present && !list.contains(name) {
-                        list.push(name.clone());
+                    if !present {
+                        shared_items.push((l.resolved, name.clone()));
                     }
                 }
             }
             Some(_) => return None,
         }
     }
-    for (list, names) in shared_lists {
+    for (list, names) in small::group_unique(shared_items) {
         let long = doc
             .items(list)
             .iter()
@@ -535,14 +549,12 @@ fn build_fix(
         }
     }
     // 3. The top-level `secrets:` of each document that has a converted service.
-    let mut per_document: BTreeMap<usize, Vec<String>> = BTreeMap::new();
-    for c in conversions {
-        let document = services[c.services[0]].document;
-        let names = per_document.entry(document).or_default();
-        if !names.contains(&c.name) {
-            names.push(c.name.clone());
-        }
-    }
+    let per_document = small::group_unique(
+        conversions
+            .iter()
+            .map(|c| (services[c.services[0]].document, c.name.clone()))
+            .collect(),
+    );
     for (document, names) in per_document {
         let root = cx.compose.roots().find(|(d, _)| *d == document)?.1;
         let definitions: Vec<(String, NewValue)> = names
@@ -579,7 +591,7 @@ fn build_fix(
             )),
         }
     }
-    for (value, name) in names_by_value {
+    for (value, name) in secret_values {
         files.push(NewFile {
             path: format!("secrets/{name}.txt"),
             content: value.clone(),
@@ -612,7 +624,7 @@ fn env_file_value(value: &str) -> String {
 
 impl Rule for UrlCredentials {
     fn meta(&self) -> &'static RuleMeta {
-        &Self::META
+        Self::META
     }
 
     fn check(&self, cx: &mut Context<'_>) {
@@ -630,7 +642,7 @@ impl Rule for UrlCredentials {
                 services[v.service].name, v.name
             );
             let range = cx.span(v.entry.id());
-            cx.report(&Self::META, range, Some(&services[v.service].name), message)
+            cx.report(Self::META, range, Some(&services[v.service].name), message)
                 .secret = Some(password.to_owned());
         }
     }

@@ -52,7 +52,7 @@ declare_rule! {
 
 impl Rule for TmpfsSize {
     fn meta(&self) -> &'static RuleMeta {
-        &Self::META
+        Self::META
     }
 
     fn check(&self, cx: &mut Context<'_>) {
@@ -79,7 +79,7 @@ impl Rule for TmpfsSize {
                         service.name,
                         risky.join(",")
                     );
-                    cx.report(&Self::META, cx.span(node), Some(&service.name), message);
+                    cx.report(Self::META, cx.span(node), Some(&service.name), message);
                 }
                 if opts.iter().any(|o| o.starts_with("size=")) {
                     continue;
@@ -94,7 +94,7 @@ impl Rule for TmpfsSize {
                     "service `{}` mounts tmpfs `{path}` without a size",
                     service.name
                 );
-                cx.report(&Self::META, cx.span(node), Some(&service.name), message)
+                cx.report(Self::META, cx.span(node), Some(&service.name), message)
                     .set_fix(Fix::unsafe_(format!("Limit it: `{new}`"), vec![edit]));
             }
         }

@@ -53,7 +53,7 @@ declare_rule! {
 
 impl Rule for Ulimits {
     fn meta(&self) -> &'static RuleMeta {
-        &Self::META
+        Self::META
     }
 
     fn check(&self, cx: &mut Context<'_>) {
@@ -106,7 +106,7 @@ impl Rule for Ulimits {
                 service.name,
                 names.join("`/`")
             );
-            cx.report_service(&Self::META, &service, message)
+            cx.report_service(Self::META, &service, message)
                 .set_fix(Fix::unsafe_(
                     format!("Add `ulimits` for {}", names.join(" and ")),
                     edits,

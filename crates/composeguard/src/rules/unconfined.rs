@@ -64,7 +64,7 @@ declare_rule! {
 
 impl Rule for Unconfined {
     fn meta(&self) -> &'static RuleMeta {
-        &Self::META
+        Self::META
     }
 
     fn check(&self, cx: &mut Context<'_>) {
@@ -88,7 +88,7 @@ impl Rule for Unconfined {
                     value.unwrap_or("")
                 );
                 let diagnostic =
-                    cx.report(&Self::META, cx.span(*node), Some(&service.name), message);
+                    cx.report(Self::META, cx.span(*node), Some(&service.name), message);
                 if let Some(edit) = edit {
                     diagnostic.set_fix(Fix::unsafe_(
                         format!("Remove `{}`", value.unwrap_or("")),

@@ -39,7 +39,7 @@ declare_rule! {
 
 impl Rule for UnusedSuppression {
     fn meta(&self) -> &'static RuleMeta {
-        &Self::META
+        Self::META
     }
 
     /// Reported by the engine after every other rule has run (see `suppressions`).

@@ -1,0 +1,78 @@
+//! Helpers that keep one copy of generic standard-library code in the binary.
+//!
+//! Each instantiation of `slice::sort_by` costs about 4 KB of WebAssembly, so every sort in
+//! the library goes through [`sort_by`], which sorts indices with one shared instantiation.
+
+use std::cmp::Ordering;
+
+/// Sorts `items` stably by `cmp` (same result as `items.sort_by(cmp)`).
+pub(crate) fn sort_by<T>(items: &mut Vec<T>, mut cmp: impl FnMut(&T, &T) -> Ordering) {
+    if items.len() < 2 {
+        return;
+    }
+    let mut order: Vec<usize> = (0..items.len()).collect();
+    sort_indices(&mut order, &mut |a, b| cmp(&items[a], &items[b]));
+    let mut slots: Vec<Option<T>> = std::mem::take(items).into_iter().map(Some).collect();
+    // `order` is a permutation of 0..len, so every slot is taken exactly once.
+    items.extend(order.into_iter().filter_map(|i| slots[i].take()));
+}
+
+/// Groups `(key, value)` pairs by key: keys ascending, each key's values in their first order,
+/// without repeats (what a `BTreeMap<usize, Vec<String>>` filled with `contains` checks gives).
+pub(crate) fn group_unique(mut pairs: Vec<(usize, String)>) -> Vec<(usize, Vec<String>)> {
+    sort_by(&mut pairs, |a, b| a.0.cmp(&b.0));
+    let mut groups: Vec<(usize, Vec<String>)> = Vec::new();
+    for (key, value) in pairs {
+        match groups.last_mut() {
+            Some((last, values)) if *last == key => {
+                if !values.contains(&value) {
+                    values.push(value);
+                }
+            }
+            _ => groups.push((key, vec![value])),
+        }
+    }
+    groups
+}
+
+#[inline(never)]
+fn sort_indices(order: &mut [usize], cmp: &mut dyn FnMut(usize, usize) -> Ordering) {
+    order.sort_by(|&a, &b| cmp(a, b));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{group_unique, sort_by};
+
+    #[test]
+    fn groups_keep_first_order_without_repeats() {
+        let pairs = [(2, "b"), (1, "x"), (2, "a"), (2, "b"), (1, "y")]
+            .iter()
+            .map(|(k, v)| (*k, (*v).to_owned()))
+            .collect();
+        let groups = group_unique(pairs);
+        assert_eq!(
+            groups,
+            vec![
+                (1, vec!["x".to_owned(), "y".to_owned()]),
+                (2, vec!["b".to_owned(), "a".to_owned()])
+            ]
+        );
+    }
+
+    #[test]
+    fn sorts_stably_like_std() {
+        let mut items: Vec<(u8, usize)> = [3u8, 1, 3, 0, 1, 3, 2]
+            .iter()
+            .enumerate()
+            .map(|(i, &k)| (k, i))
+            .collect();
+        let mut expected = items.clone();
+        expected.sort_by_key(|&(k, _)| k);
+        sort_by(&mut items, |a, b| a.0.cmp(&b.0));
+        assert_eq!(items, expected);
+        let mut empty: Vec<u8> = Vec::new();
+        sort_by(&mut empty, |a, b| a.cmp(b));
+        assert!(empty.is_empty());
+    }
+}
