@@ -34,6 +34,8 @@ wasm-opt -Oz --strip-debug --strip-producers \
 wasm-bindgen --target web --no-typescript --out-name composeguard_wasm --out-dir web/dist/pkg \
   target/composeguard_wasm_opt.wasm
 cp web/src/index.html web/src/style.css web/src/app.js web/dist/
+# Rule docs, fetched by the page when opened (generated from the rules; a test keeps them current).
+mkdir -p web/dist/rules && cp docs/rules/*.md web/dist/rules/
 node web/tools/examples.mjs > web/dist/examples.js
 size=$(stat -c %s web/dist/pkg/composeguard_wasm_bg.wasm)
 gz=$(gzip -9 -c web/dist/pkg/composeguard_wasm_bg.wasm | wc -c)

@@ -182,16 +182,36 @@ function render(result) {
   renderEditor(flaggedLines());
 }
 
-function showDoc(code) {
+// Rule docs are Markdown files beside the page, fetched the first time one is opened.
+const docCache = new Map();
+async function ruleDoc(rule) {
+  if (!docCache.has(rule.code)) {
+    docCache.set(
+      rule.code,
+      fetch(new URL(rule.docs, import.meta.url)).then((r) => (r.ok ? r.text() : Promise.reject(new Error(r.statusText)))),
+    );
+  }
+  try {
+    return await docCache.get(rule.code);
+  } catch (e) {
+    docCache.delete(rule.code);
+    return `The documentation could not be loaded (${e.message}); see docs/rules/${rule.code}.md in the repository.`;
+  }
+}
+
+async function showDoc(code) {
   const rule = state.rules.find((r) => r.code === code);
   if (!rule) return;
-  const md = esc(rule.docs)
+  $("doc-body").innerHTML = `<h2>${rule.code} ${esc(rule.name)}</h2><p>${esc(rule.summary)}</p><p>Loading…</p>`;
+  $("doc").showModal();
+  // The file starts with its own title, summary and facts (fix, CIS item, presets).
+  const body = (await ruleDoc(rule)).split("\n## ").slice(1).join("\n## ");
+  const md = esc(body ? `## ${body}` : "")
     .replace(/```yaml\n([\s\S]*?)```/g, (_, c) => `<pre>${c}</pre>`)
     .replace(/^## (.*)$/gm, "<h3>$1</h3>")
     .replace(/`([^`]+)`/g, "<code>$1</code>")
     .replace(/\n\n/g, "<br><br>");
   $("doc-body").innerHTML = `<h2>${rule.code} ${esc(rule.name)}</h2><p>${esc(rule.summary)} · fix: ${rule.fix}${rule.cis ? ` · CIS Docker Benchmark v1.6.0: ${rule.cis}` : ""}</p>${md}`;
-  $("doc").showModal();
 }
 
 // ---------------------------------------------------------------- wiring

@@ -109,7 +109,8 @@ test("paste, harden, diff, findings, unsafe toggle, go to line, docs, URL state"
   // A rule's documentation opens from its code.
   await page.click('#findings .code-link[data-code="CG101"]');
   await page.waitForSelector("dialog#doc[open]");
-  assert.ok((await page.textContent("#doc-body")).includes("Fix safety"));
+  // The docs are a file beside the page, fetched when first opened.
+  await page.waitForFunction(() => document.getElementById("doc-body").textContent.includes("Fix safety"));
   await page.screenshot({ path: join(artifacts, "playground-rule.png") });
   await page.click("dialog#doc .close");
 

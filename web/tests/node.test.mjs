@@ -74,11 +74,16 @@ test("errors are values, and hostile input does not break the module", () => {
   assert.equal(JSON.parse(harden("services:\n  web:\n    image: nginx:1.27\n", false, "recommended", "compose", "", "", false)).ok, true);
 });
 
-test("rule metadata with docs", () => {
+test("rule metadata, with each rule's docs beside the page", () => {
   const rules = JSON.parse(rules_json());
   assert.ok(rules.length >= 25);
   const r = rules.find((r) => r.code === "CG101");
   assert.equal(r.name, "cap-drop-all");
-  assert.ok(r.docs.includes("## Fix safety") && r.presets.includes("baseline"));
+  assert.ok(r.presets.includes("baseline"));
+  for (const rule of rules) {
+    const doc = readFileSync(new URL(`../dist/${rule.docs}`, import.meta.url), "utf8");
+    assert.ok(doc.startsWith(`# ${rule.name} (${rule.code})`), rule.docs);
+    assert.ok(doc.includes("## Fix safety"), rule.docs);
+  }
   assert.match(version(), /^\d+\.\d+\.\d+$/);
 });

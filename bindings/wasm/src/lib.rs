@@ -102,7 +102,10 @@ pub fn harden_with(source: &str, options: &Options, show_secrets: bool) -> Strin
     }
 }
 
-/// Rule metadata with documentation, for the findings' links and the rule toggles.
+/// Rule metadata for the findings' links and the rule toggles. `docs` is the path of the rule's
+/// Markdown documentation beside the page (`rules/CG101.md`, copied from `docs/rules/` by
+/// `web/build.sh`): the text is fetched when someone opens it rather than compiled into the
+/// module, where it would weigh 30 KB.
 #[wasm_bindgen]
 pub fn rules_json() -> String {
     let items: Vec<String> = rules::all()
@@ -116,7 +119,7 @@ pub fn rules_json() -> String {
                 quote(m.summary),
                 quote(m.fix.as_str()),
                 m.cis.map_or("null".to_owned(), quote),
-                quote(&m.documentation()),
+                quote(&format!("rules/{}.md", m.code)),
                 [("baseline", Preset::Baseline), ("recommended", Preset::Recommended), ("strict", Preset::Strict)]
                     .iter()
                     .filter(|(_, p)| p.includes(m.code))
