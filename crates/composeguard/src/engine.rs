@@ -222,7 +222,7 @@ pub fn fix(source: &str, options: &Options) -> Result<FixOutcome, Error> {
         }
         fixed += current
             .iter()
-            .filter(|d| d.fix.as_ref().is_some_and(|f| was_applied(f)))
+            .filter(|d| d.fix.as_ref().is_some_and(&was_applied))
             .count();
         let doc =
             Document::parse_with_limits(&next, &options.limits).map_err(|e| Error::FixBroke {

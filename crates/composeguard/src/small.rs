@@ -6,15 +6,26 @@
 use std::cmp::Ordering;
 
 /// Sorts `items` stably by `cmp` (same result as `items.sort_by(cmp)`).
-pub(crate) fn sort_by<T>(items: &mut Vec<T>, mut cmp: impl FnMut(&T, &T) -> Ordering) {
+pub(crate) fn sort_by<T>(items: &mut [T], mut cmp: impl FnMut(&T, &T) -> Ordering) {
     if items.len() < 2 {
         return;
     }
     let mut order: Vec<usize> = (0..items.len()).collect();
     sort_indices(&mut order, &mut |a, b| cmp(&items[a], &items[b]));
-    let mut slots: Vec<Option<T>> = std::mem::take(items).into_iter().map(Some).collect();
-    // `order` is a permutation of 0..len, so every slot is taken exactly once.
-    items.extend(order.into_iter().filter_map(|i| slots[i].take()));
+    // Put `items[order[i]]` at `i`, one cycle of the permutation at a time.
+    let mut placed = vec![false; items.len()];
+    for start in 0..items.len() {
+        let mut i = start;
+        while !placed[i] {
+            placed[i] = true;
+            let next = order[i];
+            if next == start {
+                break;
+            }
+            items.swap(i, next);
+            i = next;
+        }
+    }
 }
 
 /// Groups `(key, value)` pairs by key: keys ascending, each key's values in their first order,
@@ -43,6 +54,18 @@ fn sort_indices(order: &mut [usize], cmp: &mut dyn FnMut(usize, usize) -> Orderi
 #[cfg(test)]
 mod tests {
     use super::{group_unique, sort_by};
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn same_order_as_the_standard_stable_sort(keys in proptest::collection::vec(0u8..8, 0..200)) {
+            let mut items: Vec<(u8, usize)> = keys.iter().enumerate().map(|(i, &k)| (k, i)).collect();
+            let mut expected = items.clone();
+            expected.sort_by_key(|&(k, _)| k);
+            sort_by(&mut items, |a, b| a.0.cmp(&b.0));
+            prop_assert_eq!(items, expected);
+        }
+    }
 
     #[test]
     fn groups_keep_first_order_without_repeats() {

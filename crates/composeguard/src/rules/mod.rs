@@ -249,9 +249,10 @@ pub struct Context<'a> {
     pub(crate) diagnostics: Vec<Diagnostic>,
     pub(crate) services: std::sync::OnceLock<Vec<Service>>,
     /// Fixes shared by several rules (the limits block), computed once per service.
-    pub(crate) shared_fixes: std::cell::RefCell<
-        std::collections::HashMap<(&'static str, NodeId), Option<crate::edit::Fix>>,
-    >,
+    /// Sorted by (kind, service key); services come in order, so entries are appended.
+    #[allow(clippy::type_complexity)]
+    pub(crate) shared_fixes:
+        std::cell::RefCell<Vec<((&'static str, NodeId), Option<crate::edit::Fix>)>>,
 }
 
 impl<'a> Context<'a> {
@@ -304,13 +305,19 @@ impl<'a> Context<'a> {
         service: &Service,
         make: impl FnOnce() -> Option<crate::edit::Fix>,
     ) -> Option<crate::edit::Fix> {
-        if let Some(fix) = self.shared_fixes.borrow().get(&(kind, service.key)) {
-            return fix.clone();
-        }
+        let key = (kind, service.key);
+        let at = {
+            let fixes = self.shared_fixes.borrow();
+            let at = fixes.partition_point(|(k, _)| *k < key);
+            if let Some((_, fix)) = fixes.get(at).filter(|(k, _)| *k == key) {
+                return fix.clone();
+            }
+            at
+        };
         let fix = make();
         self.shared_fixes
             .borrow_mut()
-            .insert((kind, service.key), fix.clone());
+            .insert(at, (key, fix.clone()));
         fix
     }
 

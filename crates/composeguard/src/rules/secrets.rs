@@ -292,7 +292,7 @@ impl Rule for LiteralSecret {
         let mut conversions: Vec<Conversion> = Vec::new();
         let mut env_moves: Vec<(Entry, String, String)> = Vec::new();
         let mut reports: Vec<(usize, Entry, String, Option<String>, bool)> = Vec::new();
-        let mut seen_entries: HashSet<Entry> = HashSet::new();
+        let mut seen_entries = vec![false; cx.doc.nodes().len()];
         let mut moved_names: HashSet<String> = HashSet::new();
         let mut declared: Vec<(usize, &str)> =
             vars.iter().map(|v| (v.service, v.name.as_str())).collect();
@@ -315,7 +315,7 @@ impl Rule for LiteralSecret {
             if boring_value(&literal) {
                 continue;
             }
-            if !seen_entries.insert(v.entry) {
+            if std::mem::replace(&mut seen_entries[v.entry.id()], true) {
                 // A shared entry is reported (and converted) once, on its first service.
                 continue;
             }
@@ -629,12 +629,12 @@ impl Rule for UrlCredentials {
 
     fn check(&self, cx: &mut Context<'_>) {
         let services = cx.services();
-        let mut seen = HashSet::new();
+        let mut seen = vec![false; cx.doc.nodes().len()];
         for v in variables(cx, &services) {
             let Some((user, password)) = url_password(&v.raw) else {
                 continue;
             };
-            if !seen.insert(v.entry) {
+            if std::mem::replace(&mut seen[v.entry.id()], true) {
                 continue;
             }
             let message = format!(
