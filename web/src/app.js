@@ -211,7 +211,8 @@ async function showDoc(code) {
     .replace(/^## (.*)$/gm, "<h3>$1</h3>")
     .replace(/`([^`]+)`/g, "<code>$1</code>")
     .replace(/\n\n/g, "<br><br>");
-  $("doc-body").innerHTML = `<h2>${rule.code} ${esc(rule.name)}</h2><p>${esc(rule.summary)} · fix: ${rule.fix}${rule.cis ? ` · CIS Docker Benchmark v1.6.0: ${rule.cis}` : ""}</p>${md}`;
+  const summary = esc(rule.summary).replace(/`([^`]+)`/g, "<code>$1</code>");
+  $("doc-body").innerHTML = `<h2>${rule.code} ${esc(rule.name)}</h2><p>${summary} · fix: ${rule.fix}${rule.cis ? ` · CIS Docker Benchmark v1.6.0: ${rule.cis}` : ""}</p>${md}`;
 }
 
 // ---------------------------------------------------------------- wiring
