@@ -2,7 +2,7 @@
 // on every file of the shared corpus and the examples.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync, readdirSync, existsSync } from "node:fs";
+import { readFileSync, readdirSync, existsSync, statSync } from "node:fs";
 import { execFileSync } from "node:child_process";
 import init, { harden, rules_json, version } from "../dist/pkg/composeguard_wasm.js";
 
@@ -72,6 +72,11 @@ test("errors are values, and hostile input does not break the module", () => {
   assert.equal(laughs.ok, false);
   // Still usable afterwards.
   assert.equal(JSON.parse(harden("services:\n  web:\n    image: nginx:1.27\n", false, "recommended", "compose", "", "", false)).ok, true);
+});
+
+test("the module stays within its 300 KB budget (after wasm-opt -Oz)", () => {
+  const bytes = statSync(new URL("../dist/pkg/composeguard_wasm_bg.wasm", import.meta.url)).size;
+  assert.ok(bytes < 300_000, `composeguard_wasm_bg.wasm is ${bytes} bytes`);
 });
 
 test("rule metadata, with each rule's docs beside the page", () => {
