@@ -341,33 +341,34 @@ mod tests {
     }
 
     #[test]
-    fn insertion_of_whole_lines() {
-        let old = "a\nb\nc\n";
-        let diff = check(old, &[change(2..2, "x\ny\n")]);
-        assert_eq!(
-            diff,
-            "--- a/f\n+++ b/f\n@@ -1,3 +1,5 @@\n a\n+x\n+y\n b\n c\n"
-        );
-    }
-
-    #[test]
-    fn change_inside_a_line_shows_the_whole_line() {
-        let old = "k: [a]\nz: 1\n";
-        let diff = check(old, &[change(5..5, ", b")]);
-        assert_eq!(
-            diff,
-            "--- a/f\n+++ b/f\n@@ -1,2 +1,2 @@\n-k: [a]\n+k: [a, b]\n z: 1\n"
-        );
-    }
-
-    #[test]
-    fn missing_final_newline_is_marked() {
-        let old = "a\nb";
-        let diff = check(old, &[change(3..3, "\nc")]);
-        assert_eq!(
-            diff,
-            "--- a/f\n+++ b/f\n@@ -1,2 +1,3 @@\n a\n-b\n\\ No newline at end of file\n+b\n+c\n\\ No newline at end of file\n"
-        );
+    fn whole_lines_in_line_changes_and_missing_final_newlines() {
+        let cases = [
+            // Whole lines inserted: only `+` lines.
+            (
+                "a\nb\nc\n",
+                2..2,
+                "x\ny\n",
+                "@@ -1,3 +1,5 @@\n a\n+x\n+y\n b\n c\n",
+            ),
+            // A change inside a line shows the whole line, before and after.
+            (
+                "k: [a]\nz: 1\n",
+                5..5,
+                ", b",
+                "@@ -1,2 +1,2 @@\n-k: [a]\n+k: [a, b]\n z: 1\n",
+            ),
+            // A last line without a newline is marked, as `diff -u` does.
+            (
+                "a\nb",
+                3..3,
+                "\nc",
+                "@@ -1,2 +1,3 @@\n a\n-b\n\\ No newline at end of file\n+b\n+c\n\\ No newline at end of file\n",
+            ),
+        ];
+        for (old, range, text, hunks) in cases {
+            let diff = check(old, &[change(range, text)]);
+            assert_eq!(diff, format!("--- a/f\n+++ b/f\n{hunks}"));
+        }
     }
 
     #[test]
