@@ -573,3 +573,108 @@ fn splice_fixes<'f>(
     out.push_str(&source[last..]);
     (out, applied, spliced)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::apply_fixes;
+    use crate::edit::{Edit, Fix};
+    use proptest::prelude::*;
+    use std::collections::BTreeMap;
+
+    /// The acceptance rule written the plain way (an ordered map of accepted edits by start):
+    /// the reference the Fenwick-tree version must agree with.
+    fn reference<'f>(source: &str, fixes: &[&'f Fix]) -> Vec<&'f Fix> {
+        let mut order: Vec<&Fix> = fixes.to_vec();
+        order.sort_by_key(|f| f.min_start());
+        let mut taken: BTreeMap<usize, Vec<&Edit>> = BTreeMap::new();
+        let mut applied: Vec<&Fix> = Vec::new();
+        for fix in order {
+            if applied.contains(&fix) {
+                continue;
+            }
+            let conflicts = |e: &Edit| {
+                let r = e.range();
+                if let Some((&start, edits)) = taken.range(..=r.start).next_back() {
+                    for a in edits {
+                        let y = a.range();
+                        if start == r.start {
+                            if r.is_empty()
+                                && y.is_empty()
+                                && !(e.is_self_delimiting() && a.is_self_delimiting())
+                            {
+                                return true;
+                            }
+                            if !r.is_empty() && !y.is_empty() {
+                                return true;
+                            }
+                        } else if y.end > r.start {
+                            return true;
+                        }
+                    }
+                }
+                !r.is_empty() && taken.range(r.start + 1..r.end).next().is_some()
+            };
+            let bad = fix.edits().iter().any(|e| e.range().end > source.len());
+            if bad || fix.edits().iter().any(conflicts) {
+                continue;
+            }
+            for e in fix.edits() {
+                taken.entry(e.range().start).or_default().push(e);
+            }
+            applied.push(fix);
+        }
+        applied
+    }
+
+    fn edit() -> impl Strategy<Value = Edit> {
+        (
+            0usize..40,
+            0usize..4,
+            prop_oneof!["x", "\n  y: 1", ", z", ""],
+        )
+            .prop_map(|(at, len, text)| {
+                if len == 0 {
+                    Edit::insertion(at, text)
+                } else {
+                    Edit::replacement(at..at + len, text)
+                }
+            })
+    }
+
+    proptest! {
+        #[test]
+        fn accepts_the_same_fixes_as_the_plain_rule(
+            fixes in proptest::collection::vec(proptest::collection::vec(edit(), 1..4), 0..12),
+            repeat in 0usize..3,
+        ) {
+            let source = "a".repeat(40);
+            // A fix's own edits never overlap (rules build them so); fixes may overlap freely.
+            let mut fixes: Vec<Fix> = fixes
+                .into_iter()
+                .map(|mut edits| {
+                    edits.sort_by_key(|e| (e.range().start, e.range().end));
+                    let mut end = 0;
+                    edits.retain(|e| {
+                        let keep = e.range().start >= end;
+                        if keep {
+                            end = e.range().end;
+                        }
+                        keep
+                    });
+                    Fix::safe("f", edits)
+                })
+                .collect();
+            // Several findings sharing one fix.
+            for i in 0..repeat.min(fixes.len()) {
+                fixes.push(fixes[i].clone());
+            }
+            let refs: Vec<&Fix> = fixes.iter().collect();
+            let (_, applied) = apply_fixes(&source, &refs);
+            let expected = reference(&source, &refs);
+            prop_assert_eq!(applied.len(), expected.len());
+            for (a, b) in applied.iter().zip(&expected) {
+                prop_assert!(std::ptr::eq(*a, *b) || *a == *b);
+            }
+        }
+    }
+}
