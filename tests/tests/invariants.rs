@@ -185,6 +185,7 @@ fn changes_and_diff_are_exactly_what_changed() {
         );
         patched += 1;
     }
+    eprintln!("git apply turned {patched} inputs into their outputs");
     assert!(patched > 50, "only {patched} files were patched");
 }
 
