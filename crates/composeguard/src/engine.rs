@@ -204,26 +204,16 @@ pub fn fix(source: &str, options: &Options) -> Result<FixOutcome, Error> {
             return Err(Error::NotConverged { passes });
         }
         passes += 1;
-        let (next, applied, spliced) = splice_fixes(&text, &fixes);
-        pieces = compose(&pieces, &spliced);
-        let mut by_digest: Vec<&Fix> = applied.clone();
-        crate::small::sort_by(&mut by_digest, |a, b| a.digest().cmp(&b.digest()));
-        let was_applied = |f: &Fix| {
-            let from = by_digest.partition_point(|a| a.digest() < f.digest());
-            by_digest[from..]
-                .iter()
-                .take_while(|a| a.digest() == f.digest())
-                .any(|a| *a == f)
-        };
-        for fix in &applied {
+        // One fix per finding: a finding is fixed when its fix, or an identical one, applied.
+        let pass = splice_fixes(&text, &fixes);
+        pieces = compose(&pieces, &pass.edits);
+        for fix in &pass.applied {
             for file in fix.files() {
                 add_file(&mut files, file)?;
             }
         }
-        fixed += current
-            .iter()
-            .filter(|d| d.fix.as_ref().is_some_and(&was_applied))
-            .count();
+        fixed += pass.fixed;
+        let next = pass.text;
         let doc =
             Document::parse_with_limits(&next, &options.limits).map_err(|e| Error::FixBroke {
                 detail: format!("the result does not parse: {e}"),
@@ -491,43 +481,59 @@ impl<'e> Taken<'e> {
 /// returns the new text and the fixes applied. Insertions at the same offset are ordered
 /// deepest first, so each stays inside its own block.
 pub fn apply_fixes<'f>(source: &str, fixes: &[&'f Fix]) -> (String, Vec<&'f Fix>) {
-    let (out, applied, _) = splice_fixes(source, fixes);
-    (out, applied)
+    let pass = splice_fixes(source, fixes);
+    (pass.text, pass.applied)
 }
 
-/// For each fix, whether an identical one comes earlier in `fixes` (several findings share one
-/// fix; it is applied once).
-fn repeats(fixes: &[&Fix]) -> Vec<bool> {
-    let mut by_digest: Vec<usize> = (0..fixes.len()).collect();
+/// What one pass of [`splice_fixes`] did.
+struct Pass<'f> {
+    text: String,
+    /// The fixes applied (one of each set of identical fixes).
+    applied: Vec<&'f Fix>,
+    /// How many of the given fixes were applied, themselves or as an identical one.
+    fixed: usize,
+    /// Each spliced edit as (range in the old text, length of its text), in order.
+    edits: Vec<(std::ops::Range<usize>, usize)>,
+}
+
+/// For each fix, the index of the first identical fix in `order` (itself when it is the first):
+/// several findings share one fix, which is applied once.
+fn first_of_identical(fixes: &[&Fix], order: &[usize]) -> Vec<usize> {
+    let mut by_digest: Vec<usize> = order.to_vec();
+    let mut rank = vec![0; fixes.len()];
+    for (r, &i) in order.iter().enumerate() {
+        rank[i] = r;
+    }
     crate::small::sort_by(&mut by_digest, |&a, &b| {
-        (fixes[a].digest(), a).cmp(&(fixes[b].digest(), b))
+        (fixes[a].digest(), rank[a]).cmp(&(fixes[b].digest(), rank[b]))
     });
-    let mut repeat = vec![false; fixes.len()];
+    let mut first: Vec<usize> = (0..fixes.len()).collect();
     for run in by_digest.chunk_by(|&a, &b| fixes[a].digest() == fixes[b].digest()) {
         for (i, &a) in run.iter().enumerate() {
-            repeat[a] = run[..i].iter().any(|&b| !repeat[b] && fixes[b] == fixes[a]);
+            if let Some(&b) = run[..i]
+                .iter()
+                .find(|&&b| first[b] == b && fixes[b] == fixes[a])
+            {
+                first[a] = b;
+            }
         }
     }
-    repeat
+    first
 }
 
-/// [`apply_fixes`], also returning each spliced edit as (range, length of its text).
-#[allow(clippy::type_complexity)]
-fn splice_fixes<'f>(
-    source: &str,
-    fixes: &[&'f Fix],
-) -> (String, Vec<&'f Fix>, Vec<(std::ops::Range<usize>, usize)>) {
-    let mut order: Vec<&Fix> = fixes.to_vec();
-    crate::small::sort_by(&mut order, |a, b| a.min_start().cmp(&b.min_start()));
-    let repeat = repeats(&order);
-    let mut index = 0;
-    order.retain(|_| {
-        index += 1;
-        !repeat[index - 1]
+/// Applies the fixes that do not overlap an earlier one (see [`apply_fixes`]).
+fn splice_fixes<'f>(source: &str, fixes: &[&'f Fix]) -> Pass<'f> {
+    let mut order: Vec<usize> = (0..fixes.len()).collect();
+    crate::small::sort_by(&mut order, |&a, &b| {
+        fixes[a].min_start().cmp(&fixes[b].min_start())
     });
+    let first = first_of_identical(fixes, &order);
+    order.retain(|&i| first[i] == i);
+    let unique: Vec<&Fix> = order.iter().map(|&i| fixes[i]).collect();
+    let mut accepted = vec![false; fixes.len()];
     let mut applied: Vec<&Fix> = Vec::new();
-    let mut taken = Taken::new(&order);
-    for fix in order.iter().copied() {
+    let mut taken = Taken::new(&unique);
+    for (&index, fix) in order.iter().zip(unique.iter().copied()) {
         let bad_boundary = fix.edits().iter().any(|e| {
             e.range().end > source.len()
                 || !source.is_char_boundary(e.range().start)
@@ -539,6 +545,7 @@ fn splice_fixes<'f>(
         for e in fix.edits() {
             taken.insert(e);
         }
+        accepted[index] = true;
         applied.push(fix);
     }
     let mut edits: Vec<(usize, &Edit)> = applied
@@ -571,7 +578,12 @@ fn splice_fixes<'f>(
         spliced.push((range, edit.content().len()));
     }
     out.push_str(&source[last..]);
-    (out, applied, spliced)
+    Pass {
+        text: out,
+        applied,
+        fixed: first.iter().filter(|&&f| accepted[f]).count(),
+        edits: spliced,
+    }
 }
 
 #[cfg(test)]
