@@ -186,7 +186,9 @@ fn regions(
     regions
 }
 
-/// The lines of a text (each with its `\n`, the last one possibly without).
+/// The lines of a text (each with its `\n`, the last one possibly without). Not
+/// [`crate::lines::LineIndex`]: that one also ends lines at a lone `\r`, as editors count lines,
+/// while a unified diff (and `git apply`) splits at `\n` only.
 struct Lines<'t> {
     text: &'t str,
     /// Byte offset of each line's start, then the text's length.
