@@ -74,7 +74,7 @@ impl Rule for NoNewPrivileges {
             let Some(target) = cx.compose.service_target(&service) else {
                 continue;
             };
-            let found = cx.compose.service_get(&service, "security_opt").found();
+            let found = cx.get(&service, "security_opt");
             match found {
                 None => {
                     let value = NewValue::strs(&["no-new-privileges:true"]);
