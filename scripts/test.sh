@@ -14,6 +14,14 @@ mkdir -p "$TOOLS"
 
 step() { printf '\n==> %s\n' "$*"; }
 
+step "The repository stands alone"
+# A user clones this repository alone: no tracked file may read or name a sibling folder
+# (CI runs with one beside the clone, which would hide such a reference).
+if git ls-files -z | xargs -0 grep -l -I -e '\.\./shared' -- 2>/dev/null | grep -v '^scripts/test.sh$'; then
+  echo "the files above name ../shared, which a lone clone does not have" >&2
+  exit 1
+fi
+
 step "Rust components"
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
 

@@ -1,4 +1,5 @@
-//! The invariants of DESIGN.md, checked on every file of the shared corpus, every fixture and
+//! The invariants of the README's design section, checked on every file of the corpus
+//! (tests/corpus), every fixture and
 //! every example, with all fixes (safe and unsafe) applied:
 //!
 //! 1. the output parses and validates against the Compose schema (no new schema errors);
@@ -24,11 +25,6 @@ fn workspace() -> PathBuf {
         .to_path_buf()
 }
 
-fn shared() -> PathBuf {
-    std::env::var_os("COMPOSEGUARD_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace().parent().unwrap().join("shared"))
-}
 
 /// Every input file: (path, text).
 fn inputs() -> Vec<(PathBuf, String)> {
@@ -37,16 +33,7 @@ fn inputs() -> Vec<(PathBuf, String)> {
         workspace().join("examples"),
         workspace().join("crates/composeguard/tests/fixtures"),
     ];
-    let corpus = shared().join("corpus/awesome-compose");
-    if corpus.is_dir() {
-        dirs.push(corpus);
-    } else {
-        assert!(
-            std::env::var("CI").is_err(),
-            "the shared corpus is missing at {}",
-            corpus.display()
-        );
-    }
+    dirs.push(workspace().join("tests/corpus/awesome-compose"));
     let mut files = Vec::new();
     let mut stack = dirs;
     while let Some(dir) = stack.pop() {
@@ -722,7 +709,7 @@ fn schema_errors(validator: &jsonschema::Validator, text: &str) -> Vec<String> {
 #[test]
 fn output_validates_against_the_compose_schema() {
     let schema: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(shared().join("schema/compose-spec.json")).unwrap(),
+        &std::fs::read_to_string(workspace().join("tests/schema/compose-spec.json")).unwrap(),
     )
     .unwrap();
     let validator = jsonschema::validator_for(&schema).unwrap();

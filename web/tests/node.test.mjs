@@ -1,8 +1,8 @@
 // The wasm package, loaded in Node, gives the same output as the native CLI, byte for byte,
-// on every file of the shared corpus and the examples.
+// on every file of the corpus (tests/corpus) and the examples.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync, readdirSync, existsSync, statSync } from "node:fs";
+import { readFileSync, readdirSync, statSync } from "node:fs";
 import { execFileSync } from "node:child_process";
 import init, { harden, rules_json, version } from "../dist/pkg/composeguard_wasm.js";
 
@@ -13,12 +13,8 @@ await init({ module_or_path: readFileSync(new URL("web/dist/pkg/composeguard_was
 
 function files() {
   const out = [];
-  const corpus = new URL("../shared/corpus/awesome-compose/", root);
-  if (existsSync(corpus)) {
-    for (const f of readdirSync(corpus).filter((f) => /\.ya?ml$/.test(f))) out.push(new URL(f, corpus).pathname);
-  } else if (process.env.CI) {
-    throw new Error("the shared corpus is missing");
-  }
+  const corpus = new URL("tests/corpus/awesome-compose/", root);
+  for (const f of readdirSync(corpus).filter((f) => /\.ya?ml$/.test(f))) out.push(new URL(f, corpus).pathname);
   for (const f of ["examples/stack/compose.yaml", "examples/anchors/compose.yaml", "tests/fixtures/crlf.yaml", "tests/fixtures/bom.yaml", "tests/fixtures/unicode-and-quotes.yaml", "tests/fixtures/anchors-merge-chained.yaml"]) {
     out.push(new URL(f, root).pathname);
   }

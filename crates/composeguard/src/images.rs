@@ -1,5 +1,6 @@
 //! What composeguard knows about well-known images, kept as data so it is easy to read, review
-//! and extend. Every entry cites its source (see `../shared/knowledge/compose-facts.md`, Part B).
+//! and extend. Every entry cites its source:
+//! the image's own repository (Dockerfile, entrypoint) and, for capabilities, its issue tracker.
 //!
 //! A fix that touches a known image uses these facts to be exact: the capabilities its
 //! entrypoint needs when it starts as root, the paths it writes at run time, the `_FILE`
