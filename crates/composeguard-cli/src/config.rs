@@ -43,9 +43,9 @@ pub struct RuleOptions {
     pub log_max_file: Option<String>,
     /// CG201/CG202: size of each tmpfs (default `64m`).
     pub tmpfs_size: Option<String>,
-    /// CG304: `nofile` (default 65536).
+    /// CG304: `nofile` to write (default: none, as the daemon's hard limit is unknown).
     pub nofile: Option<u32>,
-    /// CG304: `nproc` (default 65535).
+    /// CG304: `nproc` to write (default: none).
     pub nproc: Option<u32>,
     /// CG401: the sensitive ports (replaces the default list).
     pub sensitive_ports: Option<Vec<u16>>,

@@ -236,10 +236,10 @@ fn options(common: &CommonArgs) -> Result<(Options, config::Config), String> {
         s.tmpfs_size = v.clone();
     }
     if let Some(v) = o.nofile {
-        s.nofile = v;
+        s.nofile = Some(v);
     }
     if let Some(v) = o.nproc {
-        s.nproc = v;
+        s.nproc = Some(v);
     }
     if let Some(v) = &o.sensitive_ports {
         s.sensitive_ports = v.clone();
@@ -310,8 +310,8 @@ fn show_config(path: Option<&std::path::Path>, file: Option<&std::path::Path>) -
             log_max_size: Some(s.log_max_size.clone()),
             log_max_file: Some(s.log_max_file.clone()),
             tmpfs_size: Some(s.tmpfs_size.clone()),
-            nofile: Some(s.nofile),
-            nproc: Some(s.nproc),
+            nofile: s.nofile,
+            nproc: s.nproc,
             sensitive_ports: Some(s.sensitive_ports.clone()),
             secret_patterns: Some(s.secret_patterns.clone()),
             secret_exclude_suffixes: Some(s.secret_exclude_suffixes.clone()),

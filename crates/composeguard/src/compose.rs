@@ -258,6 +258,20 @@ impl<'d> Compose<'d> {
         Inherited::Absent
     }
 
+    /// The name of the service of the same file that `service` extends, if it extends one.
+    pub fn same_file_base(&self, service: &Service) -> Option<String> {
+        let doc = self.doc;
+        let extends = self.get(service.body?, "extends")?;
+        match &doc.node(extends.resolved).kind {
+            NodeKind::Scalar { value, .. } => Some(value.clone()),
+            NodeKind::Mapping(_) if self.get(extends.resolved, "file").is_none() => self
+                .get(extends.resolved, "service")
+                .and_then(|s| doc.scalar(s.resolved))
+                .map(str::to_owned),
+            _ => None,
+        }
+    }
+
     /// The mappings a `<<` value merges, in priority order.
     pub fn merge_sources(&self, value: NodeId) -> Vec<NodeId> {
         let doc = self.doc;

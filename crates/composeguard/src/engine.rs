@@ -175,7 +175,10 @@ pub fn fix(source: &str, options: &Options) -> Result<FixOutcome, Error> {
     let first = Document::parse_with_limits(source, &options.limits)?;
     let diagnostics = run_rules(&first, options)?;
     let threshold = options.threshold();
-    let comments_in = comment_texts(&first);
+    let comments_in: Vec<String> = comment_texts(&first)
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
     let mut text = source.to_owned();
     let mut pieces = vec![Piece {
         len: source.len(),
@@ -191,11 +194,23 @@ pub fn fix(source: &str, options: &Options) -> Result<FixOutcome, Error> {
         .collect();
     crate::small::sort_by(&mut secrets, |a, b| a.cmp(b));
     secrets.dedup();
+    let mut doc = first;
     loop {
+        let applicable = |d: &&Diagnostic| {
+            d.fix
+                .as_ref()
+                .is_some_and(|f| f.applicability() >= threshold && !f.edits().is_empty())
+        };
+        let waiting = waiting_services(&doc, current.iter().filter(applicable));
         let fixes: Vec<&Fix> = current
             .iter()
+            .filter(applicable)
+            .filter(|d| {
+                d.service
+                    .as_ref()
+                    .is_none_or(|s| !waiting.iter().any(|w| w == s))
+            })
             .filter_map(|d| d.fix.as_ref())
-            .filter(|f| f.applicability() >= threshold && !f.edits().is_empty())
             .collect();
         if fixes.is_empty() {
             break;
@@ -214,10 +229,9 @@ pub fn fix(source: &str, options: &Options) -> Result<FixOutcome, Error> {
         }
         fixed += pass.fixed;
         let next = pass.text;
-        let doc =
-            Document::parse_with_limits(&next, &options.limits).map_err(|e| Error::FixBroke {
-                detail: format!("the result does not parse: {e}"),
-            })?;
+        doc = Document::parse_with_limits(&next, &options.limits).map_err(|e| Error::FixBroke {
+            detail: format!("the result does not parse: {e}"),
+        })?;
         let comments_out = comment_texts(&doc);
         if comments_out != comments_in {
             return Err(Error::FixBroke {
@@ -240,6 +254,39 @@ pub fn fix(source: &str, options: &Options) -> Result<FixOutcome, Error> {
         secrets,
         changes,
     })
+}
+
+/// The services whose fixes wait for a later pass: a service that `extends` another service of
+/// the file inherits what the base's fixes add (Compose appends lists such as `security_opt`
+/// across `extends`, so the same item in both would be a duplicate the loader rejects). It is
+/// fixed once no service it extends, directly or not, has a fix left to apply, and then
+/// gets only what it needs beyond what it inherits.
+fn waiting_services<'d>(
+    doc: &Document,
+    with_fixes: impl Iterator<Item = &'d Diagnostic>,
+) -> Vec<String> {
+    let busy: Vec<&str> = with_fixes.filter_map(|d| d.service.as_deref()).collect();
+    let Ok(compose) = Compose::new(doc) else {
+        return Vec::new();
+    };
+    let services = compose.services();
+    let base_of = |name: &str| -> Option<String> {
+        let service = services.iter().find(|s| s.name == name)?;
+        compose.same_file_base(service)
+    };
+    let mut waiting = Vec::new();
+    for service in &services {
+        let mut at = base_of(&service.name);
+        for _ in 0..MAX_PASSES * 2 {
+            let Some(base) = at else { break };
+            if busy.contains(&base.as_str()) {
+                waiting.push(service.name.clone());
+                break;
+            }
+            at = base_of(&base);
+        }
+    }
+    waiting
 }
 
 /// A run of the current text: copied from the input at `from`, or new text (`None`).
@@ -444,6 +491,9 @@ impl<'e> Taken<'e> {
                 }
                 let y = self.sorted[rank].range();
                 let a = self.sorted[rank];
+                if a == e {
+                    continue; // the same edit, wanted by two fixes: it is applied once
+                }
                 if start == r.start {
                     let both_insert = r.is_empty() && y.is_empty();
                     if both_insert && !(e.is_self_delimiting() && a.is_self_delimiting()) {
@@ -567,10 +617,22 @@ fn splice_fixes<'f>(source: &str, fixes: &[&'f Fix]) -> Pass<'f> {
                 *ib,
             ))
     });
+    // An edit that two fixes share (an item added to a list several services inherit) is
+    // spliced once.
+    let mut kept: Vec<&Edit> = Vec::with_capacity(edits.len());
+    for (_, edit) in edits {
+        let same_range = kept
+            .iter()
+            .rev()
+            .take_while(|k| k.range().start == edit.range().start);
+        if !same_range.clone().any(|k| *k == edit) {
+            kept.push(edit);
+        }
+    }
     let mut out = String::with_capacity(source.len() + source.len() / 2);
     let mut last = 0;
-    let mut spliced = Vec::with_capacity(edits.len());
-    for (_, edit) in edits {
+    let mut spliced = Vec::with_capacity(kept.len());
+    for edit in kept {
         let range = edit.range();
         out.push_str(&source[last..range.start]);
         out.push_str(edit.content());
@@ -609,6 +671,9 @@ mod tests {
                 if let Some((&start, edits)) = taken.range(..=r.start).next_back() {
                     for a in edits {
                         let y = a.range();
+                        if *a == e {
+                            continue; // one edit two fixes share is applied once
+                        }
                         if start == r.start {
                             if r.is_empty()
                                 && y.is_empty()

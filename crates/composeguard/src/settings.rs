@@ -29,10 +29,15 @@ pub struct Settings {
     pub limits_large: Limits,
     /// Size of each tmpfs the read-only fix adds.
     pub tmpfs_size: String,
-    /// `ulimits.nofile` (soft = hard).
-    pub nofile: u32,
-    /// `ulimits.nproc` (soft = hard).
-    pub nproc: u32,
+    /// `ulimits.nofile` (soft = hard) that CG304 writes; None (the default) writes none: a
+    /// value above the daemon's own hard limit makes the Engine refuse to start the container
+    /// ("error setting rlimit type 7: operation not permitted"), and only the operator knows
+    /// that limit.
+    pub nofile: Option<u32>,
+    /// `ulimits.nproc` (soft = hard) that CG304 writes; None (the default) writes none: it
+    /// counts every process of the uid on the host, and above the daemon's limit the Engine
+    /// refuses it too.
+    pub nproc: Option<u32>,
     /// Container or host ports that must not be published on every interface.
     pub sensitive_ports: Vec<u16>,
     /// Parts of a variable name that mark it as a secret (case-insensitive; a leading `_`
@@ -65,8 +70,8 @@ impl Default for Settings {
                 pids: 2048,
             },
             tmpfs_size: "64m".into(),
-            nofile: 65536,
-            nproc: 65535,
+            nofile: None,
+            nproc: None,
             sensitive_ports: vec![
                 22, 23, 135, 139, 445, 1433, 1521, 2375, 2376, 2379, 2380, 3306, 3389, 4369, 5432,
                 5672, 5900, 5984, 6379, 6443, 7000, 7001, 8086, 9042, 9200, 9300, 10250, 11211,

@@ -344,7 +344,11 @@ pub fn insert_entries(
                         let end = doc.node(*v).end.max(doc.node(*k).end);
                         vec![Edit::insertion(end, format!(", {}", flow_text()))]
                     }
-                    None => vec![Edit::insertion(node.start + 1, flow_text())],
+                    // As for an empty flow sequence: replace `{}` whole (see `append_values`).
+                    None => vec![Edit::replacement(
+                        node.start..node.end,
+                        format!("{{{}}}", flow_text()),
+                    )],
                 }
             } else {
                 let column = entries
@@ -408,14 +412,20 @@ pub fn insert_entries(
 
 /// The edit that appends a value to a sequence (mappings are written in flow style).
 pub fn append_value(doc: &Document, style: &Style, seq: NodeId, item: &NewValue) -> Edit {
-    match item {
-        NewValue::Scalar(s) => append_item(doc, style, seq, s),
-        other => append_text(doc, style, seq, &style.flow(other)),
-    }
+    append_values(doc, style, seq, std::slice::from_ref(item))
 }
 
 /// The edit that appends a scalar `item` to a sequence, copying the quotes of its last item.
 pub fn append_item(doc: &Document, style: &Style, seq: NodeId, item: &str) -> Edit {
+    append_values(doc, style, seq, &[NewValue::str(item)])
+}
+
+/// The one edit that appends `values` to a sequence, in order: scalars copy the quotes of the
+/// last item, mappings are written in flow style. Several items always go into one edit, so
+/// they get their separators (an empty flow list `[]` becomes `[a, b]`, never `[ab]`).
+pub fn append_values(doc: &Document, style: &Style, seq: NodeId, values: &[NewValue]) -> Edit {
+    let source = doc.source();
+    let node = doc.node(seq);
     let items = doc.items(seq);
     let like = items
         .last()
@@ -424,17 +434,22 @@ pub fn append_item(doc: &Document, style: &Style, seq: NodeId, item: &str) -> Ed
             _ => None,
         })
         .unwrap_or(QuoteStyle::Plain);
-    append_text(doc, style, seq, &style.scalar_like(item, like))
-}
-
-fn append_text(doc: &Document, style: &Style, seq: NodeId, text: &str) -> Edit {
-    let source = doc.source();
-    let node = doc.node(seq);
-    let items = doc.items(seq);
+    let texts: Vec<String> = values
+        .iter()
+        .map(|v| match v {
+            NewValue::Scalar(s) => style.scalar_like(s, like),
+            other => style.flow(other),
+        })
+        .collect();
     if node.flow {
         match items.last() {
-            Some(last) => Edit::insertion(doc.node(*last).end, format!(", {text}")),
-            None => Edit::insertion(node.start + 1, text),
+            Some(last) => Edit::insertion(
+                doc.node(*last).end,
+                texts.iter().map(|t| format!(", {t}")).collect::<String>(),
+            ),
+            // The whole empty collection is replaced (`[ ]` too): another fix that also fills
+            // it then overlaps this one and waits for the next pass, where the list has items.
+            None => Edit::replacement(node.start..node.end, format!("[{}]", texts.join(", "))),
         }
     } else {
         let dash = items
@@ -442,52 +457,79 @@ fn append_text(doc: &Document, style: &Style, seq: NodeId, text: &str) -> Edit {
             .and_then(|i| dash_offset(doc, *i))
             .map_or(0, |d| doc.column_of(d));
         let at = line_end(source, node.end);
-        Edit::insertion(at, format!("{}{}- {text}", style.newline, " ".repeat(dash)))
+        let indent = " ".repeat(dash);
+        Edit::insertion(
+            at,
+            texts
+                .iter()
+                .map(|t| format!("{}{indent}- {t}", style.newline))
+                .collect::<String>(),
+        )
     }
 }
 
-/// The edits that remove one item of a sequence: its whole line in block style (comments on
-/// that line go with it), the item and one separating comma in flow style. None when the item
-/// is the only one of a block sequence (the caller removes the whole entry instead).
-pub fn remove_item(doc: &Document, seq: NodeId, index: usize) -> Option<Edit> {
+/// The edits that remove the items at `remove` (indexes) from a sequence, as one change: a flow
+/// list is rewritten whole (`[a, b, c]` -> `[a, c]`), so that an insertion into it by another
+/// fix overlaps and waits for the next pass; in a block list each removed item's line goes.
+/// None when that would lose a comment (a comment inside the flow list, or on a removed
+/// item's line), when an item does not sit on a line of its own, or when every item goes:
+/// the caller then removes the whole entry (an empty `key:` is a null, which Compose refuses).
+pub fn remove_items(doc: &Document, seq: NodeId, remove: &[usize]) -> Option<Vec<Edit>> {
     let source = doc.source();
     let node = doc.node(seq);
     let items = doc.items(seq);
-    let item = doc.node(*items.get(index)?);
-    if node.flow {
-        let range = if index + 1 < items.len() {
-            item.start..doc.node(items[index + 1]).start
-        } else if index > 0 {
-            doc.node(items[index - 1]).end..item.end
-        } else {
-            item.start..item.end
-        };
-        return Some(Edit::deletion(range));
-    }
-    if items.len() == 1 {
+    if remove.is_empty() || remove.len() >= items.len() {
         return None;
     }
-    let dash = dash_offset(doc, items[index])?;
-    let line_start = doc.lines().line_start(dash);
-    if source[line_start..dash].trim() != "" {
-        return None; // `- - x` or `key: - x`: not a line of its own
-    }
-    let end = line_end(source, item.end);
-    let next = match source[end..]
-        .strip_prefix("\r\n")
-        .or_else(|| source[end..].strip_prefix('\n'))
-    {
-        Some(rest) => source.len() - rest.len(),
-        None => end,
+    let has_comment = |range: std::ops::Range<usize>| {
+        doc.comments()
+            .iter()
+            .any(|c| c.span.start >= range.start && c.span.start < range.end)
     };
-    if next == end {
-        // The last line of the file: remove the line break before it instead.
-        let before = source[..line_start]
-            .trim_end_matches('\n')
-            .trim_end_matches('\r');
-        return Some(Edit::deletion(before.len()..end));
+    if node.flow {
+        if has_comment(node.start..node.end) {
+            return None;
+        }
+        let kept: Vec<&str> = items
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !remove.contains(i))
+            .map(|(_, item)| doc.text(*item))
+            .collect();
+        return Some(vec![Edit::replacement(
+            node.start..node.end,
+            format!("[{}]", kept.join(", ")),
+        )]);
     }
-    Some(Edit::deletion(line_start..next))
+    let mut edits = Vec::new();
+    for &index in remove {
+        let item = *items.get(index)?;
+        let dash = dash_offset(doc, item)?;
+        let line_start = doc.lines().line_start(dash);
+        if source[line_start..dash].trim() != "" {
+            return None; // `- - x` or `key: - x`: not a line of its own
+        }
+        let end = line_end(source, doc.node(item).end);
+        if has_comment(line_start..end) {
+            return None;
+        }
+        let next = match source[end..]
+            .strip_prefix("\r\n")
+            .or_else(|| source[end..].strip_prefix('\n'))
+        {
+            Some(rest) => source.len() - rest.len(),
+            None => {
+                // The last line of the file: remove the line break before it instead.
+                let before = source[..line_start]
+                    .trim_end_matches('\n')
+                    .trim_end_matches('\r');
+                edits.push(Edit::deletion(before.len()..end));
+                continue;
+            }
+        };
+        edits.push(Edit::deletion(line_start..next));
+    }
+    Some(edits)
 }
 
 /// The edit that removes a whole `key: value` entry of a block mapping, when it sits on lines

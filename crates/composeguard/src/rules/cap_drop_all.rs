@@ -1,6 +1,6 @@
 use crate::document::NodeKind;
 use crate::edit::{Applicability, Edit, Fix};
-use crate::style::{NewValue, append_item, insert_entries};
+use crate::style::{NewValue, append_item, append_values, insert_entries};
 
 use super::{Context, Rule, RuleMeta, declare_rule, normalize_capability};
 
@@ -46,7 +46,16 @@ declare_rule! {
     /// that runs as a non-root `user:` needs none of the step-down capabilities. The fix is safe
     /// for images that already run as non-root (grafana, prometheus, elasticsearch, ...) and
     /// unsafe otherwise, as a custom command or bind-mounted data owned by another user may need
-    /// more. Unknown images get `cap_drop: [ALL]` alone, as an unsafe fix: review them.
+    /// more. For an image composeguard does not know, `cap_drop: [ALL]` could stop it, so the
+    /// unsafe fix drops only capabilities of Docker's default set that practically no service
+    /// needs at run time: AUDIT_WRITE (writing to the kernel's audit log, which containers do
+    /// not own; sshd and sudo only log that they could not), MKNOD (creating device nodes: the
+    /// Engine creates a container's devices), NET_RAW (raw and packet sockets: spoofing and ARP
+    /// tricks; Docker 20.10+ lets `ping` use ICMP sockets without it) and SETFCAP (setting file
+    /// capabilities, an image build step). Capabilities the service adds back itself are not
+    /// dropped. With a non-root `user:` the image's start-up cannot need the step-down
+    /// capabilities, and it gets `cap_drop: [ALL]` (unsafe). An existing `cap_drop` without
+    /// `ALL` on an unknown image is left as it is.
     /// A `cap_drop` list without `ALL` gets it appended; an inherited (`<<`) list is extended in
     /// place, so nothing it holds is lost. When `cap_drop` already has `ALL`, missing
     /// capabilities a known image needs are added to `cap_add` (safe: it only lets the image
@@ -81,6 +90,14 @@ impl Rule for CapDropAll {
                 continue;
             }
             let known = cx.image(&service);
+            // An image composeguard knows nothing about, started as root (its default, or a
+            // `user:` it cannot read): which capabilities it needs is unknown.
+            let explicit_non_root =
+                cx.get(&service, "user").is_some() && cx.runs_as_root(&service) == Some(false);
+            if known.is_none() && !explicit_non_root {
+                blind_cap_drop(cx, &service, target);
+                continue;
+            }
             let as_root = cx.runs_as_root(&service).unwrap_or(true);
             let needed: Vec<&str> = known
                 .map(|k| k.needed_caps(as_root).to_vec())
@@ -123,9 +140,15 @@ impl Rule for CapDropAll {
                 }
                 match cap_add_lookup {
                     Some(l) if matches!(doc.node(l.resolved).kind, NodeKind::Sequence(_)) => {
-                        for cap in &missing {
-                            edits.push(append_item(doc, cx.style, l.resolved, cap));
-                        }
+                        edits.push(append_values(
+                            doc,
+                            cx.style,
+                            l.resolved,
+                            &missing
+                                .iter()
+                                .map(|c| NewValue::str(*c))
+                                .collect::<Vec<_>>(),
+                        ));
                         true
                     }
                     Some(_) => false, // `cap_add: ${VAR}` or malformed: cannot extend it
@@ -208,5 +231,74 @@ impl Rule for CapDropAll {
                 }
             }
         }
+    }
+}
+
+/// Capabilities of Docker's default set that practically no service needs at run time, dropped
+/// from images composeguard knows nothing about (the rule's docs say why each one).
+pub(crate) const RARELY_NEEDED: [&str; 4] = ["AUDIT_WRITE", "MKNOD", "NET_RAW", "SETFCAP"];
+
+/// CG101 for an image with no known facts: `cap_drop: [ALL]` could stop it (a root entrypoint
+/// that chowns its data and steps down needs CHOWN, SETUID, SETGID...), so the fix drops only
+/// [`RARELY_NEEDED`] (those the service does not add back itself) and the finding says how
+/// to learn the rest.
+fn blind_cap_drop(
+    cx: &mut Context<'_>,
+    service: &crate::compose::Service,
+    target: crate::style::MapTarget,
+) {
+    let image = cx
+        .image_ref(service)
+        .map_or_else(|| "its image".to_owned(), |r| format!("`{r}`"));
+    let advice = "learn what it needs (run it with `cap_drop: [ALL]` and add back each capability it fails without), then drop ALL";
+    if cx.get(service, "cap_drop").is_some_and(|l| {
+        cx.doc.items(l.resolved).iter().any(|i| {
+            cx.doc
+                .scalar(*i)
+                .is_some_and(|c| normalize_capability(c) == "ALL")
+        })
+    }) {
+        return;
+    }
+    if cx.get(service, "cap_drop").is_some() {
+        // The service chose what to drop; without facts there is nothing safe to add.
+        let message = format!(
+            "service `{}` drops some capabilities but not `ALL`; composeguard does not know which ones {image} needs: {advice}",
+            service.name
+        );
+        cx.report_service(CapDropAll::META, service, message);
+        return;
+    }
+    let added: Vec<String> = cx
+        .list(service, "cap_add")
+        .map(|(_, items)| {
+            items
+                .iter()
+                .filter_map(|(_, v)| v.map(normalize_capability))
+                .collect()
+        })
+        .unwrap_or_default();
+    let drop: Vec<&str> = RARELY_NEEDED
+        .iter()
+        .copied()
+        .filter(|c| !added.iter().any(|a| a == c || a == "ALL"))
+        .collect();
+    let message = format!(
+        "service `{}` keeps Docker's default capabilities; composeguard does not know which ones {image} needs, so it drops only those practically no service needs ({}); {advice}",
+        service.name,
+        RARELY_NEEDED.join(", ")
+    );
+    let fix = (!drop.is_empty()).then(|| {
+        let edits = insert_entries(
+            cx.doc,
+            cx.style,
+            target,
+            &[("cap_drop", NewValue::strs(&drop))],
+        );
+        Fix::unsafe_(format!("Add `cap_drop: [{}]`", drop.join(", ")), edits)
+    });
+    let d = cx.report_service(CapDropAll::META, service, message);
+    if let Some(fix) = fix {
+        d.set_fix(fix);
     }
 }

@@ -11,11 +11,14 @@ use crate::style::{MapTarget, NewValue, insert_entries};
 
 use super::{Context, Rule, RuleMeta, declare_rule};
 
-/// One limit: its code, its key under `limits`, and the service-level key it must agree with.
+/// One limit: its code, its key under `limits`, the service-level key it must agree with, and
+/// the other service-level keys that set the same engine field (the Engine refuses to combine
+/// them with it: "Nano CPUs and CPU Period cannot both be set").
 struct LimitKind {
     code: &'static str,
     key: &'static str,
     service_key: &'static str,
+    same_field: &'static [&'static str],
     what: &'static str,
 }
 
@@ -24,29 +27,40 @@ const LIMITS: [LimitKind; 3] = [
         code: "CG301",
         key: "memory",
         service_key: "mem_limit",
+        same_field: &[],
         what: "memory",
     },
     LimitKind {
         code: "CG302",
         key: "cpus",
         service_key: "cpus",
+        same_field: &["cpu_quota", "cpu_period"],
         what: "CPU",
     },
     LimitKind {
         code: "CG303",
         key: "pids",
         service_key: "pids_limit",
+        same_field: &[],
         what: "process",
     },
 ];
 
-fn value_for(cx: &Context<'_>, kind: Kind, key: &str) -> NewValue {
-    let limits = cx.settings.limits(kind);
+/// The value a limit gets, None when it would be a guess: memory and process limits need the
+/// image's size (a guessed memory limit has the kernel kill a JVM or a search engine, and JVM
+/// threads count as processes); a CPU limit only slows a service down.
+fn value_for(cx: &Context<'_>, kind: Option<Kind>, key: &str) -> Option<NewValue> {
+    let limits = cx.settings.limits(kind.unwrap_or(Kind::Small));
     match key {
-        "memory" => NewValue::str(limits.memory.clone()),
         // Swarm requires a string; a quoted string is what both accept.
-        "cpus" => NewValue::Raw(format!("{q}{}{q}", limits.cpus, q = cx.style.quote)),
-        _ => NewValue::Raw(limits.pids.to_string()),
+        "cpus" => Some(NewValue::Raw(format!(
+            "{q}{}{q}",
+            limits.cpus,
+            q = cx.style.quote
+        ))),
+        _ if kind.is_none() => None,
+        "memory" => Some(NewValue::str(limits.memory.clone())),
+        _ => Some(NewValue::Raw(limits.pids.to_string())),
     }
 }
 
@@ -58,15 +72,25 @@ fn check_limit(cx: &mut Context<'_>, meta: &'static RuleMeta, index: usize) {
         let limit = &LIMITS[index];
         let deploy_limits = deploy_limits(cx, &service);
         let in_deploy = deploy_limits.is_some_and(|m| cx.compose.get(m, limit.key).is_some());
-        let at_service = cx.get(&service, limit.service_key).is_some();
+        let at_service =
+            cx.get(&service, limit.service_key).is_some() || sets_same_field(cx, &service, limit);
         if in_deploy || at_service {
             continue;
         }
         let deploy_is_odd = cx
             .get(&service, "deploy")
             .is_some_and(|d| !matches!(cx.doc.node(d.resolved).kind, NodeKind::Mapping(_)));
-        let kind = cx.image(&service).map_or(Kind::Small, |k| k.image.kind);
-        let message = format!("service `{}` has no {} limit", service.name, limit.what);
+        let kind = cx.image(&service).map(|k| k.image.kind);
+        let mut message = format!("service `{}` has no {} limit", service.name, limit.what);
+        if value_for(cx, kind, limit.key).is_none() {
+            message.push_str(&format!(
+                "; composeguard does not know how much {} needs, so it does not guess one: measure it under load (`docker stats`) and set about twice the peak",
+                cx.image_ref(&service)
+                    .map_or_else(|| "its image".to_owned(), |r| format!("`{r}`"))
+            ));
+            cx.report_service(meta, &service, message);
+            continue;
+        }
         // The three limit rules build the same fix: compute it once per service.
         let fix = if deploy_is_odd {
             None
@@ -82,6 +106,15 @@ fn check_limit(cx: &mut Context<'_>, meta: &'static RuleMeta, index: usize) {
     }
 }
 
+/// True when the service sets the limit's engine field through another key (`cpu_quota` or
+/// `cpu_period` for CPUs): it has a limit, and a `cpus` value would be refused beside it.
+fn sets_same_field(cx: &Context<'_>, service: &Service, limit: &LimitKind) -> bool {
+    limit
+        .same_field
+        .iter()
+        .any(|key| cx.get(service, key).is_some())
+}
+
 /// The `deploy.resources.limits` mapping of a service, if it exists.
 fn deploy_limits(cx: &Context<'_>, service: &Service) -> Option<crate::document::NodeId> {
     let deploy = cx.get(service, "deploy")?;
@@ -91,7 +124,12 @@ fn deploy_limits(cx: &Context<'_>, service: &Service) -> Option<crate::document:
 }
 
 /// The fix that adds every missing limit of the enabled rules (the same for all three rules).
-fn limits_fix(cx: &Context<'_>, service: &Service, target: MapTarget, kind: Kind) -> Option<Fix> {
+fn limits_fix(
+    cx: &Context<'_>,
+    service: &Service,
+    target: MapTarget,
+    kind: Option<Kind>,
+) -> Option<Fix> {
     let doc = cx.doc;
     let existing = deploy_limits(cx, service);
     let mut entries: Vec<(String, NewValue)> = Vec::new();
@@ -111,14 +149,18 @@ fn limits_fix(cx: &Context<'_>, service: &Service, target: MapTarget, kind: Kind
             }
             continue;
         }
-        if cx.enabled(limit.code) {
-            entries.push((limit.key.into(), value_for(cx, kind, limit.key)));
+        if cx.enabled(limit.code)
+            && !sets_same_field(cx, service, limit)
+            && let Some(value) = value_for(cx, kind, limit.key)
+        {
+            entries.push((limit.key.into(), value));
         }
     }
     if !LIMITS.iter().any(|l| {
         entries.iter().any(|(k, _)| k == l.key)
             && cx.enabled(l.code)
             && cx.get(service, l.service_key).is_none()
+            && !sets_same_field(cx, service, l)
     }) {
         return None;
     }

@@ -364,10 +364,12 @@ impl<'a> Context<'a> {
 
     /// The user the service runs as: `user:` if set, else the image's known user.
     pub fn runs_as_root(&self, service: &Service) -> Option<bool> {
-        match self.scalar(service, "user") {
-            Some(user) if user.contains('$') => None,
-            Some(user) => Some(is_root_user(user)),
-            None => self
+        match self.scalar(service, "user").map(user_setting) {
+            Some(UserSetting::Variable) => None,
+            Some(UserSetting::Root) => Some(true),
+            Some(UserSetting::NonRoot) => Some(false),
+            // `user: ""` (or only a group) means the image's own user.
+            Some(UserSetting::ImageDefault) | None => self
                 .image(service)
                 .map(|k| k.image.runs != images::Runs::NonRoot),
         }
@@ -380,10 +382,35 @@ impl<'a> Context<'a> {
     }
 }
 
-/// True for `root`, `0`, `0:0`, `root:root`, `0:1000` and the like.
-pub(crate) fn is_root_user(user: &str) -> bool {
+/// What a `user:` value means for the process's uid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum UserSetting {
+    /// Empty (`user: ""`) or only a group (`:1000`): the image's own user.
+    ImageDefault,
+    /// `root`, `0`, `00`, `0:0`, `root:root`, `0:1000` and the like.
+    Root,
+    /// Any other user name or uid.
+    NonRoot,
+    /// Interpolated (`${UID}`): unknown until run time.
+    Variable,
+}
+
+/// Reads a `user:` value the way the Engine does (a numeric uid with leading zeros is that
+/// number, so `00` is root).
+pub(crate) fn user_setting(user: &str) -> UserSetting {
+    if user.contains('$') {
+        return UserSetting::Variable;
+    }
     let name = user.split(':').next().unwrap_or("").trim();
-    name == "root" || name == "0"
+    if name.is_empty() {
+        UserSetting::ImageDefault
+    } else if name == "root"
+        || (name.bytes().all(|b| b.is_ascii_digit()) && name.trim_start_matches('0').is_empty())
+    {
+        UserSetting::Root
+    } else {
+        UserSetting::NonRoot
+    }
 }
 
 /// Normalises a capability name the way the Engine does (`cap_net_raw` = `NET_RAW`).

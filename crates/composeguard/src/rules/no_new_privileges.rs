@@ -1,5 +1,5 @@
 use crate::document::NodeKind;
-use crate::edit::Fix;
+use crate::edit::{Applicability, Fix};
 use crate::style::{NewValue, append_item, insert_entries};
 
 use super::{Context, Rule, RuleMeta, declare_rule};
@@ -35,7 +35,9 @@ declare_rule! {
     /// to an existing `security_opt` list (an inherited `<<` list is extended in place, once,
     /// however many services share it), or a new list is added. A service that explicitly sets
     /// `no-new-privileges:false` is reported without a fix. `docker stack deploy` ignores
-    /// `security_opt`.
+    /// `security_opt`. For an image composeguard does not know the fix is unsafe: an image that
+    /// starts as a user and runs `sudo`, `su` or a setgid mail helper (postdrop) after start
+    /// fails under `no-new-privileges`.
     ///
     /// ## References
     /// CIS Docker Benchmark v1.6.0, 5.26 "Ensure that the container is restricted from acquiring
@@ -74,6 +76,11 @@ impl Rule for NoNewPrivileges {
             let Some(target) = cx.compose.service_target(&service) else {
                 continue;
             };
+            let applicability = if cx.image(&service).is_some() {
+                Applicability::Safe
+            } else {
+                Applicability::Unsafe
+            };
             let found = cx.get(&service, "security_opt");
             match found {
                 None => {
@@ -85,7 +92,8 @@ impl Rule for NoNewPrivileges {
                         service.name
                     );
                     cx.report_service(Self::META, &service, message)
-                        .set_fix(Fix::safe(
+                        .set_fix(Fix::new(
+                            applicability,
                             "Add `security_opt: [no-new-privileges:true]`",
                             edits,
                         ));
@@ -130,7 +138,8 @@ impl Rule for NoNewPrivileges {
                                 service.name
                             );
                             cx.report_service(Self::META, &service, message)
-                                .set_fix(Fix::safe(
+                                .set_fix(Fix::new(
+                                    applicability,
                                     format!("Add `{item}` to `security_opt`"),
                                     vec![edit],
                                 ));

@@ -2,7 +2,7 @@ use crate::edit::Fix;
 use crate::images::Runs;
 use crate::style::{NewValue, insert_entries, replace_scalar};
 
-use super::{Context, Rule, RuleMeta, declare_rule, is_root_user};
+use super::{Context, Rule, RuleMeta, UserSetting, declare_rule, user_setting};
 
 declare_rule! {
     /// ## What it does
@@ -60,13 +60,16 @@ impl Rule for NonRootUser {
                 continue;
             };
             let known = cx.image(&service);
-            if let Some(user) = cx.get(&service, "user") {
-                let Some(value) = cx.doc.scalar(user.resolved) else {
-                    continue;
-                };
-                if value.contains('$') || !is_root_user(value) {
+            let user = cx
+                .get(&service, "user")
+                .map(|l| (l, cx.doc.scalar(l.resolved).map(user_setting)));
+            if let Some((user, setting)) = user
+                && setting != Some(UserSetting::ImageDefault)
+            {
+                if setting != Some(UserSetting::Root) {
                     continue;
                 }
+                let value = cx.doc.scalar(user.resolved).unwrap_or_default();
                 let replacement = known.and_then(|k| k.image.safe_user.or(k.user));
                 let message = format!("service `{}` runs as root (`user: {value}`)", service.name);
                 let fix = replacement.map(|new| {
@@ -88,12 +91,19 @@ impl Rule for NonRootUser {
                 Some(k) if k.image.runs != Runs::Root => {} // non-root, or steps down after start
                 Some(k) => match k.image.safe_user {
                     Some(user) => {
-                        let edits = insert_entries(
-                            cx.doc,
-                            cx.style,
-                            target,
-                            &[("user", NewValue::str(user))],
-                        );
+                        let edits = match cx.get(&service, "user") {
+                            // `user: ""`: give the empty value the user, in this service only.
+                            Some(empty) if empty.inherited => continue,
+                            Some(empty) => {
+                                vec![replace_scalar(cx.doc, cx.style, empty.resolved, user)]
+                            }
+                            None => insert_entries(
+                                cx.doc,
+                                cx.style,
+                                target,
+                                &[("user", NewValue::str(user))],
+                            ),
+                        };
                         let message = format!(
                             "service `{}` runs as root; {} provides the user `{user}`",
                             service.name, k.image.name

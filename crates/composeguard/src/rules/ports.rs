@@ -303,17 +303,20 @@ impl Rule for SensitivePorts {
                     }
                     (Target::Compose, None) => {
                         let map = cx.doc.resolve(port.node);
+                        // An IPv6 any-address (`::`) becomes IPv6 loopback, not 127.0.0.1.
+                        let v6 = port.host_ip.as_deref().is_some_and(|ip| ip.contains(':'));
+                        let loopback = if v6 { "::1" } else { "127.0.0.1" };
                         let edits = match cx.doc.own_entry(map, "host_ip") {
-                            Some((_, v)) => vec![replace_scalar(cx.doc, cx.style, v, "127.0.0.1")],
+                            Some((_, v)) => vec![replace_scalar(cx.doc, cx.style, v, loopback)],
                             None => insert_entries(
                                 cx.doc,
                                 cx.style,
                                 MapTarget::Mapping(map),
-                                &[("host_ip", NewValue::str("127.0.0.1"))],
+                                &[("host_ip", NewValue::str(loopback))],
                             ),
                         };
                         Some(Fix::unsafe_(
-                            "Bind to loopback: `host_ip: 127.0.0.1`",
+                            format!("Bind to loopback: `host_ip: {loopback}`"),
                             edits,
                         ))
                     }

@@ -2,7 +2,7 @@ use crate::compose::Service;
 use crate::document::{NodeId, NodeKind};
 use crate::edit::{Applicability, Edit, Fix};
 use crate::settings::Target;
-use crate::style::{NewValue, append_value, insert_entries};
+use crate::style::{NewValue, append_values, insert_entries};
 
 use super::{Context, Rule, RuleMeta, declare_rule};
 
@@ -160,7 +160,9 @@ declare_rule! {
     /// ## Fix safety
     /// Unsafe: an application may write somewhere composeguard does not know about. For known
     /// images the tmpfs paths are the ones the image writes (postgres: `/var/run/postgresql`,
-    /// `/tmp`; nginx: `/var/cache/nginx`, `/var/run`, `/tmp`; ...); unknown images get `/tmp`.
+    /// `/tmp`; nginx: `/var/cache/nginx`, `/var/run`, `/tmp`; ...). Images composeguard does not
+    /// know are reported without a fix: which paths they write is unknown, and a read-only root
+    /// with a guessed `/tmp` stops every image that writes elsewhere.
     /// A path that is already a volume or tmpfs target is never added again (Compose rejects
     /// duplicates). Images known to break with a read-only root (elasticsearch, keycloak
     /// without `--optimized`, rootful gitea, adminer with plugins) are reported without a fix,
@@ -195,7 +197,19 @@ impl Rule for ReadOnlyRootfs {
                 continue; // set either way: `false` is a decision composeguard respects
             }
             let known = cx.image(&service);
-            if let Some(k) = known.filter(|k| !k.image.read_only_ok) {
+            let Some(k) = known else {
+                // Which paths an unknown image writes at run time is a guess: a read-only root
+                // with only `/tmp` stops every image that writes elsewhere.
+                let message = format!(
+                    "service `{}` has a writable root file system; composeguard does not know which paths {} writes at run time, so it does not make it read-only: run it once and list what it wrote (`docker diff <container>`), then add `read_only: true` with a tmpfs or volume for each of those paths",
+                    service.name,
+                    cx.image_ref(&service)
+                        .map_or_else(|| "its image".to_owned(), |r| format!("`{r}`"))
+                );
+                cx.report_service(Self::META, &service, message);
+                continue;
+            };
+            if !k.image.read_only_ok {
                 let message = format!(
                     "service `{}` has a writable root file system; {} is known to fail with `read_only: true`, so make its writable paths volumes first",
                     service.name, k.image.name
@@ -214,11 +228,11 @@ impl Rule for ReadOnlyRootfs {
                 continue;
             }
             let taken = mount_targets(cx, &service);
-            let image_volumes: Vec<String> = known
-                .map(|k| k.image.volumes.iter().map(|v| clean_path(v)).collect())
-                .unwrap_or_default();
-            let paths: Vec<&str> = known
-                .map_or(&["/tmp"][..], |k| k.image.writable)
+            let image_volumes: Vec<String> =
+                k.image.volumes.iter().map(|v| clean_path(v)).collect();
+            let paths: Vec<&str> = k
+                .image
+                .writable
                 .iter()
                 .copied()
                 .filter(|p| {
@@ -243,11 +257,7 @@ impl Rule for ReadOnlyRootfs {
                         {
                             None => new_entries.push(("tmpfs", NewValue::Seq(items))),
                             Some((l, NodeKind::Sequence(_))) => {
-                                edits.extend(
-                                    items
-                                        .iter()
-                                        .map(|i| append_value(doc, cx.style, l.resolved, i)),
-                                );
+                                edits.push(append_values(doc, cx.style, l.resolved, &items));
                             }
                             Some((l, NodeKind::Scalar { .. })) if !doc.is_null(l.resolved) => {
                                 let mut all =
@@ -288,11 +298,7 @@ impl Rule for ReadOnlyRootfs {
                         {
                             None => new_entries.push(("volumes", NewValue::Seq(items))),
                             Some((l, NodeKind::Sequence(_))) => {
-                                edits.extend(
-                                    items
-                                        .iter()
-                                        .map(|i| append_value(doc, cx.style, l.resolved, i)),
-                                );
+                                edits.push(append_values(doc, cx.style, l.resolved, &items));
                             }
                             Some(_) => continue,
                         }

@@ -11,7 +11,7 @@ use crate::compose::Service;
 use crate::document::{NodeId, NodeKind};
 use crate::edit::{Edit, Fix, NewFile, NewFileKind};
 use crate::small;
-use crate::style::{MapTarget, NewValue, append_value, insert_entries, replace_scalar};
+use crate::style::{MapTarget, NewValue, append_values, insert_entries, replace_scalar};
 
 use super::{Context, Rule, RuleMeta, declare_rule};
 
@@ -539,14 +539,17 @@ fn build_fix(
             .items(list)
             .iter()
             .any(|i| matches!(doc.node(doc.resolve(*i)).kind, NodeKind::Mapping(_)));
-        for name in names {
-            let item = if long {
-                NewValue::Map(vec![("source".into(), NewValue::str(name))])
-            } else {
-                NewValue::str(name)
-            };
-            edits.push(append_value(doc, style, list, &item));
-        }
+        let items: Vec<NewValue> = names
+            .into_iter()
+            .map(|name| {
+                if long {
+                    NewValue::Map(vec![("source".into(), NewValue::str(name))])
+                } else {
+                    NewValue::str(name)
+                }
+            })
+            .collect();
+        edits.push(append_values(doc, style, list, &items));
     }
     // 3. The top-level `secrets:` of each document that has a converted service.
     let per_document = small::group_unique(

@@ -28,16 +28,23 @@ declare_rule! {
     ///     image: example/app:1
     ///     ulimits:
     ///       nofile:
-    ///         soft: 65536
-    ///         hard: 65536
-    ///       nproc: 65535
+    ///         soft: 4096
+    ///         hard: 8192
+    ///       nproc: 4096
     /// ```
     ///
     /// ## Fix safety
-    /// Unsafe: `nproc` counts every process of the same uid on the host, across containers.
-    /// The defaults (nofile 65536, nproc 65535; configurable) are high enough for databases and
-    /// Elasticsearch (which needs at least 65535 open files). Missing keys are added to an
-    /// existing `ulimits` mapping; existing values are kept.
+    /// By default this rule reports and suggests; it writes nothing. A container may not raise
+    /// a limit above the Docker daemon's own hard limit: the Engine then refuses to start it
+    /// (`error setting rlimit type 7: operation not permitted`). Daemons differ widely (systemd
+    /// units set `LimitNOFILE=infinity`, some distributions and rootless engines much lower, a
+    /// daemon in a container whatever its parent gave it), and a file cannot tell which host
+    /// it runs on. Lower values are always allowed but can break the service instead
+    /// (Elasticsearch needs 65535 open files; `nproc` counts every process of the same uid
+    /// on the host, across containers). So the values are the operator's: set the `nofile`
+    /// and `nproc` options (e.g. to what `ulimit -Hn` shows for the daemon, `cat
+    /// /proc/$(pidof dockerd)/limits`) and the fix, unsafe, writes them. Missing keys are
+    /// added to an existing `ulimits` mapping; existing values are kept.
     ///
     /// ## References
     /// CIS Docker Benchmark v1.6.0, 5.19 "Ensure that the default ulimit is overwritten at
@@ -57,11 +64,13 @@ impl Rule for Ulimits {
     }
 
     fn check(&self, cx: &mut Context<'_>) {
-        let nofile = NewValue::Map(vec![
-            ("soft".into(), NewValue::Raw(cx.settings.nofile.to_string())),
-            ("hard".into(), NewValue::Raw(cx.settings.nofile.to_string())),
-        ]);
-        let nproc = NewValue::Raw(cx.settings.nproc.to_string());
+        let nofile = cx.settings.nofile.map(|n| {
+            NewValue::Map(vec![
+                ("soft".into(), NewValue::Raw(n.to_string())),
+                ("hard".into(), NewValue::Raw(n.to_string())),
+            ])
+        });
+        let nproc = cx.settings.nproc.map(|n| NewValue::Raw(n.to_string()));
         for service in cx.services() {
             let Some(target) = cx.compose.service_target(&service) else {
                 continue;
@@ -73,17 +82,33 @@ impl Rule for Ulimits {
                 continue;
             }
             let has = |key: &str| map.is_some_and(|m| cx.compose.get(m.resolved, key).is_some());
+            let mut names: Vec<&str> = Vec::new();
             let mut missing: Vec<(&str, NewValue)> = Vec::new();
-            if !has("nofile") {
-                missing.push(("nofile", nofile.clone()));
+            for (key, value) in [("nofile", &nofile), ("nproc", &nproc)] {
+                if has(key) {
+                    continue;
+                }
+                names.push(key);
+                if let Some(value) = value {
+                    missing.push((key, value.clone()));
+                }
             }
-            if !has("nproc") {
-                missing.push(("nproc", nproc.clone()));
-            }
-            if missing.is_empty() {
+            if names.is_empty() {
                 continue;
             }
-            let names: Vec<&str> = missing.iter().map(|(k, _)| *k).collect();
+            let message = format!(
+                "service `{}` sets no `{}` ulimit",
+                service.name,
+                names.join("`/`")
+            );
+            if missing.len() < names.len() {
+                // Without the operator's values nothing is written (see the rule's docs).
+                let message = format!(
+                    "{message}; set it to what the service needs and the Docker daemon's hard limit allows (composeguard's `nofile`/`nproc` options make this a fix)"
+                );
+                cx.report_service(Self::META, &service, message);
+                continue;
+            }
             let edits = match map {
                 Some(m) => {
                     insert_entries(cx.doc, cx.style, MapTarget::Mapping(m.resolved), &missing)
@@ -101,11 +126,6 @@ impl Rule for Ulimits {
                     )
                 }
             };
-            let message = format!(
-                "service `{}` sets no `{}` ulimit",
-                service.name,
-                names.join("`/`")
-            );
             cx.report_service(Self::META, &service, message)
                 .set_fix(Fix::unsafe_(
                     format!("Add `ulimits` for {}", names.join(" and ")),

@@ -1,5 +1,6 @@
+use crate::document::NodeId;
 use crate::edit::Fix;
-use crate::style::{remove_entry, remove_item};
+use crate::style::{remove_entry, remove_items};
 
 use super::{Context, Rule, RuleMeta, declare_rule};
 
@@ -72,28 +73,40 @@ impl Rule for Unconfined {
             let Some((lookup, items)) = cx.list(&service, "security_opt") else {
                 continue;
             };
-            for (index, (node, value)) in items.iter().enumerate() {
-                let Some(what) = value.and_then(disables_confinement) else {
-                    continue;
-                };
-                let edit = remove_item(cx.doc, lookup.resolved, index).or_else(|| {
-                    // The only item: remove the key, when it is the service's own.
-                    (!lookup.inherited && items.len() == 1)
-                        .then(|| remove_entry(cx.doc, lookup.key, lookup.value))
-                        .flatten()
-                });
-                let message = format!(
-                    "service `{}` turns {what} off (`{}`)",
-                    service.name,
-                    value.unwrap_or("")
-                );
-                let diagnostic =
-                    cx.report(Self::META, cx.span(*node), Some(&service.name), message);
-                if let Some(edit) = edit {
-                    diagnostic.set_fix(Fix::unsafe_(
-                        format!("Remove `{}`", value.unwrap_or("")),
-                        vec![edit],
-                    ));
+            let found: Vec<(usize, NodeId, &str, &str)> = items
+                .iter()
+                .enumerate()
+                .filter_map(|(index, (node, value))| {
+                    let value = (*value)?;
+                    disables_confinement(value).map(|what| (index, *node, value, what))
+                })
+                .collect();
+            if found.is_empty() {
+                continue;
+            }
+            // One fix removes every such item of the list (each finding carries it; identical
+            // fixes apply once), so removing them all removes the key instead of leaving a null.
+            let remove: Vec<usize> = found.iter().map(|f| f.0).collect();
+            let edits = if remove.len() == items.len() {
+                (!lookup.inherited)
+                    .then(|| remove_entry(cx.doc, lookup.key, lookup.value))
+                    .flatten()
+                    .map(|e| vec![e])
+            } else {
+                remove_items(cx.doc, lookup.resolved, &remove)
+            };
+            let values: Vec<&str> = found.iter().map(|f| f.2).collect();
+            let fix =
+                edits.map(|edits| Fix::unsafe_(format!("Remove `{}`", values.join("`, `")), edits));
+            for (_, node, value, what) in found {
+                let mut message =
+                    format!("service `{}` turns {what} off (`{value}`)", service.name);
+                if fix.is_none() {
+                    message.push_str("; remove it by hand (composeguard keeps lists whose items carry comments, or that other services inherit)");
+                }
+                let diagnostic = cx.report(Self::META, cx.span(node), Some(&service.name), message);
+                if let Some(fix) = &fix {
+                    diagnostic.set_fix(fix.clone());
                 }
             }
         }
