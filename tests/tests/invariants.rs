@@ -25,7 +25,6 @@ fn workspace() -> PathBuf {
         .to_path_buf()
 }
 
-
 /// Every input file: (path, text).
 fn inputs() -> Vec<(PathBuf, String)> {
     let mut dirs = vec![
@@ -376,7 +375,9 @@ fn added_item(item: &Value, path: &str) -> bool {
         "*" => ["cap_drop", "cap_add", "security_opt", "tmpfs"]
             .iter()
             .any(|k| added_item(item, k)),
-        "cap_drop" => s == "ALL",
+        // ALL, or for an image composeguard does not know, the capabilities practically no
+        // service needs (CG101's docs).
+        "cap_drop" => s == "ALL" || ["AUDIT_WRITE", "MKNOD", "NET_RAW", "SETFCAP"].contains(&s),
         "cap_add" => CAPS.contains(&s),
         "security_opt" => s == "no-new-privileges:true" || s == "no-new-privileges=true",
         "tmpfs" => s.starts_with('/') && s.contains(":noexec,nosuid,size="),
@@ -403,8 +404,12 @@ fn allowed_change(a: &Value, b: &Value, path: &str) -> bool {
     (path.contains(".ports[") && loopback && is_subsequence(unbound, &b))
         || (path.contains(".tmpfs") && b.starts_with(a.as_str()) && b.contains("size="))
         || (path.ends_with(".user")
-            && (a == "root" || a == "0" || a.starts_with("0:") || a.starts_with("root:")))
-        || (path.ends_with(".host_ip") && b == "127.0.0.1")
+            && (a.is_empty()
+                || a.split(':').next().is_some_and(|n| {
+                    n == "root" || (!n.is_empty() && n.trim_start_matches('0').is_empty())
+                })))
+        || (path.ends_with(".host_ip")
+            && ((b == "127.0.0.1" && !a.contains(':')) || (b == "::1" && a.contains(':'))))
         || (path.contains(".environment[")
             && a.split_once('=').is_some_and(|(name, _)| {
                 b.starts_with(&format!("{name}_FILE=/run/secrets/"))
@@ -538,11 +543,21 @@ fn unhardened(service: &Value) -> Option<String> {
     let caps = strings(service.get("cap_drop"));
     // A privileged container has every capability whatever `cap_drop` says (CG104 reports it).
     let privileged = service.get("privileged").and_then(Value::as_bool) == Some(true);
-    if !privileged
-        && !caps
-            .iter()
-            .any(|c| c.eq_ignore_ascii_case("ALL") || c.eq_ignore_ascii_case("CAP_ALL"))
-    {
+    let drops_all = caps
+        .iter()
+        .any(|c| c.eq_ignore_ascii_case("ALL") || c.eq_ignore_ascii_case("CAP_ALL"));
+    // An image composeguard does not know, started as root, keeps what it may need: only the
+    // capabilities practically no service needs are dropped (CG101's docs), unless it adds
+    // them back itself; an existing `cap_drop` without ALL is kept as it is.
+    let unknown_root = service
+        .get("image")
+        .and_then(Value::as_str)
+        .is_none_or(|i| composeguard::images::lookup(i).is_none())
+        && service.get("user").and_then(Value::as_str).is_none_or(|u| {
+            let name = u.split(':').next().unwrap_or("");
+            u.contains('$') || name == "root" || name.trim_start_matches('0').is_empty()
+        });
+    if !privileged && !drops_all && !(unknown_root && !caps.is_empty()) {
         return Some("no cap_drop ALL".into());
     }
     let opts = strings(service.get("security_opt"));

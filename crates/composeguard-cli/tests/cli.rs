@@ -9,7 +9,7 @@ const HARDENED: &str = "services:\n  app:\n    image: example/app:1\n    cap_dro
 /// The three core rules; tests that assert exact output select them so new rules do not
 /// change what they see.
 const CORE: &str = "--select=CG101,CG102,CG501";
-const PLAIN: &str = "services:\n  app:\n    image: example/app:1 # keep me\n";
+const PLAIN: &str = "services:\n  app:\n    image: redis:7.4 # keep me\n";
 
 #[test]
 fn check_exit_codes_and_line_format() {
@@ -17,7 +17,7 @@ fn check_exit_codes_and_line_format() {
     let out = run(dir.path(), &["check", CORE, "compose.yaml"]);
     assert_eq!(out.status.code(), Some(1));
     insta::assert_snapshot!(stdout(&out), @r"
-    compose.yaml:2:3: CG101 service `app` keeps Docker's default capabilities
+    compose.yaml:2:3: CG101 service `app` keeps Docker's default capabilities; redis needs CHOWN, DAC_OVERRIDE, FOWNER, SETGID, SETUID back
     compose.yaml:2:3: CG102 service `app` can gain privileges through setuid binaries
     compose.yaml:2:3: CG501 service `app` never rotates its logs
     ");
@@ -160,7 +160,7 @@ fn diff_and_stdout_write_nothing() {
     );
     let diff = stdout(&out);
     assert!(
-        diff.starts_with("--- a/compose.yaml\n+++ b/compose.yaml\n@@ -1,3 +1,12 @@\n"),
+        diff.starts_with("--- a/compose.yaml\n+++ b/compose.yaml\n@@ -1,3 +1,18 @@\n"),
         "{diff}"
     );
     assert!(diff.contains("+    cap_drop:\n+      - ALL\n"));
