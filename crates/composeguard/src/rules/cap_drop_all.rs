@@ -1,6 +1,6 @@
 use crate::document::NodeKind;
 use crate::edit::{Applicability, Edit, Fix};
-use crate::style::{NewValue, append_item, append_values, insert_entries};
+use crate::style::{NewValue, insert_entries};
 
 use super::{Context, Rule, RuleMeta, declare_rule, normalize_capability};
 
@@ -98,28 +98,8 @@ impl Rule for CapDropAll {
                 blind_cap_drop(cx, &service, target);
                 continue;
             }
-            let as_root = cx.runs_as_root(&service).unwrap_or(true);
-            let needed: Vec<&str> = known
-                .map(|k| k.needed_caps(as_root).to_vec())
-                .unwrap_or_default();
-            let cap_add: Vec<String> = cx
-                .list(&service, "cap_add")
-                .map(|(_, items)| {
-                    items
-                        .iter()
-                        .filter_map(|(_, v)| v.map(normalize_capability))
-                        .collect()
-                })
-                .unwrap_or_default();
-            let missing: Vec<&str> = if cap_add.iter().any(|c| c == "ALL") {
-                Vec::new()
-            } else {
-                needed
-                    .iter()
-                    .copied()
-                    .filter(|c| !cap_add.iter().any(|a| a == c))
-                    .collect()
-            };
+            let needed = needed_caps(cx, &service);
+            let missing = missing_caps(cx, &service);
             let applicability = match known {
                 Some(k) if k.image.runs == crate::images::Runs::NonRoot && needed.is_empty() => {
                     Applicability::Safe
@@ -140,15 +120,23 @@ impl Rule for CapDropAll {
                 }
                 match cap_add_lookup {
                     Some(l) if matches!(doc.node(l.resolved).kind, NodeKind::Sequence(_)) => {
-                        edits.push(append_values(
-                            doc,
-                            cx.style,
-                            l.resolved,
-                            &missing
+                        let items: Vec<NewValue> =
+                            missing.iter().map(|c| NewValue::str(*c)).collect();
+                        let Some(plan) = cx.plan_list(&service, "cap_add", &items, |s| {
+                            missing_caps(cx, s)
                                 .iter()
                                 .map(|c| NewValue::str(*c))
-                                .collect::<Vec<_>>(),
-                        ));
+                                .collect()
+                        }) else {
+                            return false;
+                        };
+                        if !plan.blocked.is_empty() {
+                            return false; // its list is shared: reported without a fix
+                        }
+                        edits.extend(plan.edits);
+                        if let Some(own) = plan.new_key {
+                            new_entries.push(("cap_add", NewValue::Seq(own)));
+                        }
                         true
                     }
                     Some(_) => false, // `cap_add: ${VAR}` or malformed: cannot extend it
@@ -201,6 +189,27 @@ impl Rule for CapDropAll {
                     if !append_caps(&mut edits, &mut new_entries) {
                         continue;
                     }
+                    if !drops_all {
+                        // `ALL` goes into a shared `cap_drop` only when every service reading it
+                        // gets it; the others get a list of their own.
+                        let all = [NewValue::str("ALL")];
+                        let Some(plan) = cx.plan_list(&service, "cap_drop", &all, |s| {
+                            if wants_drop_all(cx, s) {
+                                all.to_vec()
+                            } else {
+                                Vec::new()
+                            }
+                        }) else {
+                            continue;
+                        };
+                        if !plan.blocked.is_empty() {
+                            continue;
+                        }
+                        edits.extend(plan.edits);
+                        if let Some(own) = plan.new_key {
+                            new_entries.push(("cap_drop", NewValue::Seq(own)));
+                        }
+                    }
                     edits.extend(if new_entries.is_empty() {
                         Vec::new()
                     } else {
@@ -220,7 +229,6 @@ impl Rule for CapDropAll {
                         cx.report_service(Self::META, &service, message)
                             .set_fix(Fix::safe(what, edits));
                     } else {
-                        edits.push(append_item(doc, cx.style, lookup.resolved, "ALL"));
                         let message = format!(
                             "service `{}` drops some capabilities but not `ALL`{image_note}",
                             service.name
@@ -232,6 +240,58 @@ impl Rule for CapDropAll {
             }
         }
     }
+}
+
+/// True when CG101 leaves the service to CG104 (privileged) or knows nothing to add back for it
+/// (an unknown image started as root).
+fn without_facts(cx: &Context<'_>, service: &crate::compose::Service) -> bool {
+    let privileged = cx
+        .scalar(service, "privileged")
+        .is_some_and(|p| p.eq_ignore_ascii_case("true"));
+    let explicit_non_root =
+        cx.get(service, "user").is_some() && cx.runs_as_root(service) == Some(false);
+    privileged || (cx.image(service).is_none() && !explicit_non_root)
+}
+
+/// True when CG101 would add `ALL` to the service's `cap_drop` list.
+fn wants_drop_all(cx: &Context<'_>, service: &crate::compose::Service) -> bool {
+    !without_facts(cx, service)
+        && cx.list(service, "cap_drop").is_some_and(|(_, items)| {
+            !items
+                .iter()
+                .any(|(_, v)| v.is_some_and(|c| normalize_capability(c) == "ALL"))
+        })
+}
+
+/// The capabilities the service's image needs under `cap_drop: [ALL]`.
+fn needed_caps(cx: &Context<'_>, service: &crate::compose::Service) -> Vec<&'static str> {
+    let as_root = cx.runs_as_root(service).unwrap_or(true);
+    cx.image(service)
+        .map(|k| k.needed_caps(as_root).to_vec())
+        .unwrap_or_default()
+}
+
+/// The needed capabilities that the service's `cap_add` lacks (none without facts).
+fn missing_caps(cx: &Context<'_>, service: &crate::compose::Service) -> Vec<&'static str> {
+    if without_facts(cx, service) {
+        return Vec::new();
+    }
+    let cap_add: Vec<String> = cx
+        .list(service, "cap_add")
+        .map(|(_, items)| {
+            items
+                .iter()
+                .filter_map(|(_, v)| v.map(normalize_capability))
+                .collect()
+        })
+        .unwrap_or_default();
+    if cap_add.iter().any(|c| c == "ALL") {
+        return Vec::new();
+    }
+    needed_caps(cx, service)
+        .into_iter()
+        .filter(|c| !cap_add.iter().any(|a| a == c))
+        .collect()
 }
 
 /// Capabilities of Docker's default set that practically no service needs at run time, dropped

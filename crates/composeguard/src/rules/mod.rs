@@ -7,9 +7,10 @@ use std::ops::Range;
 use crate::compose::{Compose, Lookup, Service};
 use crate::diagnostic::Diagnostic;
 use crate::document::{Document, NodeId, NodeKind};
+use crate::edit::Edit;
 use crate::images::{self, Known};
 use crate::settings::{Settings, Target};
-use crate::style::Style;
+use crate::style::{NewValue, Style, append_values};
 
 mod cap_drop_all;
 mod dangerous_capabilities;
@@ -362,6 +363,107 @@ impl<'a> Context<'a> {
         Some((lookup, items))
     }
 
+    /// Plans how `service` gets the `missing` items of the list-valued `key`, where that list
+    /// may be one node that several services read (a `<<` merge of a shared block). An edit to
+    /// a shared node must be right for each of them: the node gets only the items every
+    /// service reading it is missing (once: the edit is the same in each service's fix), and a
+    /// service that needs more gets a list of its own (a local key replaces the merged one, so
+    /// it starts with the inherited items). A list inherited through `extends` is never
+    /// edited: Compose appends the service's own list to it, so the service gets a key with
+    /// just what it misses. `missing_for` says what another service would be missing (empty
+    /// when the rule leaves it alone). None when the key holds something other than a list.
+    pub(crate) fn plan_list(
+        &self,
+        service: &Service,
+        key: &str,
+        missing: &[NewValue],
+        missing_for: impl Fn(&Service) -> Vec<NewValue>,
+    ) -> Option<ListPlan> {
+        let doc = self.doc;
+        if missing.is_empty() {
+            return Some(ListPlan::default());
+        }
+        let Some(lookup) = self.get(service, key) else {
+            return Some(ListPlan {
+                new_key: Some(missing.to_vec()),
+                ..ListPlan::default()
+            });
+        };
+        let seq = lookup.resolved;
+        if !matches!(doc.node(seq).kind, NodeKind::Sequence(_)) {
+            return None;
+        }
+        let direct = |s: &Service| s.body.and_then(|b| self.compose.get(b, key));
+        if direct(service).is_none() {
+            // Through `extends`: Compose appends this service's own list to the base's.
+            return Some(ListPlan {
+                new_key: Some(missing.to_vec()),
+                ..ListPlan::default()
+            });
+        }
+        let services = self.services.get_or_init(|| self.compose.services());
+        let sharers: Vec<&Service> = services
+            .iter()
+            .filter(|s| direct(s).is_some_and(|l| l.resolved == seq))
+            .collect();
+        if sharers.len() <= 1 {
+            return Some(ListPlan {
+                edits: vec![append_values(doc, self.style, seq, missing)],
+                ..ListPlan::default()
+            });
+        }
+        // What every reader of the node is missing, in the first reader's order (so that each
+        // reader's fix carries the very same edit).
+        let needs: Vec<Vec<NewValue>> = sharers
+            .iter()
+            .map(|s| {
+                if s.key == service.key {
+                    missing.to_vec()
+                } else {
+                    missing_for(s)
+                }
+            })
+            .collect();
+        let common: Vec<NewValue> = needs[0]
+            .iter()
+            .filter(|item| needs.iter().all(|n| n.contains(item)))
+            .cloned()
+            .collect();
+        let extra: Vec<NewValue> = missing
+            .iter()
+            .filter(|item| !common.contains(item))
+            .cloned()
+            .collect();
+        let mut plan = ListPlan::default();
+        if !common.is_empty() {
+            plan.edits
+                .push(append_values(doc, self.style, seq, &common));
+        }
+        if extra.is_empty() {
+            return Some(plan);
+        }
+        if !lookup.inherited {
+            // The service's own list, which others merge: its extras would reach them.
+            plan.blocked = extra;
+            return Some(plan);
+        }
+        let mut own: Vec<NewValue> = Vec::new();
+        for item in doc.items(seq) {
+            match doc.node(*item).kind {
+                NodeKind::Scalar { .. } => own.push(NewValue::Raw(doc.text(*item).to_owned())),
+                _ => {
+                    plan.blocked = extra;
+                    return Some(plan);
+                }
+            }
+        }
+        own.extend(common);
+        own.extend(extra);
+        plan.edits.clear();
+        plan.new_key = Some(own);
+        Some(plan)
+    }
+
     /// The user the service runs as: `user:` if set, else the image's known user.
     pub fn runs_as_root(&self, service: &Service) -> Option<bool> {
         match self.scalar(service, "user").map(user_setting) {
@@ -380,6 +482,17 @@ impl<'a> Context<'a> {
         let node = self.doc.node(id);
         node.start..node.end
     }
+}
+
+/// How a service gets the items it misses in a list (see [`Context::plan_list`]).
+#[derive(Debug, Default)]
+pub(crate) struct ListPlan {
+    /// Edits to the list the service reads.
+    pub edits: Vec<Edit>,
+    /// A new key of the service's own with these items, when set.
+    pub new_key: Option<Vec<NewValue>>,
+    /// Items that cannot be added without changing what another service reads.
+    pub blocked: Vec<NewValue>,
 }
 
 /// What a `user:` value means for the process's uid.

@@ -121,6 +121,48 @@ fn copied_sources(cx: &Context<'_>, service: &Service) -> Vec<String> {
     out
 }
 
+/// The paths of a known image that need a tmpfs under `read_only: true`: what it writes,
+/// less what is already mounted and its own volumes.
+fn writable_paths(
+    cx: &Context<'_>,
+    service: &Service,
+    k: &crate::images::Known,
+) -> Vec<&'static str> {
+    let taken = mount_targets(cx, service);
+    let image_volumes: Vec<String> = k.image.volumes.iter().map(|v| clean_path(v)).collect();
+    k.image
+        .writable
+        .iter()
+        .copied()
+        .filter(|p| !taken.contains(&clean_path(p)) && !image_volumes.contains(&clean_path(p)))
+        .collect()
+}
+
+/// A service-level tmpfs entry for `path` with the configured size.
+fn tmpfs_item(cx: &Context<'_>, path: &str) -> NewValue {
+    NewValue::str(format!(
+        "{path}:noexec,nosuid,size={}",
+        cx.settings.tmpfs_size
+    ))
+}
+
+/// The tmpfs entries CG201's fix gives a service (Compose target); empty when it gives none.
+fn tmpfs_needed(cx: &Context<'_>, service: &Service) -> Vec<NewValue> {
+    if cx.get(service, "read_only").is_some() {
+        return Vec::new();
+    }
+    let Some(k) = cx.image(service) else {
+        return Vec::new();
+    };
+    if !k.image.read_only_ok || !copied_sources(cx, service).is_empty() {
+        return Vec::new();
+    }
+    writable_paths(cx, service, &k)
+        .iter()
+        .map(|p| tmpfs_item(cx, p))
+        .collect()
+}
+
 declare_rule! {
     /// ## What it does
     /// Checks that every service mounts its root file system read-only (`read_only: true`),
@@ -227,18 +269,7 @@ impl Rule for ReadOnlyRootfs {
                 cx.report_service(Self::META, &service, message);
                 continue;
             }
-            let taken = mount_targets(cx, &service);
-            let image_volumes: Vec<String> =
-                k.image.volumes.iter().map(|v| clean_path(v)).collect();
-            let paths: Vec<&str> = k
-                .image
-                .writable
-                .iter()
-                .copied()
-                .filter(|p| {
-                    !taken.contains(&clean_path(p)) && !image_volumes.contains(&clean_path(p))
-                })
-                .collect();
+            let paths = writable_paths(cx, &service, &k);
             let size = &cx.settings.tmpfs_size;
             let mut edits: Vec<Edit> = Vec::new();
             let mut new_entries: Vec<(&str, NewValue)> =
@@ -247,17 +278,31 @@ impl Rule for ReadOnlyRootfs {
             if !paths.is_empty() {
                 match cx.target {
                     Target::Compose => {
-                        let items: Vec<NewValue> = paths
-                            .iter()
-                            .map(|p| NewValue::str(format!("{p}:noexec,nosuid,size={size}")))
-                            .collect();
+                        let items: Vec<NewValue> =
+                            paths.iter().map(|p| tmpfs_item(cx, p)).collect();
                         match cx
                             .get(&service, "tmpfs")
                             .map(|l| (l, &doc.node(l.resolved).kind))
                         {
                             None => new_entries.push(("tmpfs", NewValue::Seq(items))),
-                            Some((l, NodeKind::Sequence(_))) => {
-                                edits.push(append_values(doc, cx.style, l.resolved, &items));
+                            Some((_, NodeKind::Sequence(_))) => {
+                                let Some(plan) = cx
+                                    .plan_list(&service, "tmpfs", &items, |s| tmpfs_needed(cx, s))
+                                else {
+                                    continue;
+                                };
+                                if !plan.blocked.is_empty() {
+                                    let message = format!(
+                                        "service `{}` has a writable root file system; its `tmpfs` list is shared with services that merge it, and it needs more there than they do: give it a `tmpfs` list of its own",
+                                        service.name
+                                    );
+                                    cx.report_service(Self::META, &service, message);
+                                    continue;
+                                }
+                                edits.extend(plan.edits);
+                                if let Some(own) = plan.new_key {
+                                    new_entries.push(("tmpfs", NewValue::Seq(own)));
+                                }
                             }
                             Some((l, NodeKind::Scalar { .. })) if !doc.is_null(l.resolved) => {
                                 let mut all =

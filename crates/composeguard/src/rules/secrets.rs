@@ -345,7 +345,36 @@ impl Rule for LiteralSecret {
                 "service `{}` sets `{}` in `environment` as a literal",
                 service.name, v.name
             );
-            if all_support && !already {
+            let shared_anchor =
+                all_support && !already && value_shared_elsewhere(cx, &services, &vars, v);
+            let convertible = all_support && !already;
+            let merged_conflict = if convertible && hides_merged_value(cx, &services[v.service], v)
+            {
+                Some("it overrides a value merged from `<<`, which renaming it would bring back")
+            } else if convertible && hidden_somewhere(cx, &services, v) {
+                Some(
+                    "another service merges this entry with `<<` and sets the variable itself, so renaming it would give that service both",
+                )
+            } else {
+                None
+            };
+            if let Some(why) = merged_conflict {
+                reports.push((
+                    v.service,
+                    v.entry,
+                    format!("{message}; {why} (`{}` and `{file_var}`, which the image refuses): give the services their own values first", v.name),
+                    Some(literal),
+                    false,
+                ));
+            } else if shared_anchor {
+                reports.push((
+                    v.service,
+                    v.entry,
+                    format!("{message}; its value is an anchor that other settings alias, and converting it would change what they read: give each its own value (or secret) first"),
+                    Some(literal),
+                    false,
+                ));
+            } else if all_support && !already {
                 let index = *value_index.entry(literal.clone()).or_insert_with(|| {
                     let name = names.allocate(&v.name.to_ascii_lowercase());
                     secret_values.push((literal.clone(), name));
@@ -390,6 +419,114 @@ impl Rule for LiteralSecret {
             }
         }
     }
+}
+
+/// True when the value node of `v`'s entry carries an anchor that some alias reads outside
+/// an entry of the same variable whose image also reads `<VAR>_FILE` (a converted entry
+/// rewrites that node, so every reader must be converted the same way).
+fn value_shared_elsewhere(cx: &Context<'_>, services: &[Service], vars: &[Var], v: &Var) -> bool {
+    let doc = cx.doc;
+    let Entry::Map { value, .. } = v.entry else {
+        return false;
+    };
+    let target = doc.resolve(value);
+    if doc.node(target).anchor.is_none() {
+        return false;
+    }
+    let aliases = doc
+        .nodes()
+        .iter()
+        .enumerate()
+        .filter(|(_, node)| matches!(node.kind, NodeKind::Alias(t) if t == target))
+        .map(|(id, _)| id);
+    let converted_alike = |alias: NodeId| {
+        // The entry whose value, as written, is this alias.
+        let key = doc.nodes().iter().find_map(|node| match &node.kind {
+            NodeKind::Mapping(entries) => {
+                entries.iter().find(|(_, v)| *v == alias).map(|(k, _)| *k)
+            }
+            _ => None,
+        });
+        key.is_some_and(|key| {
+            vars.iter().any(|o| {
+                matches!(o.entry, Entry::Map { key: k, .. } if k == key)
+                    && o.name == v.name
+                    && cx
+                        .image(&services[o.service])
+                        .is_some_and(|k| k.image.file_vars.contains(&o.name.as_str()))
+            })
+        })
+    };
+    let mut aliases = aliases;
+    aliases.any(|alias| !converted_alike(alias))
+}
+
+/// True when `v` is a service's own entry that hides an entry of the same name merged into
+/// its `environment` with `<<`: renaming it would bring the merged value back.
+fn hides_merged_value(cx: &Context<'_>, service: &Service, v: &Var) -> bool {
+    let doc = cx.doc;
+    let (Entry::Map { key, .. }, Some(env)) = (v.entry, cx.get(service, "environment")) else {
+        return false;
+    };
+    let own = doc.entries(env.resolved).iter().any(|(k, _)| *k == key);
+    own && doc
+        .entries(env.resolved)
+        .iter()
+        .filter(|(k, _)| doc.scalar_key(*k) == Some("<<"))
+        .flat_map(|(_, value)| cx.compose.merge_sources(*value))
+        .any(|source| cx.compose.get(source, &v.name).is_some())
+}
+
+/// True when `v`'s entry sits in a mapping that another service merges into its
+/// `environment` while setting the same variable itself: renamed to `<VAR>_FILE`, the merged
+/// entry would no longer be hidden there, and that service would have both.
+fn hidden_somewhere(cx: &Context<'_>, services: &[Service], v: &Var) -> bool {
+    let doc = cx.doc;
+    let Entry::Map { key, .. } = v.entry else {
+        return false;
+    };
+    let Some(holder) = doc
+        .nodes()
+        .iter()
+        .enumerate()
+        .find_map(|(id, node)| match &node.kind {
+            NodeKind::Mapping(entries) if entries.iter().any(|(k, _)| *k == key) => Some(id),
+            _ => None,
+        })
+    else {
+        return false;
+    };
+    services.iter().any(|service| {
+        let Some(env) = cx.get(service, "environment") else {
+            return false;
+        };
+        let winner = cx.compose.get(env.resolved, &v.name).map(|l| l.key);
+        winner.is_some_and(|w| w != key) && merges(cx, env.resolved, holder)
+    })
+}
+
+/// True when `map` merges `holder` through `<<` (directly or through chained merges).
+fn merges(cx: &Context<'_>, map: NodeId, holder: NodeId) -> bool {
+    let doc = cx.doc;
+    let mut stack = vec![map];
+    let mut seen: Vec<NodeId> = Vec::new();
+    while let Some(m) = stack.pop() {
+        if seen.contains(&m) || seen.len() > 10_000 {
+            continue;
+        }
+        seen.push(m);
+        for (k, value) in doc.entries(m) {
+            if doc.scalar_key(*k) == Some("<<") {
+                for source in cx.compose.merge_sources(*value) {
+                    if source == holder {
+                        return true;
+                    }
+                    stack.push(source);
+                }
+            }
+        }
+    }
+    false
 }
 
 fn existing_secret_names(cx: &Context<'_>) -> Vec<String> {
