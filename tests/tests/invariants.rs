@@ -557,7 +557,7 @@ fn unhardened(service: &Value) -> Option<String> {
             let name = u.split(':').next().unwrap_or("");
             u.contains('$') || name == "root" || name.trim_start_matches('0').is_empty()
         });
-    if !privileged && !drops_all && !(unknown_root && !caps.is_empty()) {
+    if !(privileged || drops_all || (unknown_root && !caps.is_empty())) {
         return Some("no cap_drop ALL".into());
     }
     let opts = strings(service.get("security_opt"));
