@@ -78,7 +78,7 @@ fn every_known_image_keeps_what_it_needs_to_start() {
             let context = format!("{} in\n{yaml}", image.name);
             // Capabilities: everything the entrypoint needs as root is added back.
             assert!(h.caps_dropped_all, "{context}: cap_drop ALL expected");
-            for cap in image.caps_as_root {
+            for cap in image.caps_as_root.unwrap_or(&[]) {
                 assert!(
                     h.cap_add.iter().any(|c| c == cap),
                     "{context}: missing cap_add {cap}: {:?}",
@@ -92,9 +92,13 @@ fn every_known_image_keeps_what_it_needs_to_start() {
                 );
             }
             // Read-only root file system only where the image survives it, with its paths.
-            assert_eq!(h.read_only, image.read_only_ok, "{context}: read_only");
+            assert_eq!(
+                h.read_only,
+                image.read_only_ok.unwrap_or(true),
+                "{context}: read_only"
+            );
             if h.read_only {
-                for path in image.writable {
+                for path in image.writable_or_tmp() {
                     let covered = h.tmpfs.iter().any(|t| t == path) || image.volumes.contains(path);
                     assert!(covered, "{context}: {path} is not writable: {:?}", h.tmpfs);
                 }
@@ -127,7 +131,12 @@ fn a_non_root_user_needs_no_step_down_capabilities() {
         );
         let h = inspect(&harden(&yaml));
         assert_eq!(h.user.as_deref(), Some(uid));
-        let expected: Vec<String> = image.file_caps.iter().map(|c| c.to_string()).collect();
+        let expected: Vec<String> = image
+            .file_caps
+            .unwrap_or(&[])
+            .iter()
+            .map(|c| c.to_string())
+            .collect();
         assert_eq!(
             h.cap_add, expected,
             "{}: as {uid} it needs no step-down capability",

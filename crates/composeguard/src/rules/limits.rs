@@ -65,7 +65,10 @@ fn check_limit(cx: &mut Context<'_>, meta: &'static RuleMeta, index: usize) {
         let deploy_is_odd = cx
             .get(&service, "deploy")
             .is_some_and(|d| !matches!(cx.doc.node(d.resolved).kind, NodeKind::Mapping(_)));
-        let kind = cx.image(&service).map_or(Kind::Small, |k| k.image.kind);
+        let kind = cx
+            .image(&service)
+            .and_then(|k| k.image.size)
+            .unwrap_or(Kind::Small);
         let message = format!("service `{}` has no {} limit", service.name, limit.what);
         // The three limit rules build the same fix: compute it once per service.
         let fix = if deploy_is_odd {

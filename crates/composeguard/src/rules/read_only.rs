@@ -195,7 +195,7 @@ impl Rule for ReadOnlyRootfs {
                 continue; // set either way: `false` is a decision composeguard respects
             }
             let known = cx.image(&service);
-            if let Some(k) = known.filter(|k| !k.image.read_only_ok) {
+            if let Some(k) = known.filter(|k| k.image.read_only_ok == Some(false)) {
                 let message = format!(
                     "service `{}` has a writable root file system; {} is known to fail with `read_only: true`, so make its writable paths volumes first",
                     service.name, k.image.name
@@ -218,7 +218,7 @@ impl Rule for ReadOnlyRootfs {
                 .map(|k| k.image.volumes.iter().map(|v| clean_path(v)).collect())
                 .unwrap_or_default();
             let paths: Vec<&str> = known
-                .map_or(&["/tmp"][..], |k| k.image.writable)
+                .map_or(&["/tmp"][..], |k| k.image.writable_or_tmp())
                 .iter()
                 .copied()
                 .filter(|p| {
