@@ -25,7 +25,6 @@ fn workspace() -> PathBuf {
         .to_path_buf()
 }
 
-
 /// Every input file: (path, text).
 fn inputs() -> Vec<(PathBuf, String)> {
     let mut dirs = vec![
