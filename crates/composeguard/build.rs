@@ -12,7 +12,8 @@ fn main() {
     println!("cargo:rerun-if-changed=images");
     println!("cargo:rerun-if-changed=build/image_data.rs");
     for file in image_data::files(&dir) {
-        println!("cargo:rerun-if-changed={}", file.display());
+        let name = file.file_name().unwrap_or_default().to_string_lossy();
+        println!("cargo:rerun-if-changed=images/{name}");
     }
     let entries = image_data::load(&dir).unwrap_or_else(|errors| {
         panic!(
