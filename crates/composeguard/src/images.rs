@@ -1,6 +1,7 @@
-//! What composeguard knows about well-known images, kept as data so it is easy to read, review
-//! and extend. Every entry cites its source:
-//! the image's own repository (Dockerfile, entrypoint) and, for capabilities, its issue tracker.
+//! What composeguard knows about well-known images. The facts live in `images/*.toml` (one
+//! file per image or family, schema in `images/README.md`), which `build.rs` checks and
+//! compiles into [`IMAGES`]; every fact cites where it was established (the image's own
+//! repository, its documentation or issue tracker), and a fact nobody established is `None`.
 //!
 //! A fix that touches a known image uses these facts to be exact: the capabilities its
 //! entrypoint needs when it starts as root, the paths it writes at run time, the `_FILE`
