@@ -266,9 +266,9 @@ impl Known {
 }
 
 /// Finds what composeguard knows about an image reference: an entry naming its repository
-/// (with or without the registry), else a family whose prefix it starts with. Entries with a
-/// matching `tag_contains` come before those without, and a longer family prefix before a
-/// shorter one.
+/// (with or without the registry), else a family whose prefix it starts with. Among either,
+/// entries with a matching `tag_contains` come before those without, and a longer family
+/// prefix before a shorter one.
 pub fn lookup(reference: &str) -> Option<Known> {
     lookup_in(IMAGES, reference)
 }
@@ -278,8 +278,9 @@ fn lookup_in(table: &'static [Image], reference: &str) -> Option<Known> {
     let full = parsed.full();
     let tag = parsed.tag.as_deref().unwrap_or("");
     let tag_matches = |image: &Image| image.tag_contains.is_none_or(|t| tag.contains(t));
-    // How well an entry matches: None when it does not; higher is better.
-    let rank = |image: &Image| -> Option<(bool, usize)> {
+    // How well an entry matches (exact, tag-specific, prefix length): None when it does not;
+    // higher is better.
+    let rank = |image: &Image| -> Option<(bool, bool, usize)> {
         if !tag_matches(image) {
             return None;
         }
@@ -291,16 +292,16 @@ fn lookup_in(table: &'static [Image], reference: &str) -> Option<Known> {
                 .filter(|p| parsed.repository.starts_with(**p) || full.starts_with(**p))
                 .map(|p| p.len())
                 .max()?;
-            Some((specific, prefix))
+            Some((false, specific, prefix))
         } else {
             let named = image
                 .repositories
                 .iter()
                 .any(|r| *r == parsed.repository || *r == full);
-            named.then_some((specific, usize::MAX))
+            named.then_some((true, specific, 0))
         }
     };
-    let mut best: Option<(&'static Image, (bool, usize))> = None;
+    let mut best: Option<(&'static Image, (bool, bool, usize))> = None;
     for image in table {
         if let Some(r) = rank(image)
             && best.is_none_or(|(_, b)| r > b)
@@ -435,6 +436,11 @@ mod tests {
             ..BLANK
         },
         Image {
+            name: "bitnami-nginx",
+            repositories: &["bitnami/nginx"],
+            ..BLANK
+        },
+        Image {
             name: "bitnami-postgresql",
             family: true,
             prefixes: &["bitnami/postgresql"],
@@ -481,6 +487,8 @@ mod tests {
         assert_eq!(name("mirror.gcr.io/bitnami/redis"), Some("bitnami"));
         assert_eq!(name("bitnami/postgresql:16"), Some("bitnami-postgresql"));
         assert_eq!(name("bitnami/redis:7-rootless"), Some("bitnami-rootless"));
+        // An exact entry wins even over a family whose tag_contains matches.
+        assert_eq!(name("bitnami/nginx:1-rootless"), Some("bitnami-nginx"));
         assert_eq!(
             lookup_in(TABLE, "bitnami/redis:7").unwrap().user,
             Some("1001:0")
