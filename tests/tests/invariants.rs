@@ -549,22 +549,37 @@ fn unhardened(service: &Value) -> Option<String> {
     // An image composeguard does not know, started as root, keeps what it may need: only the
     // capabilities practically no service needs are dropped (CG101's docs), unless it adds
     // them back itself; an existing `cap_drop` without ALL is kept as it is.
-    let unknown_root = service
+    let as_root = service.get("user").and_then(Value::as_str).is_none_or(|u| {
+        let name = u.split(':').next().unwrap_or("");
+        u.contains('$') || name == "root" || name.trim_start_matches('0').is_empty()
+    });
+    let known = service
         .get("image")
         .and_then(Value::as_str)
-        .is_none_or(|i| composeguard::images::lookup(i).is_none())
-        && service.get("user").and_then(Value::as_str).is_none_or(|u| {
-            let name = u.split(':').next().unwrap_or("");
-            u.contains('$') || name == "root" || name.trim_start_matches('0').is_empty()
-        });
+        .and_then(composeguard::images::lookup);
+    let unknown_root = match known {
+        Some(k) => {
+            let as_root = as_root
+                && (service.get("user").is_some()
+                    || k.image.runs != composeguard::images::Runs::NonRoot);
+            k.needed_caps(as_root).is_none()
+        }
+        None => as_root,
+    };
     if !(privileged || drops_all || (unknown_root && !caps.is_empty())) {
         return Some("no cap_drop ALL".into());
     }
     let opts = strings(service.get("security_opt"));
-    if !opts.iter().any(|o| {
-        let o = o.to_ascii_lowercase();
-        o == "no-new-privileges" || o == "no-new-privileges:true" || o == "no-new-privileges=true"
-    }) {
+    // An image known to need setuid helpers after start keeps them (CG102 reports it).
+    let needs_setuid = known.is_some_and(|k| k.image.no_new_privileges == Some(false));
+    if !needs_setuid
+        && !opts.iter().any(|o| {
+            let o = o.to_ascii_lowercase();
+            o == "no-new-privileges"
+                || o == "no-new-privileges:true"
+                || o == "no-new-privileges=true"
+        })
+    {
         return Some("no no-new-privileges".into());
     }
     let logging = service.get("logging").map(untag);

@@ -18,6 +18,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod config;
 mod files;
+mod images_cmd;
 mod output;
 mod secrets;
 
@@ -43,6 +44,15 @@ enum Command {
     },
     /// List every rule with its code, name, fix safety and CIS item.
     Rules,
+    /// List the images composeguard knows (start mode, user, capabilities, read-only), or
+    /// show one with its sources.
+    Images {
+        /// An image's name (postgres) or a reference (postgres:17-alpine).
+        name: Option<String>,
+        /// How to print.
+        #[arg(long, value_enum, value_name = "FORMAT", default_value_t)]
+        output_format: images_cmd::Format,
+    },
     /// Print the configuration in force (from composeguard.toml and defaults).
     Config {
         /// Where to look for the configuration file (default: the current folder).
@@ -133,6 +143,10 @@ fn main() -> ExitCode {
         Command::Fix(args) => fix(&args),
         Command::Rule { code } => rule(&code),
         Command::Rules => list_rules(),
+        Command::Images {
+            name,
+            output_format,
+        } => images_cmd::run(name.as_deref(), output_format),
         Command::Config { path, config } => show_config(path.as_deref(), config.as_deref()),
         Command::Completions { shell } => {
             let mut command = <Cli as clap::CommandFactory>::command();

@@ -500,3 +500,66 @@ fn literals_an_image_cannot_read_from_a_file_move_to_an_env_file_on_request() {
         "OTHER=1\nAPI_TOKEN=tok-123456\n"
     );
 }
+
+#[test]
+fn images_lists_the_known_images_and_shows_one_with_its_sources() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(dir.path(), &["images"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let table = stdout(&out);
+    assert!(table.starts_with("name "), "{table}");
+    let postgres = table.lines().find(|l| l.starts_with("postgres ")).unwrap();
+    for column in [
+        "root-then-step-down",
+        "999:999",
+        "yes",
+        "CHOWN,DAC_READ_SEARCH",
+    ] {
+        assert!(postgres.contains(column), "{postgres}");
+    }
+
+    let out = run(dir.path(), &["images", "postgres"]);
+    assert_eq!(out.status.code(), Some(0));
+    let shown = stdout(&out);
+    assert!(shown.starts_with("# postgres\n"), "{shown}");
+    assert!(shown.contains("user on -alpine tags: 70:70"), "{shown}");
+    assert!(
+        shown.contains(
+            "- https://github.com/docker-library/postgres/issues/649 (issue): caps_as_root"
+        ),
+        "{shown}"
+    );
+    // A reference finds its entry too.
+    let out = run(
+        dir.path(),
+        &["images", "docker.io/library/postgres:17-alpine"],
+    );
+    assert!(stdout(&out).starts_with("# postgres\n"));
+
+    let out = run(dir.path(), &["images", "--output-format", "json"]);
+    let all: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let names: Vec<&str> = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["name"].as_str().unwrap())
+        .collect();
+    assert!(names.contains(&"postgres") && names.contains(&"gitea-rootless"));
+    let out = run(
+        dir.path(),
+        &["images", "elasticsearch", "--output-format=json"],
+    );
+    let es: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(es["read_only"], false);
+    assert_eq!(
+        es["caps_as_root"],
+        serde_json::Value::Null,
+        "absent is unknown"
+    );
+    assert_eq!(es["start"], "non-root");
+    assert!(es["sources"][0]["ref"].as_str().is_some());
+
+    let out = run(dir.path(), &["images", "example/app"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("no known image `example/app`"));
+}

@@ -1,6 +1,7 @@
-//! What composeguard knows about well-known images, kept as data so it is easy to read, review
-//! and extend. Every entry cites its source:
-//! the image's own repository (Dockerfile, entrypoint) and, for capabilities, its issue tracker.
+//! What composeguard knows about well-known images. The facts live in `images/*.toml` (one
+//! file per image or family, schema in `images/README.md`), which `build.rs` checks and
+//! compiles into [`IMAGES`]; every fact cites where it was established (the image's own
+//! repository, its documentation or issue tracker), and a fact nobody established is `None`.
 //!
 //! A fix that touches a known image uses these facts to be exact: the capabilities its
 //! entrypoint needs when it starts as root, the paths it writes at run time, the `_FILE`
@@ -16,6 +17,30 @@ pub enum Runs {
     NonRoot,
     /// Stays root (a master process, or no privilege drop at all).
     Root,
+    /// s6-overlay's init runs as root (it needs `/run` writable and executable) and steps down
+    /// per service.
+    S6Overlay,
+    /// supervisord runs as root and starts its programs as other users.
+    Supervisord,
+}
+
+impl Runs {
+    /// True when a root process stays up for the container's life: `Root`, and for now the
+    /// init systems (s6-overlay, supervisord), which keep a root supervisor.
+    pub fn stays_root(self) -> bool {
+        matches!(self, Runs::Root | Runs::S6Overlay | Runs::Supervisord)
+    }
+
+    /// The data files' name for it (`start = "..."`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Runs::RootThenStepsDown => "root-then-step-down",
+            Runs::NonRoot => "non-root",
+            Runs::Root => "root",
+            Runs::S6Overlay => "s6-overlay",
+            Runs::Supervisord => "supervisord",
+        }
+    }
 }
 
 /// How much a service of this image needs, for default resource limits.
@@ -29,14 +54,66 @@ pub enum Kind {
     Large,
 }
 
-/// Facts about one image.
+impl Kind {
+    /// The data files' name for it (`size = "..."`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Small => "small",
+            Kind::Medium => "medium",
+            Kind::Large => "large",
+        }
+    }
+}
+
+/// How a source established its facts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum How {
+    /// Read in the image's source (Dockerfile, entrypoint).
+    Source,
+    /// The image's official documentation.
+    Docs,
+    /// An issue or pull request.
+    Issue,
+    /// Proven by running the image (see tests/runtime).
+    Replica,
+}
+
+impl How {
+    /// The data files' name for it (`how = "..."`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            How::Source => "source",
+            How::Docs => "docs",
+            How::Issue => "issue",
+            How::Replica => "replica",
+        }
+    }
+}
+
+/// Where some of an image's facts were established.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Source {
+    /// The fields (as named in the data files) this source supports.
+    pub facts: &'static [&'static str],
+    /// `owner/repo@commit:path`, or an issue or documentation URL.
+    pub reference: &'static str,
+    /// How the facts were established.
+    pub how: How,
+}
+
+/// Facts about one image (or one family of images), from `images/<name>.toml`. A fact that
+/// is not known is `None` (for lists whose absence and emptiness mean the same, empty).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Image {
     /// Short name used in messages.
     pub name: &'static str,
+    /// A family (`prefixes`) rather than one image (`repositories`).
+    pub family: bool,
     /// Repository paths that match (Docker Hub `library/` and registry prefixes are stripped
     /// before comparing).
     pub repositories: &'static [&'static str],
+    /// For families: repository prefixes that match (`bitnami/`, `lscr.io/linuxserver/`).
+    pub prefixes: &'static [&'static str],
     /// Only tags containing this match (e.g. `rootless`); checked before entries without one.
     pub tag_contains: Option<&'static str>,
     /// The image's user as `uid:gid` (None when it is root).
@@ -45,19 +122,28 @@ pub struct Image {
     pub alpine_user: Option<&'static str>,
     /// How the process runs.
     pub runs: Runs,
-    /// Capabilities needed with `cap_drop: [ALL]` when started as root.
-    pub caps_as_root: &'static [&'static str],
+    /// Capabilities needed with `cap_drop: [ALL]` when started as root (None: unknown).
+    pub caps_as_root: Option<&'static [&'static str]>,
     /// Capabilities needed whatever the user: a binary carries them as file capabilities, and
-    /// exec fails when they are not in the bounding set.
-    pub file_caps: &'static [&'static str],
+    /// exec fails when they are not in the bounding set (None: unknown).
+    pub file_caps: Option<&'static [&'static str]>,
     /// A non-root `user:` that is safe to set without touching volumes, if any.
     pub safe_user: Option<&'static str>,
-    /// Paths written at run time that are not volumes of the image (tmpfs with `read_only`).
-    pub writable: &'static [&'static str],
+    /// Paths written at run time that are not volumes of the image (tmpfs with `read_only`);
+    /// None: unknown.
+    pub writable: Option<&'static [&'static str]>,
+    /// Writable paths whose tmpfs needs `exec` (s6-overlay's `/run`).
+    pub tmpfs_exec: &'static [&'static str],
     /// The image's data volumes (stay writable with `read_only`).
     pub volumes: &'static [&'static str],
-    /// False when `read_only: true` is known to break the image even with tmpfs.
-    pub read_only_ok: bool,
+    /// Whether `read_only: true` works (with tmpfs for `writable`); None: unknown.
+    pub read_only_ok: Option<bool>,
+    /// What breaks under `read_only: true`, when it does.
+    pub read_only_why: Option<&'static str>,
+    /// Whether the image works under `no-new-privileges`; None: unknown.
+    pub no_new_privileges: Option<bool>,
+    /// What breaks under `no-new-privileges`, when it does.
+    pub no_new_privileges_why: Option<&'static str>,
     /// Variables the entrypoint also reads from `<VAR><suffix>` files.
     pub file_vars: &'static [&'static str],
     /// The suffix for file variables (`_FILE`, or `__FILE` for grafana and gitea).
@@ -68,540 +154,25 @@ pub struct Image {
     pub healthcheck: Option<&'static [&'static str]>,
     /// True when the image declares its own `HEALTHCHECK`.
     pub has_healthcheck: bool,
-    /// For default limits.
-    pub kind: Kind,
+    /// For default limits; None: unknown.
+    pub size: Option<Kind>,
+    /// Variables that move its writable or data paths (`PGDATA`).
+    pub path_vars: &'static [&'static str],
+    /// Free-form notes (empty without the `docs` feature).
+    pub notes: Option<&'static str>,
     /// Where these facts come from (empty without the `docs` feature).
-    pub source: &'static str,
+    pub sources: &'static [Source],
 }
 
-/// A citation, kept only with the `docs` feature (the browser module leaves it out).
-const fn cite(source: &'static str) -> &'static str {
-    if cfg!(feature = "docs") { source } else { "" }
+impl Image {
+    /// The paths to keep writable under `read_only: true`; `/tmp` when unknown.
+    pub fn writable_or_tmp(&self) -> &'static [&'static str] {
+        self.writable.unwrap_or(&["/tmp"])
+    }
 }
 
-const DEFAULT: Image = Image {
-    name: "",
-    repositories: &[],
-    tag_contains: None,
-    user: None,
-    alpine_user: None,
-    runs: Runs::Root,
-    caps_as_root: &[],
-    file_caps: &[],
-    safe_user: None,
-    writable: &["/tmp"],
-    volumes: &[],
-    read_only_ok: true,
-    file_vars: &[],
-    file_suffix: "_FILE",
-    sensitive_ports: &[],
-    healthcheck: None,
-    has_healthcheck: false,
-    kind: Kind::Small,
-    source: "",
-};
-
-/// Capabilities for gosu/su-exec step-down after chowning data owned by another uid.
-const STEP_DOWN: &[&str] = &["CHOWN", "DAC_READ_SEARCH", "FOWNER", "SETGID", "SETUID"];
-
-/// The known images. Order matters only for entries with `tag_contains` (they come first).
-pub static IMAGES: &[Image] = &[
-    // docker-library/postgres 18/trixie/Dockerfile, 18/alpine3.23/Dockerfile,
-    // docker-entrypoint.sh; caps: docker-library/postgres#649, londonaicentre/FLIP#617.
-    Image {
-        name: "postgres",
-        repositories: &["postgres"],
-        user: Some("999:999"),
-        alpine_user: Some("70:70"),
-        runs: Runs::RootThenStepsDown,
-        caps_as_root: STEP_DOWN,
-        writable: &["/var/run/postgresql", "/tmp"],
-        volumes: &["/var/lib/postgresql/data", "/var/lib/postgresql"],
-        file_vars: &[
-            "POSTGRES_PASSWORD",
-            "POSTGRES_USER",
-            "POSTGRES_DB",
-            "POSTGRES_INITDB_ARGS",
-        ],
-        sensitive_ports: &[5432],
-        healthcheck: Some(&["CMD", "pg_isready", "-q"]),
-        kind: Kind::Large,
-        source: cite(
-            "docker-library/postgres@6edb0a8 Dockerfile and docker-entrypoint.sh; docker-library/postgres#649",
-        ),
-        ..DEFAULT
-    },
-    // docker-library/mysql 8.4/Dockerfile.oracle, docker-entrypoint.sh.
-    Image {
-        name: "mysql",
-        repositories: &["mysql"],
-        user: Some("999:999"),
-        runs: Runs::RootThenStepsDown,
-        caps_as_root: STEP_DOWN,
-        writable: &["/var/run/mysqld", "/tmp"],
-        volumes: &["/var/lib/mysql"],
-        file_vars: &[
-            "MYSQL_ROOT_PASSWORD",
-            "MYSQL_ROOT_HOST",
-            "MYSQL_DATABASE",
-            "MYSQL_USER",
-            "MYSQL_PASSWORD",
-        ],
-        sensitive_ports: &[3306, 33060],
-        healthcheck: Some(&["CMD", "mysqladmin", "ping", "-h", "localhost"]),
-        kind: Kind::Large,
-        source: cite("docker-library/mysql@7f30fdb 8.4/Dockerfile.oracle and docker-entrypoint.sh"),
-        ..DEFAULT
-    },
-    // MariaDB/mariadb-docker 11.8/Dockerfile and docker-entrypoint.sh; read-only config
-    // verified in MariaDB/mariadb-docker#554.
-    Image {
-        name: "mariadb",
-        repositories: &["mariadb"],
-        user: Some("999:999"),
-        runs: Runs::RootThenStepsDown,
-        caps_as_root: STEP_DOWN,
-        writable: &["/run", "/run/mysqld", "/tmp"],
-        volumes: &["/var/lib/mysql"],
-        file_vars: &[
-            "MARIADB_ROOT_PASSWORD",
-            "MYSQL_ROOT_PASSWORD",
-            "MARIADB_ROOT_HOST",
-            "MYSQL_ROOT_HOST",
-            "MARIADB_DATABASE",
-            "MYSQL_DATABASE",
-            "MARIADB_USER",
-            "MYSQL_USER",
-            "MARIADB_PASSWORD",
-            "MYSQL_PASSWORD",
-            "MARIADB_PASSWORD_HASH",
-            "MARIADB_ROOT_PASSWORD_HASH",
-            "MARIADB_REPLICATION_USER",
-            "MARIADB_REPLICATION_PASSWORD",
-            "MARIADB_REPLICATION_PASSWORD_HASH",
-            "MARIADB_MASTER_HOST",
-            "MARIADB_MASTER_PORT",
-            "MARIADB_USER_HOST",
-        ],
-        sensitive_ports: &[3306],
-        healthcheck: Some(&["CMD", "healthcheck.sh", "--connect", "--innodb_initialized"]),
-        kind: Kind::Large,
-        source: cite(
-            "MariaDB/mariadb-docker@1b6429b 11.8/docker-entrypoint.sh; MariaDB/mariadb-docker#287, #554",
-        ),
-        ..DEFAULT
-    },
-    // docker-library/mongo 8.0/Dockerfile, docker-entrypoint.sh; caps: depictio/depictio#816.
-    Image {
-        name: "mongo",
-        repositories: &["mongo"],
-        user: Some("999:999"),
-        runs: Runs::RootThenStepsDown,
-        caps_as_root: &["CHOWN", "DAC_OVERRIDE", "SETGID", "SETUID"],
-        writable: &["/tmp"],
-        volumes: &["/data/db", "/data/configdb"],
-        file_vars: &["MONGO_INITDB_ROOT_USERNAME", "MONGO_INITDB_ROOT_PASSWORD"],
-        sensitive_ports: &[27017, 27018, 27019],
-        healthcheck: Some(&[
-            "CMD",
-            "mongosh",
-            "--quiet",
-            "--eval",
-            "db.adminCommand('ping').ok",
-        ]),
-        kind: Kind::Large,
-        source: cite(
-            "docker-library/mongo@2c69a57 8.0/Dockerfile and docker-entrypoint.sh; depictio/depictio#816",
-        ),
-        ..DEFAULT
-    },
-    // redis/docker-library-redis debian/docker-entrypoint.sh (8.x setpriv needs SETUID+SETGID,
-    // else it silently stays root); docker-library/redis (7.x gosu).
-    Image {
-        name: "redis",
-        repositories: &["redis"],
-        user: Some("999:999"),
-        alpine_user: Some("999:1000"),
-        runs: Runs::RootThenStepsDown,
-        caps_as_root: &["CHOWN", "DAC_OVERRIDE", "FOWNER", "SETGID", "SETUID"],
-        writable: &["/tmp"],
-        volumes: &["/data"],
-        sensitive_ports: &[6379],
-        healthcheck: Some(&["CMD", "redis-cli", "ping"]),
-        kind: Kind::Medium,
-        source: cite(
-            "redis/docker-library-redis@0d55be9 debian/docker-entrypoint.sh; redis/docker-library-redis#109",
-        ),
-        ..DEFAULT
-    },
-    // nginxinc/docker-nginx: master stays root and chowns /var/cache/nginx/*_temp to 101,
-    // workers switch to nginx (101); the master signals workers (KILL); default port 80.
-    Image {
-        name: "nginx",
-        repositories: &["nginx"],
-        user: None,
-        runs: Runs::Root,
-        caps_as_root: &["CHOWN", "KILL", "NET_BIND_SERVICE", "SETGID", "SETUID"],
-        writable: &["/var/cache/nginx", "/var/run", "/tmp"],
-        source: cite(
-            "nginxinc/docker-nginx@b430bec Dockerfile; docker-library/docs nginx/content.md (read-only); mosamlife/wpmgr#720",
-        ),
-        ..DEFAULT
-    },
-    // nginxinc/nginx-unprivileged: USER 101, port 8080, pid and temp paths under /tmp.
-    Image {
-        name: "nginx-unprivileged",
-        repositories: &["nginxinc/nginx-unprivileged"],
-        user: Some("101:101"),
-        runs: Runs::NonRoot,
-        writable: &["/tmp"],
-        source: cite("nginxinc/docker-nginx-unprivileged Dockerfile"),
-        ..DEFAULT
-    },
-    // docker-library/httpd: root parent, www-data (33; alpine 82) children; port 80.
-    Image {
-        name: "httpd",
-        repositories: &["httpd"],
-        runs: Runs::Root,
-        caps_as_root: &["KILL", "NET_BIND_SERVICE", "SETGID", "SETUID"],
-        writable: &["/usr/local/apache2/logs", "/tmp"],
-        source: cite("docker-library/httpd@9b63b37 Dockerfile and httpd-foreground"),
-        ..DEFAULT
-    },
-    // traefik/traefik-library-image: root, no privilege drop; binds 80/443 inside.
-    Image {
-        name: "traefik",
-        repositories: &["traefik"],
-        runs: Runs::Root,
-        caps_as_root: &["NET_BIND_SERVICE"],
-        writable: &["/tmp"],
-        source: cite("traefik/traefik-library-image@6973938 entrypoint.sh; 7PH/n8n-self-hosted#1"),
-        ..DEFAULT
-    },
-    // caddyserver/caddy-docker: setcap cap_net_bind_service=+ep on /usr/bin/caddy, so exec
-    // fails without NET_BIND_SERVICE in the bounding set (caddyserver/caddy-docker#466).
-    Image {
-        name: "caddy",
-        repositories: &["caddy"],
-        runs: Runs::Root,
-        caps_as_root: &["NET_BIND_SERVICE"],
-        file_caps: &["NET_BIND_SERVICE"],
-        writable: &["/tmp"],
-        volumes: &["/data", "/config"],
-        source: cite(
-            "caddyserver/caddy-docker@62d1326 2.11/alpine/Dockerfile; caddyserver/caddy-docker#466",
-        ),
-        ..DEFAULT
-    },
-    // nodejs/docker-node: root by default, user node (1000:1000) provided for `-u node`.
-    Image {
-        name: "node",
-        repositories: &["node"],
-        runs: Runs::Root,
-        safe_user: Some("node"),
-        writable: &["/tmp"],
-        source: cite(
-            "nodejs/docker-node@f27d936 Dockerfile; docs/BestPractices.md \"Non-root User\"",
-        ),
-        ..DEFAULT
-    },
-    // docker-library/python: no user at all; everything is application-defined.
-    Image {
-        name: "python",
-        repositories: &["python"],
-        runs: Runs::Root,
-        writable: &["/tmp"],
-        source: cite("docker-library/python@4f07059 Dockerfile"),
-        ..DEFAULT
-    },
-    // docker-library/wordpress: root entrypoint, apache/fpm workers www-data; port 80.
-    Image {
-        name: "wordpress",
-        repositories: &["wordpress"],
-        runs: Runs::Root,
-        caps_as_root: &[
-            "CHOWN",
-            "DAC_OVERRIDE",
-            "FOWNER",
-            "KILL",
-            "NET_BIND_SERVICE",
-            "SETGID",
-            "SETUID",
-        ],
-        writable: &["/tmp", "/run"],
-        volumes: &["/var/www/html"],
-        file_vars: &[
-            "WORDPRESS_DB_HOST",
-            "WORDPRESS_DB_USER",
-            "WORDPRESS_DB_PASSWORD",
-            "WORDPRESS_DB_NAME",
-            "WORDPRESS_AUTH_KEY",
-            "WORDPRESS_SECURE_AUTH_KEY",
-            "WORDPRESS_LOGGED_IN_KEY",
-            "WORDPRESS_NONCE_KEY",
-            "WORDPRESS_AUTH_SALT",
-            "WORDPRESS_SECURE_AUTH_SALT",
-            "WORDPRESS_LOGGED_IN_SALT",
-            "WORDPRESS_NONCE_SALT",
-            "WORDPRESS_TABLE_PREFIX",
-            "WORDPRESS_DEBUG",
-        ],
-        kind: Kind::Medium,
-        source: cite(
-            "docker-library/wordpress@bf223d1 docker-entrypoint.sh and wp-config-docker.php",
-        ),
-        ..DEFAULT
-    },
-    // TryGhost/docker-library-ghost: gosu node (1000:1000); port 2368.
-    Image {
-        name: "ghost",
-        repositories: &["ghost"],
-        user: Some("1000:1000"),
-        runs: Runs::RootThenStepsDown,
-        caps_as_root: &["CHOWN", "DAC_READ_SEARCH", "FOWNER", "SETGID", "SETUID"],
-        writable: &["/tmp"],
-        volumes: &["/var/lib/ghost/content"],
-        kind: Kind::Medium,
-        source: cite("docker-library/ghost@7edb45d docker-entrypoint.sh"),
-        ..DEFAULT
-    },
-    // nextcloud/docker: root start, su -p www-data / rsync --chown; upgrades need CHOWN
-    // (nextcloud/docker#2528); read-only config verified in nextcloud/docker#1028.
-    Image {
-        name: "nextcloud",
-        repositories: &["nextcloud"],
-        user: Some("33:33"),
-        alpine_user: Some("82:82"),
-        runs: Runs::RootThenStepsDown,
-        caps_as_root: &[
-            "CHOWN",
-            "DAC_OVERRIDE",
-            "FOWNER",
-            "KILL",
-            "NET_BIND_SERVICE",
-            "SETGID",
-            "SETUID",
-        ],
-        writable: &["/tmp", "/run"],
-        volumes: &["/var/www/html"],
-        file_vars: &[
-            "NEXTCLOUD_ADMIN_USER",
-            "NEXTCLOUD_ADMIN_PASSWORD",
-            "MYSQL_DATABASE",
-            "MYSQL_USER",
-            "MYSQL_PASSWORD",
-            "POSTGRES_DB",
-            "POSTGRES_USER",
-            "POSTGRES_PASSWORD",
-            "REDIS_HOST_PASSWORD",
-            "SMTP_PASSWORD",
-            "OBJECTSTORE_S3_KEY",
-            "OBJECTSTORE_S3_SECRET",
-            "OBJECTSTORE_S3_SSE_C_KEY",
-        ],
-        kind: Kind::Medium,
-        source: cite("nextcloud/docker@4de1eed docker-entrypoint.sh; nextcloud/docker#2528, #1028"),
-        ..DEFAULT
-    },
-    // docker-library/rabbitmq: gosu rabbitmq (999; alpine 100:101); *_FILE variables abort
-    // startup since 3.9, so there are none here on purpose.
-    Image {
-        name: "rabbitmq",
-        repositories: &["rabbitmq"],
-        user: Some("999:999"),
-        alpine_user: Some("100:101"),
-        runs: Runs::RootThenStepsDown,
-        caps_as_root: STEP_DOWN,
-        writable: &["/tmp"],
-        volumes: &["/var/lib/rabbitmq"],
-        sensitive_ports: &[5672, 15672, 25672, 4369],
-        healthcheck: Some(&["CMD", "rabbitmq-diagnostics", "-q", "ping"]),
-        kind: Kind::Large,
-        source: cite(
-            "docker-library/rabbitmq@9193c1d 4.2/ubuntu/docker-entrypoint.sh; docker-library/rabbitmq#710",
-        ),
-        ..DEFAULT
-    },
-    // elastic/dockerfiles 9.2: USER 1000:0; read_only breaks the keystore and here-docs
-    // (elastic/elasticsearch#95542, #119341, #71157).
-    Image {
-        name: "elasticsearch",
-        repositories: &[
-            "elasticsearch",
-            "elasticsearch/elasticsearch",
-            "elastic/elasticsearch",
-        ],
-        user: Some("1000:0"),
-        runs: Runs::NonRoot,
-        writable: &["/tmp"],
-        volumes: &["/usr/share/elasticsearch/data"],
-        read_only_ok: false,
-        file_vars: &["ELASTIC_PASSWORD", "KEYSTORE_PASSWORD"],
-        sensitive_ports: &[9200, 9300],
-        kind: Kind::Large,
-        source: cite(
-            "elastic/dockerfiles (9.2) elasticsearch/Dockerfile; elastic/elasticsearch#95542",
-        ),
-        ..DEFAULT
-    },
-    // grafana/grafana: USER 472 (group 0); GF_<SECTION>_<KEY>__FILE.
-    Image {
-        name: "grafana",
-        repositories: &[
-            "grafana/grafana",
-            "grafana/grafana-oss",
-            "grafana/grafana-enterprise",
-        ],
-        user: Some("472:0"),
-        runs: Runs::NonRoot,
-        writable: &["/tmp"],
-        volumes: &["/var/lib/grafana"],
-        file_vars: &[
-            "GF_SECURITY_ADMIN_PASSWORD",
-            "GF_SECURITY_ADMIN_USER",
-            "GF_DATABASE_PASSWORD",
-            "GF_SECURITY_SECRET_KEY",
-        ],
-        file_suffix: "__FILE",
-        kind: Kind::Medium,
-        source: cite("grafana/grafana Dockerfile and packaging/docker/run.sh"),
-        ..DEFAULT
-    },
-    // prometheus/prometheus: USER nobody (65534); writes only /prometheus.
-    Image {
-        name: "prometheus",
-        repositories: &["prom/prometheus"],
-        user: Some("65534:65534"),
-        runs: Runs::NonRoot,
-        writable: &[],
-        volumes: &["/prometheus"],
-        sensitive_ports: &[9090],
-        healthcheck: Some(&[
-            "CMD",
-            "wget",
-            "-q",
-            "--spider",
-            "http://localhost:9090/-/healthy",
-        ]),
-        source: cite("prometheus/prometheus@d15adb9 Dockerfile"),
-        ..DEFAULT
-    },
-    // docker-library/memcached: USER memcache (11211); no file system writes.
-    Image {
-        name: "memcached",
-        repositories: &["memcached"],
-        user: Some("11211:11211"),
-        runs: Runs::NonRoot,
-        writable: &[],
-        sensitive_ports: &[11211],
-        kind: Kind::Medium,
-        source: cite("docker-library/memcached@53ac0ec Dockerfile"),
-        ..DEFAULT
-    },
-    // minio/minio: root, no privilege drop; writes ${HOME}/.minio (minio/minio#14763).
-    Image {
-        name: "minio",
-        repositories: &["minio/minio", "quay.io/minio/minio"],
-        runs: Runs::Root,
-        writable: &["/tmp", "/root/.minio"],
-        volumes: &["/data"],
-        file_vars: &["MINIO_ROOT_USER", "MINIO_ROOT_PASSWORD"],
-        kind: Kind::Large,
-        source: cite(
-            "minio/minio@7aac2a2 Dockerfile.release and cmd/common-main.go; minio/minio#14763",
-        ),
-        ..DEFAULT
-    },
-    // keycloak/keycloak: USER 1000; `start` without --optimized rebuilds into lib/.
-    Image {
-        name: "keycloak",
-        repositories: &[
-            "quay.io/keycloak/keycloak",
-            "keycloak/keycloak",
-            "jboss/keycloak",
-        ],
-        user: Some("1000:0"),
-        runs: Runs::NonRoot,
-        read_only_ok: false,
-        writable: &["/tmp", "/opt/keycloak/data"],
-        kind: Kind::Medium,
-        source: cite(
-            "keycloak/keycloak quarkus/container/Dockerfile and quarkus/dist/src/main/content/bin/kc.sh",
-        ),
-        ..DEFAULT
-    },
-    // go-gitea/gitea Dockerfile.rootless: USER 1000:1000, SSH on 2222.
-    Image {
-        name: "gitea-rootless",
-        repositories: &["gitea/gitea", "docker.gitea.com/gitea"],
-        tag_contains: Some("rootless"),
-        user: Some("1000:1000"),
-        runs: Runs::NonRoot,
-        writable: &["/tmp"],
-        volumes: &["/var/lib/gitea", "/etc/gitea"],
-        file_suffix: "__FILE",
-        kind: Kind::Medium,
-        source: cite("go-gitea/gitea Dockerfile.rootless"),
-        ..DEFAULT
-    },
-    // go-gitea/gitea rootful: s6 + sshd + su-exec; rewrites /etc/passwd at start.
-    Image {
-        name: "gitea",
-        repositories: &["gitea/gitea", "docker.gitea.com/gitea"],
-        user: Some("1000:1000"),
-        runs: Runs::RootThenStepsDown,
-        caps_as_root: &[
-            "AUDIT_WRITE",
-            "CHOWN",
-            "DAC_OVERRIDE",
-            "FOWNER",
-            "NET_BIND_SERVICE",
-            "SETGID",
-            "SETUID",
-            "SYS_CHROOT",
-        ],
-        read_only_ok: false,
-        volumes: &["/data"],
-        sensitive_ports: &[22],
-        file_suffix: "__FILE",
-        kind: Kind::Medium,
-        source: cite(
-            "go-gitea/gitea docker/root/usr/bin/entrypoint and docker/root/etc/s6/gitea/setup",
-        ),
-        ..DEFAULT
-    },
-    // dani-garcia/vaultwarden: root, ROCKET_PORT=80, image HEALTHCHECK; every var has _FILE.
-    Image {
-        name: "vaultwarden",
-        repositories: &["vaultwarden/server"],
-        runs: Runs::Root,
-        caps_as_root: &["NET_BIND_SERVICE"],
-        writable: &["/tmp"],
-        volumes: &["/data"],
-        file_vars: &[
-            "ADMIN_TOKEN",
-            "DATABASE_URL",
-            "SMTP_PASSWORD",
-            "PUSH_INSTALLATION_KEY",
-            "YUBICO_SECRET_KEY",
-        ],
-        has_healthcheck: true,
-        source: cite("dani-garcia/vaultwarden@46d7110 docker/Dockerfile.debian and src/util.rs"),
-        ..DEFAULT
-    },
-    // TimWolla/docker-adminer: USER adminer 100:101 since 4.17.1 (a database admin UI).
-    Image {
-        name: "adminer",
-        repositories: &["adminer"],
-        user: Some("100:101"),
-        runs: Runs::NonRoot,
-        writable: &["/tmp"],
-        read_only_ok: false,
-        sensitive_ports: &[8080],
-        source: cite("TimWolla/docker-adminer@7088bf0 Dockerfile; TimWolla/docker-adminer#183"),
-        ..DEFAULT
-    },
-];
+// `IMAGES`, generated by build.rs from `images/*.toml`.
+include!(concat!(env!("OUT_DIR"), "/images_data.rs"));
 
 /// An image reference split into its parts.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -683,28 +254,64 @@ pub struct Known {
 }
 
 impl Known {
-    /// The capabilities the image needs with `cap_drop: [ALL]`, given whether it starts as root.
-    pub fn needed_caps(&self, as_root: bool) -> &'static [&'static str] {
+    /// The capabilities the image needs with `cap_drop: [ALL]`, given whether it starts as root;
+    /// None when nobody established them (a fix then drops nothing it might need).
+    pub fn needed_caps(&self, as_root: bool) -> Option<&'static [&'static str]> {
         if as_root {
             self.image.caps_as_root
         } else {
-            self.image.file_caps
+            // A binary's file capabilities must be in the bounding set whoever runs it, so the
+            // set established for a root start covers a non-root one too (a superset).
+            self.image.file_caps.or(self.image.caps_as_root)
         }
     }
 }
 
-/// Finds what composeguard knows about an image reference.
+/// Finds what composeguard knows about an image reference: an entry naming its repository
+/// (with or without the registry), else a family whose prefix it starts with. Among either,
+/// entries with a matching `tag_contains` come before those without, and a longer family
+/// prefix before a shorter one.
 pub fn lookup(reference: &str) -> Option<Known> {
+    lookup_in(IMAGES, reference)
+}
+
+fn lookup_in(table: &'static [Image], reference: &str) -> Option<Known> {
     let parsed = ImageRef::parse(reference)?;
     let full = parsed.full();
     let tag = parsed.tag.as_deref().unwrap_or("");
-    let image = IMAGES.iter().find(|image| {
-        let name_matches = image
-            .repositories
-            .iter()
-            .any(|r| *r == parsed.repository || *r == full);
-        name_matches && image.tag_contains.is_none_or(|t| tag.contains(t))
-    })?;
+    let tag_matches = |image: &Image| image.tag_contains.is_none_or(|t| tag.contains(t));
+    // How well an entry matches (exact, tag-specific, prefix length): None when it does not;
+    // higher is better.
+    let rank = |image: &Image| -> Option<(bool, bool, usize)> {
+        if !tag_matches(image) {
+            return None;
+        }
+        let specific = image.tag_contains.is_some();
+        if image.family {
+            let prefix = image
+                .prefixes
+                .iter()
+                .filter(|p| parsed.repository.starts_with(**p) || full.starts_with(**p))
+                .map(|p| p.len())
+                .max()?;
+            Some((false, specific, prefix))
+        } else {
+            let named = image
+                .repositories
+                .iter()
+                .any(|r| *r == parsed.repository || *r == full);
+            named.then_some((true, specific, 0))
+        }
+    };
+    let mut best: Option<(&'static Image, (bool, bool, usize))> = None;
+    for image in table {
+        if let Some(r) = rank(image)
+            && best.is_none_or(|(_, b)| r > b)
+        {
+            best = Some((image, r));
+        }
+    }
+    let (image, _) = best?;
     // With an interpolated tag the variant (and so the uid) is unknown.
     let user = if tag.contains('$') && image.alpine_user.is_some() {
         None
@@ -764,27 +371,132 @@ mod tests {
                 .name,
             "elasticsearch"
         );
-        assert!(lookup("bitnami/postgresql:16").is_none());
+        assert_eq!(
+            lookup("mirror.gcr.io/library/redis:8@sha256:abc")
+                .unwrap()
+                .image
+                .name,
+            "redis"
+        );
         assert!(lookup("ghcr.io/someone/postgres:16").is_none());
         assert!(lookup("example/app:1").is_none());
     }
 
+    const BLANK: Image = Image {
+        name: "",
+        family: false,
+        repositories: &[],
+        prefixes: &[],
+        tag_contains: None,
+        user: None,
+        alpine_user: None,
+        runs: Runs::Root,
+        caps_as_root: None,
+        file_caps: None,
+        safe_user: None,
+        writable: None,
+        tmpfs_exec: &[],
+        volumes: &[],
+        read_only_ok: None,
+        read_only_why: None,
+        no_new_privileges: None,
+        no_new_privileges_why: None,
+        file_vars: &[],
+        file_suffix: "_FILE",
+        sensitive_ports: &[],
+        healthcheck: None,
+        has_healthcheck: false,
+        size: None,
+        path_vars: &[],
+        notes: None,
+        sources: &[],
+    };
+
+    /// Families beside exact entries, independent of the shipped data.
+    static TABLE: &[Image] = &[
+        Image {
+            name: "linuxserver",
+            family: true,
+            prefixes: &[
+                "lscr.io/linuxserver/",
+                "ghcr.io/linuxserver/",
+                "linuxserver/",
+            ],
+            runs: Runs::S6Overlay,
+            ..BLANK
+        },
+        Image {
+            name: "linuxserver-nginx",
+            repositories: &["lscr.io/linuxserver/nginx", "linuxserver/nginx"],
+            ..BLANK
+        },
+        Image {
+            name: "bitnami",
+            family: true,
+            prefixes: &["bitnami/"],
+            user: Some("1001:0"),
+            ..BLANK
+        },
+        Image {
+            name: "bitnami-nginx",
+            repositories: &["bitnami/nginx"],
+            ..BLANK
+        },
+        Image {
+            name: "bitnami-postgresql",
+            family: true,
+            prefixes: &["bitnami/postgresql"],
+            ..BLANK
+        },
+        Image {
+            name: "bitnami-rootless",
+            family: true,
+            prefixes: &["bitnami/"],
+            tag_contains: Some("rootless"),
+            ..BLANK
+        },
+    ];
+
+    fn name(reference: &str) -> Option<&'static str> {
+        lookup_in(TABLE, reference).map(|k| k.image.name)
+    }
+
     #[test]
-    fn every_entry_cites_a_source_and_is_consistent() {
-        for image in IMAGES {
-            assert!(
-                !cfg!(feature = "docs") || !image.source.is_empty(),
-                "{} has no source",
-                image.name
-            );
-            assert!(!image.repositories.is_empty());
-            if image.runs == Runs::NonRoot {
-                assert!(image.caps_as_root.is_empty(), "{}", image.name);
-                assert!(image.user.is_some(), "{}", image.name);
-            }
-            let mut caps = image.caps_as_root.to_vec();
-            caps.sort_unstable();
-            assert_eq!(caps, image.caps_as_root, "{}: keep caps sorted", image.name);
-        }
+    fn families_match_by_prefix_and_an_exact_entry_wins() {
+        assert_eq!(name("lscr.io/linuxserver/sonarr:4"), Some("linuxserver"));
+        assert_eq!(
+            name("ghcr.io/linuxserver/radarr@sha256:abc"),
+            Some("linuxserver")
+        );
+        assert_eq!(name("linuxserver/sonarr"), Some("linuxserver"));
+        assert_eq!(
+            name("docker.io/linuxserver/sonarr:latest"),
+            Some("linuxserver")
+        );
+        assert_eq!(
+            name("lscr.io/linuxserver/nginx:1.26"),
+            Some("linuxserver-nginx")
+        );
+        assert_eq!(
+            name("docker.io/linuxserver/nginx"),
+            Some("linuxserver-nginx")
+        );
+        assert_eq!(name("bitnami/redis:7.4"), Some("bitnami"));
+        assert_eq!(
+            name("docker.io/bitnami/redis:7.4@sha256:abc"),
+            Some("bitnami")
+        );
+        assert_eq!(name("mirror.gcr.io/bitnami/redis"), Some("bitnami"));
+        assert_eq!(name("bitnami/postgresql:16"), Some("bitnami-postgresql"));
+        assert_eq!(name("bitnami/redis:7-rootless"), Some("bitnami-rootless"));
+        // An exact entry wins even over a family whose tag_contains matches.
+        assert_eq!(name("bitnami/nginx:1-rootless"), Some("bitnami-nginx"));
+        assert_eq!(
+            lookup_in(TABLE, "bitnami/redis:7").unwrap().user,
+            Some("1001:0")
+        );
+        assert_eq!(name("bitnamilegacy/redis"), None);
+        assert_eq!(name("library/linuxserver"), None);
+        assert_eq!(name("ghcr.io/someone/sonarr"), None);
     }
 }

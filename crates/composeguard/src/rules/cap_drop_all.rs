@@ -90,15 +90,12 @@ impl Rule for CapDropAll {
                 continue;
             }
             let known = cx.image(&service);
-            // An image composeguard knows nothing about, started as root (its default, or a
-            // `user:` it cannot read): which capabilities it needs is unknown.
-            let explicit_non_root =
-                cx.get(&service, "user").is_some() && cx.runs_as_root(&service) == Some(false);
-            if known.is_none() && !explicit_non_root {
+            // Which capabilities the image needs is unknown (an image composeguard knows
+            // nothing about started as root, or one whose needs nobody established).
+            let Some(needed) = needed_caps(cx, &service) else {
                 blind_cap_drop(cx, &service, target);
                 continue;
-            }
-            let needed = needed_caps(cx, &service);
+            };
             let missing = missing_caps(cx, &service);
             let applicability = match known {
                 Some(k) if k.image.runs == crate::images::Runs::NonRoot && needed.is_empty() => {
@@ -248,9 +245,7 @@ fn without_facts(cx: &Context<'_>, service: &crate::compose::Service) -> bool {
     let privileged = cx
         .scalar(service, "privileged")
         .is_some_and(|p| p.eq_ignore_ascii_case("true"));
-    let explicit_non_root =
-        cx.get(service, "user").is_some() && cx.runs_as_root(service) == Some(false);
-    privileged || (cx.image(service).is_none() && !explicit_non_root)
+    privileged || needed_caps(cx, service).is_none()
 }
 
 /// True when CG101 would add `ALL` to the service's `cap_drop` list.
@@ -263,12 +258,15 @@ fn wants_drop_all(cx: &Context<'_>, service: &crate::compose::Service) -> bool {
         })
 }
 
-/// The capabilities the service's image needs under `cap_drop: [ALL]`.
-fn needed_caps(cx: &Context<'_>, service: &crate::compose::Service) -> Vec<&'static str> {
+/// The capabilities the service needs under `cap_drop: [ALL]`, None when unknown. A service
+/// of an unknown image that sets a non-root `user:` needs none for its start-up.
+fn needed_caps(cx: &Context<'_>, service: &crate::compose::Service) -> Option<Vec<&'static str>> {
     let as_root = cx.runs_as_root(service).unwrap_or(true);
-    cx.image(service)
-        .map(|k| k.needed_caps(as_root).to_vec())
-        .unwrap_or_default()
+    match cx.image(service) {
+        Some(k) => k.needed_caps(as_root).map(<[_]>::to_vec),
+        None if cx.get(service, "user").is_some() && !as_root => Some(Vec::new()),
+        None => None,
+    }
 }
 
 /// The needed capabilities that the service's `cap_add` lacks (none without facts).
@@ -289,6 +287,7 @@ fn missing_caps(cx: &Context<'_>, service: &crate::compose::Service) -> Vec<&'st
         return Vec::new();
     }
     needed_caps(cx, service)
+        .unwrap_or_default()
         .into_iter()
         .filter(|c| !cap_add.iter().any(|a| a == c))
         .collect()

@@ -80,7 +80,7 @@ fn check_limit(cx: &mut Context<'_>, meta: &'static RuleMeta, index: usize) {
         let deploy_is_odd = cx
             .get(&service, "deploy")
             .is_some_and(|d| !matches!(cx.doc.node(d.resolved).kind, NodeKind::Mapping(_)));
-        let kind = cx.image(&service).map(|k| k.image.kind);
+        let kind = cx.image(&service).and_then(|k| k.image.size);
         let mut message = format!("service `{}` has no {} limit", service.name, limit.what);
         if value_for(cx, kind, limit.key).is_none() {
             message.push_str(&format!(

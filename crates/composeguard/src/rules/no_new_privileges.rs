@@ -76,7 +76,22 @@ impl Rule for NoNewPrivileges {
             let Some(target) = cx.compose.service_target(&service) else {
                 continue;
             };
-            let applicability = if cx.image(&service).is_some() {
+            let known = cx.image(&service);
+            if let Some(k) = known.filter(|k| k.image.no_new_privileges == Some(false)) {
+                if cx.get(&service, "security_opt").is_none() {
+                    let message = format!(
+                        "service `{}` can gain privileges through setuid binaries; {} needs them ({}), so composeguard does not add `no-new-privileges`",
+                        service.name,
+                        k.image.name,
+                        k.image
+                            .no_new_privileges_why
+                            .unwrap_or("see `composeguard images`")
+                    );
+                    cx.report_service(Self::META, &service, message);
+                }
+                continue;
+            }
+            let applicability = if known.is_some() {
                 Applicability::Safe
             } else {
                 Applicability::Unsafe

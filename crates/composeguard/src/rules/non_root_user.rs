@@ -1,5 +1,4 @@
 use crate::edit::Fix;
-use crate::images::Runs;
 use crate::style::{NewValue, insert_entries, replace_scalar};
 
 use super::{Context, Rule, RuleMeta, UserSetting, declare_rule, user_setting};
@@ -88,7 +87,7 @@ impl Rule for NonRootUser {
                 continue;
             }
             match known {
-                Some(k) if k.image.runs != Runs::Root => {} // non-root, or steps down after start
+                Some(k) if !k.image.runs.stays_root() => {} // non-root, or steps down after start
                 Some(k) => match k.image.safe_user {
                     Some(user) => {
                         let edits = match cx.get(&service, "user") {

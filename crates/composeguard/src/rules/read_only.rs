@@ -132,16 +132,23 @@ fn writable_paths(
     let image_volumes: Vec<String> = k.image.volumes.iter().map(|v| clean_path(v)).collect();
     k.image
         .writable
+        .unwrap_or_default()
         .iter()
         .copied()
         .filter(|p| !taken.contains(&clean_path(p)) && !image_volumes.contains(&clean_path(p)))
         .collect()
 }
 
-/// A service-level tmpfs entry for `path` with the configured size.
-fn tmpfs_item(cx: &Context<'_>, path: &str) -> NewValue {
+/// A service-level tmpfs entry for `path` with the configured size; `exec` where the image
+/// runs programs from it (s6-overlay's `/run`), `noexec` elsewhere.
+fn tmpfs_item(cx: &Context<'_>, k: &crate::images::Known, path: &str) -> NewValue {
+    let exec = if k.image.tmpfs_exec.contains(&path) {
+        "exec"
+    } else {
+        "noexec"
+    };
     NewValue::str(format!(
-        "{path}:noexec,nosuid,size={}",
+        "{path}:{exec},nosuid,size={}",
         cx.settings.tmpfs_size
     ))
 }
@@ -154,12 +161,15 @@ fn tmpfs_needed(cx: &Context<'_>, service: &Service) -> Vec<NewValue> {
     let Some(k) = cx.image(service) else {
         return Vec::new();
     };
-    if !k.image.read_only_ok || !copied_sources(cx, service).is_empty() {
+    if k.image.read_only_ok != Some(true)
+        || k.image.writable.is_none()
+        || !copied_sources(cx, service).is_empty()
+    {
         return Vec::new();
     }
     writable_paths(cx, service, &k)
         .iter()
-        .map(|p| tmpfs_item(cx, p))
+        .map(|p| tmpfs_item(cx, &k, p))
         .collect()
 }
 
@@ -239,9 +249,11 @@ impl Rule for ReadOnlyRootfs {
                 continue; // set either way: `false` is a decision composeguard respects
             }
             let known = cx.image(&service);
-            let Some(k) = known else {
-                // Which paths an unknown image writes at run time is a guess: a read-only root
-                // with only `/tmp` stops every image that writes elsewhere.
+            // Which paths an image writes at run time must be known: a read-only root with a
+            // guessed `/tmp` stops every image that writes elsewhere.
+            let Some(k) =
+                known.filter(|k| k.image.read_only_ok.is_some() && k.image.writable.is_some())
+            else {
                 let message = format!(
                     "service `{}` has a writable root file system; composeguard does not know which paths {} writes at run time, so it does not make it read-only: run it once and list what it wrote (`docker diff <container>`), then add `read_only: true` with a tmpfs or volume for each of those paths",
                     service.name,
@@ -251,7 +263,7 @@ impl Rule for ReadOnlyRootfs {
                 cx.report_service(Self::META, &service, message);
                 continue;
             };
-            if !k.image.read_only_ok {
+            if k.image.read_only_ok == Some(false) {
                 let message = format!(
                     "service `{}` has a writable root file system; {} is known to fail with `read_only: true`, so make its writable paths volumes first",
                     service.name, k.image.name
@@ -279,7 +291,7 @@ impl Rule for ReadOnlyRootfs {
                 match cx.target {
                     Target::Compose => {
                         let items: Vec<NewValue> =
-                            paths.iter().map(|p| tmpfs_item(cx, p)).collect();
+                            paths.iter().map(|p| tmpfs_item(cx, &k, p)).collect();
                         match cx
                             .get(&service, "tmpfs")
                             .map(|l| (l, &doc.node(l.resolved).kind))
