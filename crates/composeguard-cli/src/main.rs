@@ -3,7 +3,7 @@
 //! A thin adapter over the `composeguard` library: it finds and reads files, prints reports,
 //! and writes results atomically. Exit codes: 0 clean, 1 findings, 2 error.
 
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -346,18 +346,14 @@ fn limit(l: &composeguard::settings::Limits) -> config::Limit {
 
 fn report_error(display: &str, failure: &files::Failure) {
     let (p, e) = (output::path_style(), output::code_style());
-    let error = match failure {
-        files::Failure::Io(io) => {
-            eprintln!("{p}{display}:{p:#} {e}error:{e:#} cannot read the file: {io}");
-            return;
-        }
-        files::Failure::Lib(error) => error,
-    };
-    match error.position() {
-        Some((line, column)) => {
-            eprintln!("{p}{display}:{line}:{column}:{p:#} {e}error:{e:#} {error}")
-        }
-        None => eprintln!("{p}{display}:{p:#} {e}error:{e:#} {error}"),
+    match failure {
+        files::Failure::Lib(error) => match error.position() {
+            Some((line, column)) => {
+                eprintln!("{p}{display}:{line}:{column}:{p:#} {e}error:{e:#} {error}")
+            }
+            None => eprintln!("{p}{display}:{p:#} {e}error:{e:#} {error}"),
+        },
+        other => eprintln!("{p}{display}:{p:#} {e}error:{e:#} {other}"),
     }
 }
 
@@ -450,7 +446,7 @@ fn check(args: &CheckArgs) -> u8 {
         Err(message) => return usage_error(&message),
     };
     let results = in_parallel(&inputs, |input| {
-        let text = input.read()?;
+        let text = input.read(options.limits.max_bytes)?.text;
         let diagnostics = composeguard::check(&text, &options)?;
         Ok::<_, files::Failure>((text, diagnostics))
     });
@@ -534,17 +530,21 @@ fn fix(args: &FixArgs) -> u8 {
     };
     // Compute every result first: if any file fails, nothing is written at all.
     let mut results: Vec<(&files::Input, String, FixOutcome)> = Vec::new();
+    let mut identities: Vec<Option<files::Identity>> = Vec::new();
     let mut failed: Vec<&str> = Vec::new();
     let outcomes = in_parallel(&inputs, |input| {
-        input.read().and_then(|text| {
-            composeguard::fix(&text, &options)
-                .map(|o| (text, o))
+        input.read(options.limits.max_bytes).and_then(|loaded| {
+            composeguard::fix(&loaded.text, &options)
+                .map(|o| (loaded, o))
                 .map_err(files::Failure::from)
         })
     });
     for (input, outcome) in inputs.iter().zip(outcomes) {
         match outcome {
-            Ok((text, outcome)) => results.push((input, text, outcome)),
+            Ok((loaded, outcome)) => {
+                identities.push(loaded.identity);
+                results.push((input, loaded.text, outcome));
+            }
             Err(e) => {
                 report_error(&input.display, &e);
                 failed.push(&input.display);
@@ -619,29 +619,55 @@ fn fix(args: &FixArgs) -> u8 {
         }
     }
     for plan in &plans {
-        if let Err(message) = secrets::write(plan, args.gitignore_secrets) {
-            eprintln!("{e_}error:{e_:#} {message}", e_ = output::code_style());
-            return 2;
-        }
-        if !args.common.quiet {
-            for line in &plan.report {
-                eprintln!("{line}");
-            }
+        for line in &plan.warnings {
+            eprintln!("{line}");
         }
     }
+    // Every compose file prepared (checked, new content beside it) before anything is written.
+    let mut prepared = Vec::new();
     if writes {
-        for (input, text, outcome) in &results {
+        for ((input, text, outcome), identity) in results.iter().zip(&identities) {
             if input.is_stdin() || !outcome.changed(text) {
                 continue;
             }
-            if let Err(e) = files::write_atomic(&input.path, &outcome.output) {
-                eprintln!(
-                    "{p}{}:{p:#} {e_}error:{e_:#} could not write the fixed file: {e}",
-                    input.display,
-                    p = output::path_style(),
-                    e_ = output::code_style()
-                );
-                return 2;
+            match files::prepare(
+                &input.path,
+                &input.display,
+                text,
+                *identity,
+                &outcome.output,
+            ) {
+                Ok(p) => prepared.push(p),
+                Err(e) => {
+                    eprintln!(
+                        "{p}{}:{p:#} {e_}error:{e_:#} cannot write the fixed file: {e}; no file was written",
+                        input.display,
+                        p = output::path_style(),
+                        e_ = output::code_style()
+                    );
+                    return 2;
+                }
+            }
+        }
+    }
+    // Secret files first, so the compose file never points at a missing file.
+    let mut undo = secrets::Undo::default();
+    for plan in &plans {
+        if let Err(message) = secrets::write(plan, args.gitignore_secrets, &mut undo) {
+            eprintln!("{e_}error:{e_:#} {message}", e_ = output::code_style());
+            report_undo(undo);
+            return 2;
+        }
+    }
+    if let Err(failure) = files::commit(prepared) {
+        report_commit_failure(&failure);
+        report_undo(undo);
+        return 2;
+    }
+    if !args.common.quiet {
+        for plan in &plans {
+            for line in &plan.report {
+                eprintln!("{line}");
             }
         }
     }
@@ -683,6 +709,51 @@ fn fix(args: &FixArgs) -> u8 {
         1
     } else {
         0
+    }
+}
+
+/// Says what became of the files a failed commit had already replaced.
+fn report_commit_failure(failure: &files::CommitFailure) {
+    let (p, e) = (output::path_style(), output::code_style());
+    eprintln!(
+        "{p}{}:{p:#} {e}error:{e:#} cannot write the fixed file: {}",
+        failure.file, failure.error
+    );
+    if !failure.restored.is_empty() {
+        eprintln!(
+            "Put back the content of {}, already replaced by this run.",
+            failure.restored.join(", ")
+        );
+    }
+    for (file, error) in &failure.unrestored {
+        eprintln!(
+            "{p}{file}:{p:#} {e}error:{e:#} could not put the old content back ({error}): this file holds the fixed content"
+        );
+    }
+    if failure.unrestored.is_empty() {
+        eprintln!("No compose file was changed.");
+    } else {
+        let changed: Vec<&str> = failure.unrestored.iter().map(|(f, _)| f.as_str()).collect();
+        eprintln!(
+            "Changed: {}; every other compose file is unchanged.",
+            changed.join(", ")
+        );
+    }
+}
+
+/// Takes back the secret and env files written by a run that failed later.
+fn report_undo(undo: secrets::Undo) {
+    if undo.is_empty() {
+        return;
+    }
+    let failures = undo.undo();
+    if failures.is_empty() {
+        eprintln!("Removed the secret and env-file changes this run had written.");
+    } else {
+        let e = output::code_style();
+        for f in failures {
+            eprintln!("{e}error:{e:#} could not take back {f}");
+        }
     }
 }
 
@@ -732,11 +803,4 @@ fn usage_error(message: &str) -> u8 {
     let e = output::code_style();
     eprintln!("{e}error:{e:#} {message}");
     2
-}
-
-/// Reads standard input fully (only called when `-` is given).
-fn read_stdin() -> io::Result<Vec<u8>> {
-    let mut buf = Vec::new();
-    io::stdin().lock().read_to_end(&mut buf)?;
-    Ok(buf)
 }

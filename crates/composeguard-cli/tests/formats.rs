@@ -71,8 +71,8 @@ fn sarif_validates_against_the_schema() {
         ],
     );
     let sarif: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
-    let schema_path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../tests/schema/sarif-schema-2.1.0.json");
+    let schema_path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/schema/sarif-schema-2.1.0.json");
     let schema: serde_json::Value =
         serde_json::from_str(&fs::read_to_string(schema_path).unwrap()).unwrap();
     let validator = jsonschema::validator_for(&schema).unwrap();
