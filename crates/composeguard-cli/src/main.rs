@@ -9,7 +9,9 @@ use std::process::ExitCode;
 
 use anstream::{eprint, eprintln, print, println};
 use clap::{Args, Parser, Subcommand};
-use composeguard::{Applicability, Diagnostic, FixOutcome, Options, Preset, Target, rules};
+use composeguard::{
+    Applicability, Diagnostic, FixOutcome, Options, Preset, Target, masking, rules,
+};
 
 /// mimalloc: the CLI allocates and frees many small strings and nodes; the system allocator
 /// spent a quarter of the run in malloc, free and page faults on a 500-service file.
@@ -448,19 +450,26 @@ fn check(args: &CheckArgs) -> u8 {
     let results = in_parallel(&inputs, |input| {
         let text = input.read(options.limits.max_bytes)?.text;
         let diagnostics = composeguard::check(&text, &options)?;
-        Ok::<_, files::Failure>((text, diagnostics))
+        // Only `full` prints source lines, which may hold secrets.
+        let secrets = if format == output::Format::Full && !diagnostics.is_empty() {
+            masking::secret_spans_of(&text, &options.settings, &options.limits)?
+        } else {
+            Vec::new()
+        };
+        Ok::<_, files::Failure>((text, diagnostics, secrets))
     });
     let mut tally = Tally::default();
     let mut errors = 0;
     let mut reports = Vec::new();
     for (input, result) in inputs.iter().zip(&results) {
         match result {
-            Ok((text, diagnostics)) => {
+            Ok((text, diagnostics, secrets)) => {
                 tally.add(diagnostics);
                 reports.push(output::Report {
                     path: &input.display,
                     text,
                     diagnostics,
+                    secrets,
                 });
             }
             Err(e) => {
@@ -575,7 +584,7 @@ fn fix(args: &FixArgs) -> u8 {
             if args.show_secrets {
                 print!("{diff}");
             } else {
-                print!("{}", composeguard::mask_secrets(&diff, &outcome.secrets));
+                print!("{}", masked_diff(&diff, text, outcome, &options));
             }
         }
         if !args.common.quiet && !outcome.remaining.is_empty() {
@@ -709,6 +718,25 @@ fn fix(args: &FixArgs) -> u8 {
         1
     } else {
         0
+    }
+}
+
+/// A diff with the secrets of both sides masked (see `composeguard::masking`): spans of the
+/// input, carried through the fix's changes to the output. Should the input not parse again
+/// (it did once), every value the rules reported is masked wherever it occurs.
+fn masked_diff(diff: &str, text: &str, outcome: &FixOutcome, options: &Options) -> String {
+    match masking::secret_spans_of(text, &options.settings, &options.limits) {
+        Ok(old) => {
+            let new = masking::new_spans(
+                &old,
+                &outcome.changes,
+                &outcome.output,
+                &options.settings,
+                &options.limits,
+            );
+            masking::mask_diff(diff, text, &old, &outcome.output, &new)
+        }
+        Err(_) => composeguard::mask_secrets(diff, &outcome.secrets),
     }
 }
 

@@ -15,6 +15,8 @@ pub struct Report<'a> {
     pub text: &'a str,
     /// Its findings.
     pub diagnostics: &'a [Diagnostic],
+    /// Byte spans of its secret values (see `composeguard::masking`), hidden in source lines.
+    pub secrets: &'a [std::ops::Range<usize>],
 }
 
 /// The output formats of `check`.
@@ -97,32 +99,68 @@ pub fn render(format: Format, reports: &[Report<'_>]) -> String {
     }
 }
 
+/// A source line with its secrets masked, and where a finding's start and end fall in it (in
+/// characters, 0-based): the caret is measured on the masked line, so it never tells a hidden
+/// value's length.
+fn masked_line(report: &Report<'_>, index: &LineIndex, d: &Diagnostic) -> (String, usize, usize) {
+    let text = report.text;
+    let start = d.range.start.min(text.len());
+    let mut line_start = index.line_start(start);
+    if line_start == 0 && text.starts_with('\u{feff}') {
+        line_start = '\u{feff}'.len_utf8();
+    }
+    let line_end = text[line_start..]
+        .find(['\r', '\n'])
+        .map_or(text.len(), |i| line_start + i);
+    let line = &text[line_start..line_end];
+    // The spans on this line, relative to it.
+    let spans: Vec<std::ops::Range<usize>> = report
+        .secrets
+        .iter()
+        .filter(|s| s.start < line_end && s.end > line_start)
+        .map(|s| s.start.max(line_start) - line_start..s.end.min(line_end) - line_start)
+        .collect();
+    let masked = composeguard::masking::mask(line, &spans);
+    // A byte offset of the line in the masked line (inside a span: its mask's start or end).
+    let map = |at: usize, end: bool| -> usize {
+        let mut shift: isize = 0;
+        for s in &spans {
+            if s.end <= at {
+                shift += composeguard::masking::MASK.len() as isize - s.len() as isize;
+            } else if s.start < at {
+                let base = s.start.wrapping_add_signed(shift);
+                return if end {
+                    base + composeguard::masking::MASK.len()
+                } else {
+                    base
+                };
+            }
+        }
+        at.wrapping_add_signed(shift)
+    };
+    let chars = |bytes: usize| masked.get(..bytes).map_or(0, |t| t.chars().count());
+    let from = chars(map(start.clamp(line_start, line_end) - line_start, false));
+    let to = if d.range.end <= line_end && d.start.line == d.end.line {
+        chars(map(d.range.end.max(start) - line_start, true))
+    } else {
+        from + 1
+    };
+    (masked, from, to.max(from + 1))
+}
+
 fn full(report: &Report<'_>) -> String {
     let mut out = String::new();
-    let lines: Vec<&str> = report.text.split('\n').collect();
-    // Source lines may hold a secret value: mask every one the file's findings know about.
-    let secrets: Vec<String> = report
-        .diagnostics
-        .iter()
-        .filter_map(|d| d.secret.clone())
-        .collect();
+    let index = LineIndex::new(report.text);
     for d in report.diagnostics {
         let _ = writeln!(out, "{}", concise(report.path, d));
         let number = d.start.line.to_string();
         let pad = " ".repeat(number.len());
-        let line = lines
-            .get(d.start.line - 1)
-            .map_or("", |l| l.trim_end_matches('\r'));
-        let line = composeguard::mask_secrets(line.trim_start_matches('\u{feff}'), &secrets);
-        let width = if d.start.line == d.end.line {
-            d.end.column.saturating_sub(d.start.column).max(1)
-        } else {
-            1
-        };
+        let (line, from, to) = masked_line(report, &index, d);
+        let width = to - from;
         let blue = Style::new().bold().fg_color(Some(AnsiColor::Blue.into()));
         let _ = writeln!(out, "{blue}{pad} |{blue:#}");
         let _ = writeln!(out, "{blue}{number} |{blue:#} {line}");
-        let caret = format!("{}{}", " ".repeat(d.start.column - 1), "^".repeat(width));
+        let caret = format!("{}{}", " ".repeat(from), "^".repeat(width));
         let c = code_style();
         let _ = writeln!(out, "{blue}{pad} |{blue:#} {c}{caret}{c:#}");
         match &d.fix {
