@@ -109,7 +109,10 @@ struct CheckArgs {
 struct FixArgs {
     #[command(flatten)]
     common: CommonArgs,
-    /// Print a unified diff of the changes and write nothing.
+    /// Print a unified diff of the changes and write nothing. It applies with `git apply` or
+    /// `patch -p1` from the current folder; a file outside it is named by its absolute path
+    /// without the leading `/` (apply from `/`). Names with spaces end with a tab and names
+    /// with `"`, `\` or control characters are quoted, as git writes them.
     #[arg(long, conflicts_with = "stdout")]
     diff: bool,
     /// Print the fixed document to standard output and write nothing.
@@ -580,7 +583,8 @@ fn fix(args: &FixArgs) -> u8 {
         if args.stdout || (input.is_stdin() && !args.diff) {
             print!("{}", outcome.output);
         } else if args.diff {
-            let diff = outcome.diff(text, &input.display);
+            let path = output::diff_path(&input.path);
+            let diff = output::with_headers(&outcome.diff(text, &path), &path);
             if args.show_secrets {
                 print!("{diff}");
             } else {

@@ -327,3 +327,94 @@ fn github(path: &str, d: &Diagnostic) -> String {
         data(&d.message)
     )
 }
+
+/// How a diff names a file: relative to the current folder when it is inside it, else the
+/// absolute path without its leading `/` (so that `patch -p1 -d /` and `git apply
+/// --directory` find it); `..` steps resolved; `-` for standard input.
+pub fn diff_path(path: &std::path::Path) -> String {
+    use std::path::{Component, Path, PathBuf};
+    if path.as_os_str() == "-" {
+        return "-".into();
+    }
+    let plain = path.is_relative()
+        && path
+            .components()
+            .all(|c| matches!(c, Component::Normal(_) | Component::CurDir));
+    let shown: PathBuf = if plain {
+        path.components()
+            .filter(|c| *c != Component::CurDir)
+            .collect()
+    } else {
+        // Resolve the folder (not the file: a symlinked file keeps its own name).
+        let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+        let folder = absolute
+            .parent()
+            .map(|p| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf()));
+        let absolute = match (folder, absolute.file_name()) {
+            (Some(f), Some(n)) => f.join(n),
+            _ => absolute,
+        };
+        let cwd = std::env::current_dir()
+            .ok()
+            .and_then(|d| std::fs::canonicalize(d).ok());
+        match cwd.as_deref().and_then(|c| absolute.strip_prefix(c).ok()) {
+            Some(relative) => relative.to_path_buf(),
+            None => absolute
+                .strip_prefix("/")
+                .map_or(absolute.clone(), Path::to_path_buf),
+        }
+    };
+    shown.to_string_lossy().into_owned()
+}
+
+/// One side's file name in a diff header (`a/` or `b/` and the path) as git writes it: C-style
+/// quoted when the name has a `"`, `\` or control character, else followed by a tab when it has
+/// a space (GNU patch ends a name at the tab, git apply accepts both).
+fn header_name(prefix: &str, path: &str) -> String {
+    let name = format!("{prefix}{path}");
+    if name
+        .chars()
+        .any(|c| c == '"' || c == '\\' || c.is_control())
+    {
+        let mut quoted = String::from("\"");
+        for c in name.chars() {
+            match c {
+                '"' => quoted.push_str("\\\""),
+                '\\' => quoted.push_str("\\\\"),
+                '\t' => quoted.push_str("\\t"),
+                '\n' => quoted.push_str("\\n"),
+                '\r' => quoted.push_str("\\r"),
+                c if c.is_control() => {
+                    let mut buf = [0; 4];
+                    for b in c.encode_utf8(&mut buf).bytes() {
+                        quoted.push_str(&format!("\\{b:03o}"));
+                    }
+                }
+                c => quoted.push(c),
+            }
+        }
+        quoted.push('"');
+        quoted
+    } else if name.contains(' ') {
+        format!("{name}\t")
+    } else {
+        name
+    }
+}
+
+/// A unified diff of the library (whose headers name `path` with `a/` and `b/`) with headers
+/// that `git apply` and `patch -p1` read back for any file name.
+pub fn with_headers(diff: &str, path: &str) -> String {
+    if diff.is_empty() || path == "-" {
+        return diff.to_owned();
+    }
+    let mut rest = diff;
+    for _ in 0..2 {
+        rest = rest.split_once('\n').map_or("", |(_, r)| r);
+    }
+    format!(
+        "--- {}\n+++ {}\n{rest}",
+        header_name("a/", path),
+        header_name("b/", path)
+    )
+}
