@@ -263,7 +263,7 @@ fn sarif(reports: &[Report<'_>]) -> Value {
                 "message": {"text": d.message},
                 "locations": [{
                     "physicalLocation": {
-                        "artifactLocation": {"uri": report.path},
+                        "artifactLocation": {"uri": uri(report.path)},
                         "region": region(&index, report.text, d.range.start, d.range.end),
                     }
                 }],
@@ -281,7 +281,7 @@ fn sarif(reports: &[Report<'_>]) -> Value {
                     .collect();
                 result["fixes"] = json!([{
                     "description": {"text": format!("{} ({})", fix.message(), fix.applicability().as_str())},
-                    "artifactChanges": [{"artifactLocation": {"uri": report.path}, "replacements": replacements}],
+                    "artifactChanges": [{"artifactLocation": {"uri": uri(report.path)}, "replacements": replacements}],
                 }]);
             }
             results.push(result);
@@ -300,6 +300,24 @@ fn sarif(reports: &[Report<'_>]) -> Value {
             "results": results,
         }],
     })
+}
+
+/// A path as a SARIF `uri`: a relative reference for a relative path, a `file://` URI for an
+/// absolute one; every byte but unreserved characters and `/` percent-encoded (spaces, `#`,
+/// `%`, `?`, `:`, non-ASCII), so that no part reads as a scheme, query or fragment.
+pub fn uri(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    if path.starts_with('/') {
+        out.push_str("file://");
+    }
+    for b in path.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 /// `::warning file=...,line=...::message`, with GitHub's escaping.
