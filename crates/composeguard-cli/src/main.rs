@@ -115,7 +115,9 @@ struct FixArgs {
     /// with `"`, `\` or control characters are quoted, as git writes them.
     #[arg(long, conflicts_with = "stdout")]
     diff: bool,
-    /// Print the fixed document to standard output and write nothing.
+    /// Print the fixed document to standard output and write nothing. One file only (several
+    /// are refused with exit 2: concatenated compose files are not one compose file); use
+    /// --diff for several.
     #[arg(long)]
     stdout: bool,
     /// Show secret values in diffs (they are masked as **** by default).
@@ -540,6 +542,21 @@ fn fix(args: &FixArgs) -> u8 {
         Ok(i) => i,
         Err(message) => return usage_error(&message),
     };
+    if inputs.iter().filter(|i| i.is_stdin()).count() > 1 {
+        return usage_error("`-` (standard input) is given more than once; give it once");
+    }
+    let printed = inputs
+        .iter()
+        .filter(|i| args.stdout || (i.is_stdin() && !args.diff))
+        .count();
+    if printed > 1 {
+        let names: Vec<&str> = inputs.iter().map(|i| i.display.as_str()).collect();
+        return usage_error(&format!(
+            "--stdout prints one fixed file, and {} were given ({}): one YAML stream cannot hold several compose files unambiguously; name one file, or use --diff for several",
+            inputs.len(),
+            names.join(", ")
+        ));
+    }
     // Compute every result first: if any file fails, nothing is written at all.
     let mut results: Vec<(&files::Input, String, FixOutcome)> = Vec::new();
     let mut identities: Vec<Option<files::Identity>> = Vec::new();
