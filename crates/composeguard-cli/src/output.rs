@@ -139,9 +139,10 @@ fn masked_line(report: &Report<'_>, index: &LineIndex, d: &Diagnostic) -> (Strin
         at.wrapping_add_signed(shift)
     };
     let chars = |bytes: usize| masked.get(..bytes).map_or(0, |t| t.chars().count());
-    let from = chars(map(start.clamp(line_start, line_end) - line_start, false));
+    let start = start.clamp(line_start, line_end);
+    let from = chars(map(start - line_start, false));
     let to = if d.range.end <= line_end && d.start.line == d.end.line {
-        chars(map(d.range.end.max(start) - line_start, true))
+        chars(map(d.range.end.clamp(start, line_end) - line_start, true))
     } else {
         from + 1
     };

@@ -99,3 +99,17 @@ fn a_caret_under_a_masked_value_has_the_mask_s_width() {
     }
     assert_eq!(shown[0], shown[1]);
 }
+
+#[test]
+fn full_output_of_a_bom_and_crlf_file_masks_and_does_not_panic() {
+    let content = "\u{feff}services:\r\n  app:\r\n    image: example/app:1\r\n    environment:\r\n      - API_KEY=abcdefgh\r\n";
+    let dir = temp_with("compose.yaml", content);
+    let out = run(
+        dir.path(),
+        &["check", "--output-format", "full", "compose.yaml"],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(!text.contains("abcdefgh"), "{text}");
+    assert!(text.contains("2 |   app:\n  |   ^^^\n"), "{text}");
+}
