@@ -13,6 +13,80 @@ use composeguard::{NewFile, NewFileKind};
 
 use crate::files::Input;
 
+/// Why the files a secret fix needs cannot be written. Every message names the file and what
+/// to do.
+#[derive(Debug, thiserror::Error)]
+pub enum SecretsError {
+    /// A secret file exists with another value.
+    #[error(
+        "{0} already exists with other content; move it away or remove the secret from the compose file first"
+    )]
+    OtherContent(String),
+    /// `secrets/` leads out of the project.
+    #[error(
+        "{path} is a symlink out of the project (to {target}), so secret files would be written outside it; replace it with a folder (`rm {path}` and rerun)"
+    )]
+    FolderOutside {
+        /// The folder.
+        path: String,
+        /// Where it leads.
+        target: String,
+    },
+    /// `secrets/` is a dangling or looping symlink.
+    #[error(
+        "{path} is a symlink that cannot be followed ({source}); remove it or make it a folder"
+    )]
+    BrokenLink {
+        /// The folder.
+        path: String,
+        /// What resolving it said.
+        source: std::io::Error,
+    },
+    /// `secrets/` is a file.
+    #[error("{0} exists and is not a folder; move it away so secret files can be written there")]
+    NotAFolder(String),
+    /// `secrets/` is open to others.
+    #[error(
+        "{path} exists and others may use it (mode {mode:04o}), so secret files there would not be private; run `chmod 700 {path}` and rerun"
+    )]
+    LooseFolder {
+        /// The folder.
+        path: String,
+        /// Its permission bits.
+        mode: u32,
+    },
+    /// A secret or env file is a FIFO, device, folder...
+    #[error(
+        "{0} exists and is not a regular file; move it away, or name another env file with --secrets-env-file"
+    )]
+    NotRegular(String),
+    /// The env file sets the variable to another value.
+    #[error(
+        "{path} already sets {key} to another value; remove it there or resolve the conflict first"
+    )]
+    Conflict {
+        /// The env file.
+        path: String,
+        /// The variable.
+        key: String,
+    },
+    /// Any other I/O failure.
+    #[error("cannot {what} {path}: {source}")]
+    Io {
+        /// What was being done.
+        what: &'static str,
+        /// The file.
+        path: String,
+        /// What the system said.
+        source: std::io::Error,
+    },
+}
+
+fn io(what: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> SecretsError {
+    let path = path.display().to_string();
+    move |source| SecretsError::Io { what, path, source }
+}
+
 /// What will be written for one compose file.
 pub struct Plan {
     /// (path, content, kind) to write.
@@ -93,49 +167,37 @@ fn loose_file(path: &Path) -> Option<String> {
 }
 
 /// Checks that the `secrets/` folder (if it exists) is a private folder of the project.
-fn check_secret_folder(folder: &Path, secrets: &Path) -> Result<(), String> {
+fn check_secret_folder(folder: &Path, secrets: &Path) -> Result<(), SecretsError> {
     let Ok(link) = fs::symlink_metadata(secrets) else {
         return Ok(()); // created 0700 when written
     };
+    let shown = secrets.display().to_string();
     if link.file_type().is_symlink() {
-        let project = fs::canonicalize(folder)
-            .map_err(|e| format!("cannot resolve {}: {e}", folder.display()))?;
-        let points = fs::canonicalize(secrets).map_err(|e| {
-            format!(
-                "{} is a symlink that cannot be followed ({e}); remove it or make it a folder",
-                secrets.display()
-            )
+        let project = fs::canonicalize(folder).map_err(io("resolve", folder))?;
+        let points = fs::canonicalize(secrets).map_err(|source| SecretsError::BrokenLink {
+            path: shown.clone(),
+            source,
         })?;
         if !points.starts_with(&project) {
-            return Err(format!(
-                "{} is a symlink out of the project (to {}), so secret files would be written outside it; replace it with a folder (`rm {}` and rerun)",
-                secrets.display(),
-                points.display(),
-                secrets.display()
-            ));
+            return Err(SecretsError::FolderOutside {
+                path: shown,
+                target: points.display().to_string(),
+            });
         }
     }
-    let meta =
-        fs::metadata(secrets).map_err(|e| format!("cannot read {}: {e}", secrets.display()))?;
+    let meta = fs::metadata(secrets).map_err(io("read", secrets))?;
     if !meta.is_dir() {
-        return Err(format!(
-            "{} exists and is not a folder; move it away so secret files can be written there",
-            secrets.display()
-        ));
+        return Err(SecretsError::NotAFolder(shown));
     }
     let mode = meta.mode() & 0o777;
     if mode & 0o077 != 0 {
-        return Err(format!(
-            "{} exists and others may use it (mode {mode:04o}), so secret files there would not be private; run `chmod 700 {}` and rerun",
-            secrets.display(),
-            secrets.display()
-        ));
+        return Err(SecretsError::LooseFolder { path: shown, mode });
     }
     Ok(())
 }
 
 /// Checks what the fixes of one file need and plans the writes.
-pub fn plan(input: &Input, files: &[NewFile]) -> Result<Plan, String> {
+pub fn plan(input: &Input, files: &[NewFile]) -> Result<Plan, SecretsError> {
     let folder = folder_of(input);
     let mut plan = Plan {
         writes: Vec::new(),
@@ -155,10 +217,7 @@ pub fn plan(input: &Input, files: &[NewFile]) -> Result<Plan, String> {
                 }
                 match fs::symlink_metadata(&path) {
                     Ok(m) if !m.is_file() => {
-                        return Err(format!(
-                            "{} exists and is not a regular file; move it away first",
-                            path.display()
-                        ));
+                        return Err(SecretsError::NotRegular(path.display().to_string()));
                     }
                     _ => {}
                 }
@@ -169,38 +228,23 @@ pub fn plan(input: &Input, files: &[NewFile]) -> Result<Plan, String> {
                         plan.warnings.extend(loose_file(&path));
                     }
                     Ok(_) => {
-                        return Err(format!(
-                            "{} already exists with other content; move it away or remove the secret from the compose file first",
-                            path.display()
-                        ));
+                        return Err(SecretsError::OtherContent(path.display().to_string()));
                     }
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                         plan.report
                             .push(format!("Wrote {} (mode 0600).", path.display()));
                         plan.writes.push((path, file.content.clone(), file.kind));
                     }
-                    Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
+                    Err(e) => return Err(io("read", &path)(e)),
                 }
             }
             NewFileKind::EnvLines => {
-                let existing = match fs::symlink_metadata(&path) {
-                    Ok(m) if m.file_type().is_symlink() || m.is_file() => {
-                        if !fs::metadata(&path).is_ok_and(|m| m.is_file()) {
-                            return Err(format!(
-                                "{} is not a regular file; name an env file with --secrets-env-file",
-                                path.display()
-                            ));
-                        }
-                        fs::read_to_string(&path)
-                            .map_err(|e| format!("cannot read {}: {e}", path.display()))?
-                    }
-                    Ok(_) => {
-                        return Err(format!(
-                            "{} is not a regular file; name an env file with --secrets-env-file",
-                            path.display()
-                        ));
-                    }
-                    Err(_) => String::new(),
+                // Checked before reading: reading a FIFO blocks.
+                let existing = match fs::metadata(&path) {
+                    Ok(m) if m.is_file() => fs::read_to_string(&path).map_err(io("read", &path))?,
+                    Ok(_) => return Err(SecretsError::NotRegular(path.display().to_string())),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+                    Err(e) => return Err(io("read", &path)(e)),
                 };
                 let current = env_entries(&existing);
                 let mut add = String::new();
@@ -208,10 +252,10 @@ pub fn plan(input: &Input, files: &[NewFile]) -> Result<Plan, String> {
                     match current.iter().find(|(k, _)| *k == key) {
                         Some((_, v)) if *v == value => {}
                         Some(_) => {
-                            return Err(format!(
-                                "{} already sets {key} to another value; remove it there or resolve the conflict first",
-                                path.display()
-                            ));
+                            return Err(SecretsError::Conflict {
+                                path: path.display().to_string(),
+                                key,
+                            });
                         }
                         None => add.push_str(&format!("{key}={value}\n")),
                     }
@@ -294,7 +338,7 @@ fn append(path: &Path, text: &str, undo: &mut Undo) -> std::io::Result<()> {
 /// Writes a plan: secret files created new with mode 0600 (their folder 0700), env lines
 /// appended in the env file's own line ending (the file created 0600 if missing). What is
 /// written is recorded in `undo`.
-pub fn write(plan: &Plan, gitignore: bool, undo: &mut Undo) -> Result<(), String> {
+pub fn write(plan: &Plan, gitignore: bool, undo: &mut Undo) -> Result<(), SecretsError> {
     for (path, content, kind) in &plan.writes {
         let folder = path.parent().unwrap_or(Path::new("."));
         if !folder.exists() {
@@ -307,7 +351,7 @@ pub fn write(plan: &Plan, gitignore: bool, undo: &mut Undo) -> Result<(), String
                 .recursive(true)
                 .mode(0o700)
                 .create(folder)
-                .map_err(|e| format!("cannot create {}: {e}", folder.display()))?;
+                .map_err(io("create", folder))?;
             undo.folders.extend(missing.into_iter().rev());
         }
         let result = match kind {
@@ -339,10 +383,10 @@ pub fn write(plan: &Plan, gitignore: bool, undo: &mut Undo) -> Result<(), String
                 Err(e) => Err(e),
             },
         };
-        result.map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        result.map_err(io("write", path))?;
         if *kind == NewFileKind::Secret {
             fs::set_permissions(path, fs::Permissions::from_mode(0o600))
-                .map_err(|e| format!("cannot set the mode of {}: {e}", path.display()))?;
+                .map_err(io("set the mode of", path))?;
         }
     }
     if gitignore
@@ -358,7 +402,7 @@ pub fn write(plan: &Plan, gitignore: bool, undo: &mut Undo) -> Result<(), String
                 .any(|l| matches!(l.trim(), "secrets/" | "secrets" | "/secrets/" | "/secrets"));
             if !listed {
                 append(&ignore, &appended(&text, "secrets/\n"), undo)
-                    .map_err(|e| format!("cannot update {}: {e}", ignore.display()))?;
+                    .map_err(io("update", &ignore))?;
             }
         }
     }

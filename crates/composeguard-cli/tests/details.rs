@@ -221,3 +221,52 @@ fn secret_and_env_files_others_may_read_are_reported() {
         stderr(&out)
     );
 }
+
+#[test]
+fn an_env_file_that_is_a_fifo_is_refused_without_blocking() {
+    let app = "services:\n  app:\n    image: example/app:1\n    environment:\n      API_TOKEN: tok-123456\n";
+    let dir = temp_with("compose.yaml", app);
+    let fifo = dir.path().join(".env");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let mut child = bin()
+        .current_dir(dir.path())
+        .args([
+            "fix",
+            "--unsafe-fixes",
+            "--select",
+            "CG601",
+            "--secrets-env-file",
+            ".env",
+            "compose.yaml",
+        ])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > std::time::Duration::from_secs(20) {
+            let _ = child.kill();
+            panic!("blocked on the FIFO");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("exists and is not a regular file"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        fs::read_to_string(dir.path().join("compose.yaml")).unwrap(),
+        app
+    );
+}
