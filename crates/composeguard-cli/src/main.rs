@@ -37,6 +37,17 @@ enum Command {
     /// Report findings (exit 0 when clean, 1 with findings, 2 on error).
     Check(CheckArgs),
     /// Apply fixes in place (safe ones; unsafe ones too with --unsafe-fixes).
+    ///
+    /// Every changed file is prepared first (its new content written beside it with the same
+    /// mode, owner and group, and flushed to disk); only then are the files replaced, each
+    /// after checking that it still holds what was read. If any step fails, the files already
+    /// replaced get their old content back and the secret and env-file changes of the run are
+    /// taken back; the message says which files changed, if any could not be restored.
+    ///
+    /// Refused with exit 2, before anything is written: files that are not regular (FIFOs,
+    /// devices), read-only files (no write bit, or no permission for you), files with several
+    /// hard links (replacing one would split the link), files larger than 32 MiB, and a file
+    /// that changes while composeguard runs. Symlinks are written through to their target.
     Fix(FixArgs),
     /// Print one rule's documentation.
     Rule {
@@ -120,7 +131,9 @@ struct FixArgs {
     /// --diff for several.
     #[arg(long)]
     stdout: bool,
-    /// Show secret values in diffs (they are masked as **** by default).
+    /// Show secret values in diffs. By default every value of an `environment` variable whose
+    /// name looks secret (the CG601 patterns, whatever rules run or are suppressed) and every
+    /// password inside a URL is printed as ****, on both sides of the diff.
     #[arg(long)]
     show_secrets: bool,
     /// Move literal secrets that the image cannot read from a file into this env file
@@ -128,7 +141,9 @@ struct FixArgs {
     #[arg(long, value_name = "FILE")]
     secrets_env_file: Option<String>,
     /// Add `secrets/` to the compose file's folder's existing .gitignore when secret files are
-    /// written.
+    /// written (in the file's own line ending). A `secrets/` folder that is a symlink out of
+    /// the project, or that others may enter, stops the run; existing secret and env files
+    /// others may read get a warning with the chmod to run.
     #[arg(long)]
     gitignore_secrets: bool,
 }
