@@ -109,8 +109,28 @@ pub fn find(start: &Path) -> Option<PathBuf> {
 
 /// Reads and checks a configuration file.
 pub fn load(path: &Path) -> Result<Config, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+    use std::io::Read;
+    /// Far more than any configuration needs; a larger file is a wrong path.
+    const MAX_BYTES: u64 = 1 << 20;
+    let shown = path.display();
+    // Checked before opening: opening a FIFO blocks, and a device never ends.
+    let meta = std::fs::metadata(path).map_err(|e| format!("{shown}: cannot read: {e}"))?;
+    if !meta.is_file() {
+        return Err(format!(
+            "{shown}: not a regular file; name a composeguard.toml file with --config"
+        ));
+    }
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_BYTES + 1).read_to_end(&mut bytes))
+        .map_err(|e| format!("{shown}: cannot read: {e}"))?;
+    if bytes.len() as u64 > MAX_BYTES {
+        return Err(format!(
+            "{shown}: over {MAX_BYTES} bytes, which no configuration needs; check the path"
+        ));
+    }
+    let text = String::from_utf8(bytes)
+        .map_err(|_| format!("{shown}: not UTF-8 text; save it as UTF-8"))?;
     parse(&text)
         .map_err(|(line, column, message)| format!("{}:{line}:{column}: {message}", path.display()))
 }

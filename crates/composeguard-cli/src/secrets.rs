@@ -396,7 +396,12 @@ pub fn write(plan: &Plan, gitignore: bool, undo: &mut Undo) -> Result<(), Secret
             .any(|(_, _, k)| *k == NewFileKind::Secret)
     {
         let ignore = plan.folder.join(".gitignore");
-        if let Ok(text) = fs::read_to_string(&ignore) {
+        // Only a regular file is read (a FIFO would block) and appended to.
+        let text = fs::metadata(&ignore)
+            .ok()
+            .filter(fs::Metadata::is_file)
+            .and_then(|_| fs::read_to_string(&ignore).ok());
+        if let Some(text) = text {
             let listed = text
                 .lines()
                 .any(|l| matches!(l.trim(), "secrets/" | "secrets" | "/secrets/" | "/secrets"));

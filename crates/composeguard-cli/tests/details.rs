@@ -270,3 +270,30 @@ fn an_env_file_that_is_a_fifo_is_refused_without_blocking() {
         app
     );
 }
+
+#[test]
+fn a_configuration_that_is_not_a_regular_file_is_refused_without_reading_it() {
+    let dir = temp_with("compose.yaml", PLAIN);
+    let mut child = bin()
+        .current_dir(dir.path())
+        .args(["check", "--config", "/dev/zero", "compose.yaml"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > std::time::Duration::from_secs(20) {
+            let _ = child.kill();
+            panic!("read /dev/zero");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("/dev/zero: not a regular file"),
+        "{}",
+        stderr(&out)
+    );
+}
