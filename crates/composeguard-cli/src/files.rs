@@ -447,8 +447,9 @@ pub struct CommitFailure {
 }
 
 /// Test-only fault injection (debug builds): `COMPOSEGUARD_TEST_FAULT=rename:NAME` makes the
-/// rename over the file named NAME fail, `edit:NAME` appends a line to it just before it is
-/// checked, as an editor saving during the run would.
+/// rename over the file named NAME fail, `restore:NAME` makes putting its old content back
+/// fail, `edit:NAME` appends a line to it just before it is checked, as an editor saving
+/// during the run would. Several are separated by commas.
 #[cfg(debug_assertions)]
 fn fault(kind: &str, target: &Path) -> bool {
     std::env::var("COMPOSEGUARD_TEST_FAULT").is_ok_and(|v| {
@@ -513,6 +514,12 @@ fn replace(p: &Prepared) -> Result<(), WriteError> {
 
 /// Puts the content that was read back in place of a replaced file.
 fn restore(p: &Prepared) -> Result<(), WriteError> {
+    if fault("restore", &p.target) {
+        return Err(WriteError::Io {
+            what: "put the old content back",
+            source: io::Error::other("injected failure (COMPOSEGUARD_TEST_FAULT)"),
+        });
+    }
     let folder = p.target.parent().unwrap_or(Path::new("."));
     let temp = temp_like(folder, p.original.as_bytes(), &p.metadata)?;
     temp.persist(&p.target)

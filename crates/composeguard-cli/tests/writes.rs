@@ -276,3 +276,36 @@ fn a_failed_write_takes_back_the_secret_files_too() {
         secret
     );
 }
+
+#[test]
+fn a_file_that_cannot_be_restored_is_named() {
+    let dir = two_projects();
+    let mut c = in_dir(
+        dir.path(),
+        &["fix", CORE, "a/compose-a.yaml", "b/compose-b.yaml"],
+    );
+    c.env(
+        "COMPOSEGUARD_TEST_FAULT",
+        "rename:compose-b.yaml,restore:compose-a.yaml",
+    );
+    let out = bounded(c);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("a/compose-a.yaml: error: could not put the old content back")
+            && err.contains("this file holds the fixed content"),
+        "{err}"
+    );
+    assert!(
+        err.contains("Changed: a/compose-a.yaml; every other compose file is unchanged."),
+        "{err}"
+    );
+    assert_ne!(
+        fs::read_to_string(dir.path().join("a/compose-a.yaml")).unwrap(),
+        PLAIN
+    );
+    assert_eq!(
+        fs::read_to_string(dir.path().join("b/compose-b.yaml")).unwrap(),
+        PLAIN
+    );
+}
