@@ -427,10 +427,10 @@ pub fn with_headers(diff: &str, path: &str) -> String {
     if diff.is_empty() || path == "-" {
         return diff.to_owned();
     }
-    let mut rest = diff;
-    for _ in 0..2 {
-        rest = rest.split_once('\n').map_or("", |(_, r)| r);
-    }
+    // The library's own headers (a name may hold a line break: strip them whole).
+    let Some(rest) = diff.strip_prefix(&format!("--- a/{path}\n+++ b/{path}\n")) else {
+        return diff.to_owned();
+    };
     format!(
         "--- {}\n+++ {}\n{rest}",
         header_name("a/", path),

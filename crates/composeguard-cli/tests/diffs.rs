@@ -48,7 +48,14 @@ fn diff_of(cwd: &Path, path: &str) -> String {
 #[test]
 fn paths_with_spaces_quotes_and_unicode_apply() {
     let dir = tempfile::tempdir().unwrap();
-    for folder in ["my dir", "quo\"te", "back\\slash", "ünï"] {
+    for folder in [
+        "my dir",
+        "quo\"te",
+        "back\\slash",
+        "ünï",
+        "tab\there",
+        "new\nline",
+    ] {
         fs::create_dir(dir.path().join(folder)).unwrap();
         let path = format!("{folder}/compose.yaml");
         fs::write(dir.path().join(&path), PLAIN).unwrap();
