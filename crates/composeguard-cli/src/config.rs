@@ -109,8 +109,28 @@ pub fn find(start: &Path) -> Option<PathBuf> {
 
 /// Reads and checks a configuration file.
 pub fn load(path: &Path) -> Result<Config, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+    use std::io::Read;
+    /// Far more than any configuration needs; a larger file is a wrong path.
+    const MAX_BYTES: u64 = 1 << 20;
+    let shown = path.display();
+    // Checked before opening: opening a FIFO blocks, and a device never ends.
+    let meta = std::fs::metadata(path).map_err(|e| format!("{shown}: cannot read: {e}"))?;
+    if !meta.is_file() {
+        return Err(format!(
+            "{shown}: not a regular file; name a composeguard.toml file with --config"
+        ));
+    }
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_BYTES + 1).read_to_end(&mut bytes))
+        .map_err(|e| format!("{shown}: cannot read: {e}"))?;
+    if bytes.len() as u64 > MAX_BYTES {
+        return Err(format!(
+            "{shown}: over {MAX_BYTES} bytes, which no configuration needs; check the path"
+        ));
+    }
+    let text = String::from_utf8(bytes)
+        .map_err(|_| format!("{shown}: not UTF-8 text; save it as UTF-8"))?;
     parse(&text)
         .map_err(|(line, column, message)| format!("{}:{line}:{column}: {message}", path.display()))
 }
@@ -150,7 +170,185 @@ pub fn parse(text: &str) -> Result<Config, (usize, usize, String)> {
             ));
         }
     }
+    validate(text, &config)?;
     Ok(config)
+}
+
+/// 1-based line and column (in characters) of a byte offset.
+fn position(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
+}
+
+/// Where the value of a dotted key starts in the text (the key itself when the value cannot
+/// be found, the start of the file as a last resort).
+fn value_offset(text: &str, path: &[&str]) -> usize {
+    let Ok(root) = toml::de::DeTable::parse(text) else {
+        return 0;
+    };
+    let mut table = root.get_ref();
+    for (i, key) in path.iter().enumerate() {
+        let Some((_, value)) = table.iter().find(|(k, _)| k.get_ref().as_ref() == *key) else {
+            return 0;
+        };
+        if i + 1 == path.len() {
+            return value.span().start;
+        }
+        match value.get_ref() {
+            toml::de::DeValue::Table(t) => table = t,
+            _ => return value.span().start,
+        }
+    }
+    0
+}
+
+/// A size as Docker reads one (`RAMInBytes`): a number, optionally with a decimal part, then
+/// an optional unit `b`, `k`, `m`, `g`, `t`, `p` (any case, with an optional `i` and `b`).
+pub fn is_size(value: &str) -> bool {
+    let digits_end = value
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(value.len());
+    let (number, unit) = value.split_at(digits_end);
+    let number_ok = !number.is_empty()
+        && number
+            .split('.')
+            .all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit()))
+        && number.parse::<f64>().is_ok_and(|n| n > 0.0);
+    let unit = unit.strip_prefix(' ').unwrap_or(unit).to_ascii_lowercase();
+    let unit_ok = matches!(
+        unit.as_str(),
+        "" | "b"
+            | "k"
+            | "kb"
+            | "kib"
+            | "m"
+            | "mb"
+            | "mib"
+            | "g"
+            | "gb"
+            | "gib"
+            | "t"
+            | "tb"
+            | "tib"
+            | "p"
+            | "pb"
+            | "pib"
+            | "ki"
+            | "mi"
+            | "gi"
+            | "ti"
+            | "pi"
+    );
+    number_ok && unit_ok
+}
+
+/// A CPU count as Compose reads `cpus`: a positive decimal number.
+pub fn is_cpus(value: &str) -> bool {
+    !value.is_empty()
+        && value.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+        && value.matches('.').count() <= 1
+        && value.parse::<f64>().is_ok_and(|n| n.is_finite() && n > 0.0)
+}
+
+/// Checks every value the fixes write: a bad one would make every fixed file fail in Docker.
+fn validate(text: &str, config: &Config) -> Result<(), (usize, usize, String)> {
+    let fail = |path: &[&str], message: String| {
+        let (line, column) = position(text, value_offset(text, path));
+        Err((line, column, format!("`{}` {message}", path.join("."))))
+    };
+    const SIZE: &str = "write a number of bytes, or a number with a unit as Docker reads it: `64m`, `512M`, `1g`, `1.5G`";
+    let o = &config.options;
+    for (key, value) in [
+        ("log-max-size", &o.log_max_size),
+        ("tmpfs-size", &o.tmpfs_size),
+    ] {
+        if let Some(v) = value
+            && !is_size(v)
+        {
+            return fail(&["options", key], format!("is `{v:?}`, not a size; {SIZE}"));
+        }
+    }
+    if let Some(v) = &o.log_max_file
+        && !v.parse::<u32>().is_ok_and(|n| n > 0)
+    {
+        return fail(
+            &["options", "log-max-file"],
+            format!(
+                "is `{v:?}`, not a count of files; write a whole number of 1 or more, such as \"3\""
+            ),
+        );
+    }
+    for (key, value) in [("nofile", o.nofile), ("nproc", o.nproc)] {
+        if value == Some(0) {
+            return fail(
+                &["options", key],
+                "is 0; write a whole number of 1 or more, such as 65536".into(),
+            );
+        }
+    }
+    if let Some(ports) = &o.sensitive_ports
+        && ports.contains(&0)
+    {
+        return fail(
+            &["options", "sensitive-ports"],
+            "lists port 0; ports are 1 to 65535".into(),
+        );
+    }
+    for (key, list) in [
+        ("secret-patterns", &o.secret_patterns),
+        ("secret-exclude-suffixes", &o.secret_exclude_suffixes),
+    ] {
+        if let Some(list) = list
+            && list.iter().any(|p| p.trim().is_empty())
+        {
+            return fail(
+                &["options", key],
+                "has an empty entry, which would match every name; remove it".into(),
+            );
+        }
+    }
+    if let Some(v) = &o.secrets_env_file
+        && v.trim().is_empty()
+    {
+        return fail(
+            &["options", "secrets-env-file"],
+            "is empty; name a file such as \".env\", or remove the key".into(),
+        );
+    }
+    for (kind, limit) in [
+        ("small", &o.limits.small),
+        ("medium", &o.limits.medium),
+        ("large", &o.limits.large),
+    ] {
+        let Some(l) = limit else { continue };
+        if let Some(v) = &l.memory
+            && !is_size(v)
+        {
+            return fail(
+                &["options", "limits", kind, "memory"],
+                format!("is `{v:?}`, not a size; {SIZE}"),
+            );
+        }
+        if let Some(v) = &l.cpus
+            && !is_cpus(v)
+        {
+            return fail(
+                &["options", "limits", kind, "cpus"],
+                format!(
+                    "is `{v:?}`, not a CPU count; write a positive decimal number as a string, such as \"0.5\" or \"2.0\""
+                ),
+            );
+        }
+        if l.pids == Some(0) {
+            return fail(
+                &["options", "limits", kind, "pids"],
+                "is 0; write a whole number of 1 or more, such as 512".into(),
+            );
+        }
+    }
+    Ok(())
 }
 
 /// Adds a "did you mean" to serde's unknown-field message.
@@ -214,6 +412,54 @@ mod tests {
         assert!(message.contains("did you mean `tmpfs-size`?"), "{message}");
         let (_, _, message) = parse("preset = \"stric\"\n").unwrap_err();
         assert!(message.contains("did you mean `strict`?"), "{message}");
+    }
+
+    #[test]
+    fn values_are_checked_where_they_are_written() {
+        let (line, column, message) = parse("[options]\ntmpfs-size = \"\"\n").unwrap_err();
+        assert_eq!((line, column), (2, 14));
+        assert!(
+            message.starts_with("`options.tmpfs-size` is `\"\"`, not a size"),
+            "{message}"
+        );
+        let (line, column, message) =
+            parse("[options.limits.large]\nmemory = \"lots\"\n").unwrap_err();
+        assert_eq!((line, column), (2, 10));
+        assert!(
+            message.contains("`options.limits.large.memory` is `\"lots\"`, not a size; write"),
+            "{message}"
+        );
+        let (_, _, message) = parse("[options.limits.small]\ncpus = \"-1\"\n").unwrap_err();
+        assert!(message.contains("not a CPU count"), "{message}");
+        let (_, _, message) = parse("options.limits.small.pids = 0\n").unwrap_err();
+        assert!(
+            message.contains("`options.limits.small.pids` is 0"),
+            "{message}"
+        );
+        let (_, _, message) = parse("[options]\nlog-max-file = \"three\"\n").unwrap_err();
+        assert!(message.contains("not a count of files"), "{message}");
+        for good in ["64m", "512M", "1g", "1.5G", "1024", "10mb", "2 GiB"] {
+            assert!(is_size(good), "{good}");
+        }
+        for bad in ["", "lots", "m", "-1m", "0", "1.m", "1x", "1e3"] {
+            assert!(!is_size(bad), "{bad}");
+        }
+        for good in ["1", "0.5", "2.0"] {
+            assert!(is_cpus(good), "{good}");
+        }
+        for bad in ["", "0", "-1", "1.2.3", "one", "inf", "NaN"] {
+            assert!(!is_cpus(bad), "{bad}");
+        }
+        // The defaults pass.
+        let defaults = composeguard::Settings::default();
+        for v in [
+            &defaults.log_max_size,
+            &defaults.tmpfs_size,
+            &defaults.limits_small.memory,
+            &defaults.limits_large.memory,
+        ] {
+            assert!(is_size(v), "{v}");
+        }
     }
 
     #[test]

@@ -3,13 +3,15 @@
 //! A thin adapter over the `composeguard` library: it finds and reads files, prints reports,
 //! and writes results atomically. Exit codes: 0 clean, 1 findings, 2 error.
 
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anstream::{eprint, eprintln, print, println};
 use clap::{Args, Parser, Subcommand};
-use composeguard::{Applicability, Diagnostic, FixOutcome, Options, Preset, Target, rules};
+use composeguard::{
+    Applicability, Diagnostic, FixOutcome, Options, Preset, Target, masking, rules,
+};
 
 /// mimalloc: the CLI allocates and frees many small strings and nodes; the system allocator
 /// spent a quarter of the run in malloc, free and page faults on a 500-service file.
@@ -36,6 +38,17 @@ enum Command {
     /// Report findings (exit 0 when clean, 1 with findings, 2 on error).
     Check(CheckArgs),
     /// Apply fixes in place (safe ones; unsafe ones too with --unsafe-fixes).
+    ///
+    /// Every changed file is prepared first (its new content written beside it with the same
+    /// mode, owner and group, and flushed to disk); only then are the files replaced, each
+    /// after checking that it still holds what was read. If any step fails, the files already
+    /// replaced get their old content back and the secret and env-file changes of the run are
+    /// taken back; the message says which files changed, if any could not be restored.
+    ///
+    /// Refused with exit 2, before anything is written: files that are not regular (FIFOs,
+    /// devices), read-only files (no write bit, or no permission for you), files with several
+    /// hard links (replacing one would split the link), files larger than 32 MiB, and a file
+    /// that changes while composeguard runs. Symlinks are written through to their target.
     Fix(FixArgs),
     /// Print one rule's documentation.
     Rule {
@@ -117,13 +130,20 @@ struct CheckArgs {
 struct FixArgs {
     #[command(flatten)]
     common: CommonArgs,
-    /// Print a unified diff of the changes and write nothing.
+    /// Print a unified diff of the changes and write nothing. It applies with `git apply` or
+    /// `patch -p1` from the current folder; a file outside it is named by its absolute path
+    /// without the leading `/` (apply from `/`). Names with spaces end with a tab and names
+    /// with `"`, `\` or control characters are quoted, as git writes them.
     #[arg(long, conflicts_with = "stdout")]
     diff: bool,
-    /// Print the fixed document to standard output and write nothing.
+    /// Print the fixed document to standard output and write nothing. One file only (several
+    /// are refused with exit 2: concatenated compose files are not one compose file); use
+    /// --diff for several.
     #[arg(long)]
     stdout: bool,
-    /// Show secret values in diffs (they are masked as **** by default).
+    /// Show secret values in diffs. By default every value of an `environment` variable whose
+    /// name looks secret (the CG601 patterns, whatever rules run or are suppressed) and every
+    /// password inside a URL is printed as ****, on both sides of the diff.
     #[arg(long)]
     show_secrets: bool,
     /// Move literal secrets that the image cannot read from a file into this env file
@@ -131,7 +151,9 @@ struct FixArgs {
     #[arg(long, value_name = "FILE")]
     secrets_env_file: Option<String>,
     /// Add `secrets/` to the compose file's folder's existing .gitignore when secret files are
-    /// written.
+    /// written (in the file's own line ending). A `secrets/` folder that is a symlink out of
+    /// the project, or that others may enter, stops the run; existing secret and env files
+    /// others may read get a warning with the chmod to run.
     #[arg(long)]
     gitignore_secrets: bool,
 }
@@ -360,18 +382,14 @@ fn limit(l: &composeguard::settings::Limits) -> config::Limit {
 
 fn report_error(display: &str, failure: &files::Failure) {
     let (p, e) = (output::path_style(), output::code_style());
-    let error = match failure {
-        files::Failure::Io(io) => {
-            eprintln!("{p}{display}:{p:#} {e}error:{e:#} cannot read the file: {io}");
-            return;
-        }
-        files::Failure::Lib(error) => error,
-    };
-    match error.position() {
-        Some((line, column)) => {
-            eprintln!("{p}{display}:{line}:{column}:{p:#} {e}error:{e:#} {error}")
-        }
-        None => eprintln!("{p}{display}:{p:#} {e}error:{e:#} {error}"),
+    match failure {
+        files::Failure::Lib(error) => match error.position() {
+            Some((line, column)) => {
+                eprintln!("{p}{display}:{line}:{column}:{p:#} {e}error:{e:#} {error}")
+            }
+            None => eprintln!("{p}{display}:{p:#} {e}error:{e:#} {error}"),
+        },
+        other => eprintln!("{p}{display}:{p:#} {e}error:{e:#} {other}"),
     }
 }
 
@@ -464,21 +482,28 @@ fn check(args: &CheckArgs) -> u8 {
         Err(message) => return usage_error(&message),
     };
     let results = in_parallel(&inputs, |input| {
-        let text = input.read()?;
+        let text = input.read(options.limits.max_bytes)?.text;
         let diagnostics = composeguard::check(&text, &options)?;
-        Ok::<_, files::Failure>((text, diagnostics))
+        // Only `full` prints source lines, which may hold secrets.
+        let secrets = if format == output::Format::Full && !diagnostics.is_empty() {
+            masking::secret_spans_of(&text, &options.settings, &options.limits)?
+        } else {
+            Vec::new()
+        };
+        Ok::<_, files::Failure>((text, diagnostics, secrets))
     });
     let mut tally = Tally::default();
     let mut errors = 0;
     let mut reports = Vec::new();
     for (input, result) in inputs.iter().zip(&results) {
         match result {
-            Ok((text, diagnostics)) => {
+            Ok((text, diagnostics, secrets)) => {
                 tally.add(diagnostics);
                 reports.push(output::Report {
                     path: &input.display,
                     text,
                     diagnostics,
+                    secrets,
                 });
             }
             Err(e) => {
@@ -546,19 +571,38 @@ fn fix(args: &FixArgs) -> u8 {
         Ok(i) => i,
         Err(message) => return usage_error(&message),
     };
+    if inputs.iter().filter(|i| i.is_stdin()).count() > 1 {
+        return usage_error("`-` (standard input) is given more than once; give it once");
+    }
+    let printed = inputs
+        .iter()
+        .filter(|i| args.stdout || (i.is_stdin() && !args.diff))
+        .count();
+    if printed > 1 {
+        let names: Vec<&str> = inputs.iter().map(|i| i.display.as_str()).collect();
+        return usage_error(&format!(
+            "--stdout prints one fixed file, and {} were given ({}): one YAML stream cannot hold several compose files unambiguously; name one file, or use --diff for several",
+            inputs.len(),
+            names.join(", ")
+        ));
+    }
     // Compute every result first: if any file fails, nothing is written at all.
     let mut results: Vec<(&files::Input, String, FixOutcome)> = Vec::new();
+    let mut identities: Vec<Option<files::Identity>> = Vec::new();
     let mut failed: Vec<&str> = Vec::new();
     let outcomes = in_parallel(&inputs, |input| {
-        input.read().and_then(|text| {
-            composeguard::fix(&text, &options)
-                .map(|o| (text, o))
+        input.read(options.limits.max_bytes).and_then(|loaded| {
+            composeguard::fix(&loaded.text, &options)
+                .map(|o| (loaded, o))
                 .map_err(files::Failure::from)
         })
     });
     for (input, outcome) in inputs.iter().zip(outcomes) {
         match outcome {
-            Ok((text, outcome)) => results.push((input, text, outcome)),
+            Ok((loaded, outcome)) => {
+                identities.push(loaded.identity);
+                results.push((input, loaded.text, outcome));
+            }
             Err(e) => {
                 report_error(&input.display, &e);
                 failed.push(&input.display);
@@ -585,11 +629,12 @@ fn fix(args: &FixArgs) -> u8 {
         if args.stdout || (input.is_stdin() && !args.diff) {
             print!("{}", outcome.output);
         } else if args.diff {
-            let diff = outcome.diff(text, &input.display);
+            let path = output::diff_path(&input.path);
+            let diff = output::with_headers(&outcome.diff(text, &path), &path);
             if args.show_secrets {
                 print!("{diff}");
             } else {
-                print!("{}", composeguard::mask_secrets(&diff, &outcome.secrets));
+                print!("{}", masked_diff(&diff, text, outcome, &options));
             }
         }
         if !args.common.quiet && !outcome.remaining.is_empty() {
@@ -633,29 +678,55 @@ fn fix(args: &FixArgs) -> u8 {
         }
     }
     for plan in &plans {
-        if let Err(message) = secrets::write(plan, args.gitignore_secrets) {
-            eprintln!("{e_}error:{e_:#} {message}", e_ = output::code_style());
-            return 2;
-        }
-        if !args.common.quiet {
-            for line in &plan.report {
-                eprintln!("{line}");
-            }
+        for line in &plan.warnings {
+            eprintln!("{line}");
         }
     }
+    // Every compose file prepared (checked, new content beside it) before anything is written.
+    let mut prepared = Vec::new();
     if writes {
-        for (input, text, outcome) in &results {
+        for ((input, text, outcome), identity) in results.iter().zip(&identities) {
             if input.is_stdin() || !outcome.changed(text) {
                 continue;
             }
-            if let Err(e) = files::write_atomic(&input.path, &outcome.output) {
-                eprintln!(
-                    "{p}{}:{p:#} {e_}error:{e_:#} could not write the fixed file: {e}",
-                    input.display,
-                    p = output::path_style(),
-                    e_ = output::code_style()
-                );
-                return 2;
+            match files::prepare(
+                &input.path,
+                &input.display,
+                text,
+                *identity,
+                &outcome.output,
+            ) {
+                Ok(p) => prepared.push(p),
+                Err(e) => {
+                    eprintln!(
+                        "{p}{}:{p:#} {e_}error:{e_:#} cannot write the fixed file: {e}; no file was written",
+                        input.display,
+                        p = output::path_style(),
+                        e_ = output::code_style()
+                    );
+                    return 2;
+                }
+            }
+        }
+    }
+    // Secret files first, so the compose file never points at a missing file.
+    let mut undo = secrets::Undo::default();
+    for plan in &plans {
+        if let Err(message) = secrets::write(plan, args.gitignore_secrets, &mut undo) {
+            eprintln!("{e_}error:{e_:#} {message}", e_ = output::code_style());
+            report_undo(undo);
+            return 2;
+        }
+    }
+    if let Err(failure) = files::commit(prepared) {
+        report_commit_failure(&failure);
+        report_undo(undo);
+        return 2;
+    }
+    if !args.common.quiet {
+        for plan in &plans {
+            for line in &plan.report {
+                eprintln!("{line}");
             }
         }
     }
@@ -697,6 +768,70 @@ fn fix(args: &FixArgs) -> u8 {
         1
     } else {
         0
+    }
+}
+
+/// A diff with the secrets of both sides masked (see `composeguard::masking`): spans of the
+/// input, carried through the fix's changes to the output. Should the input not parse again
+/// (it did once), every value the rules reported is masked wherever it occurs.
+fn masked_diff(diff: &str, text: &str, outcome: &FixOutcome, options: &Options) -> String {
+    match masking::secret_spans_of(text, &options.settings, &options.limits) {
+        Ok(old) => {
+            let new = masking::new_spans(
+                &old,
+                &outcome.changes,
+                &outcome.output,
+                &options.settings,
+                &options.limits,
+            );
+            masking::mask_diff(diff, text, &old, &outcome.output, &new)
+        }
+        Err(_) => composeguard::mask_secrets(diff, &outcome.secrets),
+    }
+}
+
+/// Says what became of the files a failed commit had already replaced.
+fn report_commit_failure(failure: &files::CommitFailure) {
+    let (p, e) = (output::path_style(), output::code_style());
+    eprintln!(
+        "{p}{}:{p:#} {e}error:{e:#} cannot write the fixed file: {}",
+        failure.file, failure.error
+    );
+    if !failure.restored.is_empty() {
+        eprintln!(
+            "Put back the content of {}, already replaced by this run.",
+            failure.restored.join(", ")
+        );
+    }
+    for (file, error) in &failure.unrestored {
+        eprintln!(
+            "{p}{file}:{p:#} {e}error:{e:#} could not put the old content back ({error}): this file holds the fixed content"
+        );
+    }
+    if failure.unrestored.is_empty() {
+        eprintln!("No compose file was changed.");
+    } else {
+        let changed: Vec<&str> = failure.unrestored.iter().map(|(f, _)| f.as_str()).collect();
+        eprintln!(
+            "Changed: {}; every other compose file is unchanged.",
+            changed.join(", ")
+        );
+    }
+}
+
+/// Takes back the secret and env files written by a run that failed later.
+fn report_undo(undo: secrets::Undo) {
+    if undo.is_empty() {
+        return;
+    }
+    let failures = undo.undo();
+    if failures.is_empty() {
+        eprintln!("Removed the secret and env-file changes this run had written.");
+    } else {
+        let e = output::code_style();
+        for f in failures {
+            eprintln!("{e}error:{e:#} could not take back {f}");
+        }
     }
 }
 
@@ -746,11 +881,4 @@ fn usage_error(message: &str) -> u8 {
     let e = output::code_style();
     eprintln!("{e}error:{e:#} {message}");
     2
-}
-
-/// Reads standard input fully (only called when `-` is given).
-fn read_stdin() -> io::Result<Vec<u8>> {
-    let mut buf = Vec::new();
-    io::stdin().lock().read_to_end(&mut buf)?;
-    Ok(buf)
 }

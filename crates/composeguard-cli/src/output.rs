@@ -15,6 +15,8 @@ pub struct Report<'a> {
     pub text: &'a str,
     /// Its findings.
     pub diagnostics: &'a [Diagnostic],
+    /// Byte spans of its secret values (see `composeguard::masking`), hidden in source lines.
+    pub secrets: &'a [std::ops::Range<usize>],
 }
 
 /// The output formats of `check`.
@@ -97,32 +99,69 @@ pub fn render(format: Format, reports: &[Report<'_>]) -> String {
     }
 }
 
+/// A source line with its secrets masked, and where a finding's start and end fall in it (in
+/// characters, 0-based): the caret is measured on the masked line, so it never tells a hidden
+/// value's length.
+fn masked_line(report: &Report<'_>, index: &LineIndex, d: &Diagnostic) -> (String, usize, usize) {
+    let text = report.text;
+    let start = d.range.start.min(text.len());
+    let mut line_start = index.line_start(start);
+    if line_start == 0 && text.starts_with('\u{feff}') {
+        line_start = '\u{feff}'.len_utf8();
+    }
+    let line_end = text[line_start..]
+        .find(['\r', '\n'])
+        .map_or(text.len(), |i| line_start + i);
+    let line = &text[line_start..line_end];
+    // The spans on this line, relative to it.
+    let spans: Vec<std::ops::Range<usize>> = report
+        .secrets
+        .iter()
+        .filter(|s| s.start < line_end && s.end > line_start)
+        .map(|s| s.start.max(line_start) - line_start..s.end.min(line_end) - line_start)
+        .collect();
+    let masked = composeguard::masking::mask(line, &spans);
+    // A byte offset of the line in the masked line (inside a span: its mask's start or end).
+    let map = |at: usize, end: bool| -> usize {
+        let mut shift: isize = 0;
+        for s in &spans {
+            if s.end <= at {
+                shift += composeguard::masking::MASK.len() as isize - s.len() as isize;
+            } else if s.start < at {
+                let base = s.start.wrapping_add_signed(shift);
+                return if end {
+                    base + composeguard::masking::MASK.len()
+                } else {
+                    base
+                };
+            }
+        }
+        at.wrapping_add_signed(shift)
+    };
+    let chars = |bytes: usize| masked.get(..bytes).map_or(0, |t| t.chars().count());
+    let start = start.clamp(line_start, line_end);
+    let from = chars(map(start - line_start, false));
+    let to = if d.range.end <= line_end && d.start.line == d.end.line {
+        chars(map(d.range.end.clamp(start, line_end) - line_start, true))
+    } else {
+        from + 1
+    };
+    (masked, from, to.max(from + 1))
+}
+
 fn full(report: &Report<'_>) -> String {
     let mut out = String::new();
-    let lines: Vec<&str> = report.text.split('\n').collect();
-    // Source lines may hold a secret value: mask every one the file's findings know about.
-    let secrets: Vec<String> = report
-        .diagnostics
-        .iter()
-        .filter_map(|d| d.secret.clone())
-        .collect();
+    let index = LineIndex::new(report.text);
     for d in report.diagnostics {
         let _ = writeln!(out, "{}", concise(report.path, d));
         let number = d.start.line.to_string();
         let pad = " ".repeat(number.len());
-        let line = lines
-            .get(d.start.line - 1)
-            .map_or("", |l| l.trim_end_matches('\r'));
-        let line = composeguard::mask_secrets(line.trim_start_matches('\u{feff}'), &secrets);
-        let width = if d.start.line == d.end.line {
-            d.end.column.saturating_sub(d.start.column).max(1)
-        } else {
-            1
-        };
+        let (line, from, to) = masked_line(report, &index, d);
+        let width = to - from;
         let blue = Style::new().bold().fg_color(Some(AnsiColor::Blue.into()));
         let _ = writeln!(out, "{blue}{pad} |{blue:#}");
         let _ = writeln!(out, "{blue}{number} |{blue:#} {line}");
-        let caret = format!("{}{}", " ".repeat(d.start.column - 1), "^".repeat(width));
+        let caret = format!("{}{}", " ".repeat(from), "^".repeat(width));
         let c = code_style();
         let _ = writeln!(out, "{blue}{pad} |{blue:#} {c}{caret}{c:#}");
         match &d.fix {
@@ -225,7 +264,7 @@ fn sarif(reports: &[Report<'_>]) -> Value {
                 "message": {"text": d.message},
                 "locations": [{
                     "physicalLocation": {
-                        "artifactLocation": {"uri": report.path},
+                        "artifactLocation": {"uri": uri(report.path)},
                         "region": region(&index, report.text, d.range.start, d.range.end),
                     }
                 }],
@@ -243,7 +282,7 @@ fn sarif(reports: &[Report<'_>]) -> Value {
                     .collect();
                 result["fixes"] = json!([{
                     "description": {"text": format!("{} ({})", fix.message(), fix.applicability().as_str())},
-                    "artifactChanges": [{"artifactLocation": {"uri": report.path}, "replacements": replacements}],
+                    "artifactChanges": [{"artifactLocation": {"uri": uri(report.path)}, "replacements": replacements}],
                 }]);
             }
             results.push(result);
@@ -262,6 +301,24 @@ fn sarif(reports: &[Report<'_>]) -> Value {
             "results": results,
         }],
     })
+}
+
+/// A path as a SARIF `uri`: a relative reference for a relative path, a `file://` URI for an
+/// absolute one; every byte but unreserved characters and `/` percent-encoded (spaces, `#`,
+/// `%`, `?`, `:`, non-ASCII), so that no part reads as a scheme, query or fragment.
+pub fn uri(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    if path.starts_with('/') {
+        out.push_str("file://");
+    }
+    for b in path.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 /// `::warning file=...,line=...::message`, with GitHub's escaping.
@@ -287,5 +344,96 @@ fn github(path: &str, d: &Diagnostic) -> String {
         d.end.column,
         prop(&format!("{} {}", d.code(), d.rule.name)),
         data(&d.message)
+    )
+}
+
+/// How a diff names a file: relative to the current folder when it is inside it, else the
+/// absolute path without its leading `/` (so that `patch -p1 -d /` and `git apply
+/// --directory` find it); `..` steps resolved; `-` for standard input.
+pub fn diff_path(path: &std::path::Path) -> String {
+    use std::path::{Component, Path, PathBuf};
+    if path.as_os_str() == "-" {
+        return "-".into();
+    }
+    let plain = path.is_relative()
+        && path
+            .components()
+            .all(|c| matches!(c, Component::Normal(_) | Component::CurDir));
+    let shown: PathBuf = if plain {
+        path.components()
+            .filter(|c| *c != Component::CurDir)
+            .collect()
+    } else {
+        // Resolve the folder (not the file: a symlinked file keeps its own name).
+        let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+        let folder = absolute
+            .parent()
+            .map(|p| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf()));
+        let absolute = match (folder, absolute.file_name()) {
+            (Some(f), Some(n)) => f.join(n),
+            _ => absolute,
+        };
+        let cwd = std::env::current_dir()
+            .ok()
+            .and_then(|d| std::fs::canonicalize(d).ok());
+        match cwd.as_deref().and_then(|c| absolute.strip_prefix(c).ok()) {
+            Some(relative) => relative.to_path_buf(),
+            None => absolute
+                .strip_prefix("/")
+                .map_or(absolute.clone(), Path::to_path_buf),
+        }
+    };
+    shown.to_string_lossy().into_owned()
+}
+
+/// One side's file name in a diff header (`a/` or `b/` and the path) as git writes it: C-style
+/// quoted when the name has a `"`, `\` or control character, else followed by a tab when it has
+/// a space (GNU patch ends a name at the tab, git apply accepts both).
+fn header_name(prefix: &str, path: &str) -> String {
+    let name = format!("{prefix}{path}");
+    if name
+        .chars()
+        .any(|c| c == '"' || c == '\\' || c.is_control())
+    {
+        let mut quoted = String::from("\"");
+        for c in name.chars() {
+            match c {
+                '"' => quoted.push_str("\\\""),
+                '\\' => quoted.push_str("\\\\"),
+                '\t' => quoted.push_str("\\t"),
+                '\n' => quoted.push_str("\\n"),
+                '\r' => quoted.push_str("\\r"),
+                c if c.is_control() => {
+                    let mut buf = [0; 4];
+                    for b in c.encode_utf8(&mut buf).bytes() {
+                        quoted.push_str(&format!("\\{b:03o}"));
+                    }
+                }
+                c => quoted.push(c),
+            }
+        }
+        quoted.push('"');
+        quoted
+    } else if name.contains(' ') {
+        format!("{name}\t")
+    } else {
+        name
+    }
+}
+
+/// A unified diff of the library (whose headers name `path` with `a/` and `b/`) with headers
+/// that `git apply` and `patch -p1` read back for any file name.
+pub fn with_headers(diff: &str, path: &str) -> String {
+    if diff.is_empty() || path == "-" {
+        return diff.to_owned();
+    }
+    // The library's own headers (a name may hold a line break: strip them whole).
+    let Some(rest) = diff.strip_prefix(&format!("--- a/{path}\n+++ b/{path}\n")) else {
+        return diff.to_owned();
+    };
+    format!(
+        "--- {}\n+++ {}\n{rest}",
+        header_name("a/", path),
+        header_name("b/", path)
     )
 }

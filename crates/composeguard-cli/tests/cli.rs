@@ -428,8 +428,15 @@ fn secrets_are_written_0600_in_a_0700_folder_and_masked() {
 
 #[test]
 fn an_existing_secret_file_with_other_content_stops_everything() {
+    use std::os::unix::fs::PermissionsExt;
     let dir = temp_with("compose.yaml", SECRET);
     fs::create_dir(dir.path().join("secrets")).unwrap();
+    // Private, as composeguard creates it (a folder others may enter is refused first).
+    fs::set_permissions(
+        dir.path().join("secrets"),
+        fs::Permissions::from_mode(0o700),
+    )
+    .unwrap();
     fs::write(
         dir.path().join("secrets/postgres_password.txt"),
         "something else",

@@ -255,6 +255,10 @@ fn hunk_range(lines: &Range<usize>) -> String {
 /// Replaces every occurrence of each secret in `text` by `****` (longest secrets first, so a
 /// secret that contains another is masked whole). Secrets shorter than 3 bytes are left alone:
 /// masking them would hide unrelated text and reveal nothing useful.
+///
+/// This hides every occurrence of the text, also where it is no secret (`POSTGRES_PASSWORD:
+/// postgres` would mask `image: postgres:16`), and only what rules reported: prefer
+/// [`crate::masking::masked_diff`], which hides the values' own spans, whatever rules ran.
 pub fn mask_secrets(text: &str, secrets: &[String]) -> String {
     let mut sorted: Vec<&String> = secrets.iter().filter(|s| s.len() >= 3).collect();
     crate::small::sort_by(&mut sorted, |a, b| b.len().cmp(&a.len()));

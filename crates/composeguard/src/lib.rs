@@ -30,6 +30,7 @@ pub mod engine;
 pub mod error;
 pub mod images;
 pub mod lines;
+pub mod masking;
 pub mod rules;
 pub mod settings;
 mod small;
