@@ -10,7 +10,7 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-const PLAIN: &str = "services:\n  app:\n    image: example/app:1 # keep me\n";
+const PLAIN: &str = "services:\n  app:\n    image: redis:7.4 # keep me\n";
 const CORE: &str = "--select=CG101,CG102,CG501";
 
 /// Runs a command, killing it (and failing) when it takes longer than 20 seconds.
