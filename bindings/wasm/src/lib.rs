@@ -53,10 +53,24 @@ pub fn harden(
 pub fn harden_with(source: &str, options: &Options, show_secrets: bool) -> String {
     match composeguard::fix(source, options) {
         Ok(outcome) => {
-            let mut diff = outcome.diff(source, "compose.yaml");
-            if !show_secrets {
-                diff = composeguard::mask_secrets(&diff, &outcome.secrets);
-            }
+            // Masked like the CLI's: every value the secret patterns match, by its own span.
+            let diff = if show_secrets {
+                outcome.diff(source, "compose.yaml")
+            } else {
+                composeguard::masking::masked_diff(
+                    source,
+                    &outcome.changes,
+                    "compose.yaml",
+                    &options.settings,
+                    &options.limits,
+                )
+                .unwrap_or_else(|_| {
+                    composeguard::mask_secrets(
+                        &outcome.diff(source, "compose.yaml"),
+                        &outcome.secrets,
+                    )
+                })
+            };
             let index = Utf16::new(source);
             let diagnostics: Vec<String> = outcome
                 .diagnostics
