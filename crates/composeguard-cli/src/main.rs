@@ -159,6 +159,16 @@ struct FixArgs {
 }
 
 fn main() -> ExitCode {
+    // A panic is a bug; its message may quote the input (a secret among it), so only the
+    // place is printed, never the message.
+    std::panic::set_hook(Box::new(|info| {
+        let place = info
+            .location()
+            .map_or_else(String::new, |l| format!(" at {}:{}", l.file(), l.line()));
+        eprintln!(
+            "composeguard: internal error{place}; nothing was written. Please report it with the command you ran (the input is not shown here because it may hold secrets)"
+        );
+    }));
     let cli = Cli::parse();
     let code = match cli.command {
         Command::Check(args) => check(&args),

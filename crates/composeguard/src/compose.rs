@@ -109,7 +109,134 @@ impl<'d> Compose<'d> {
                 }
             }
         }
-        Ok(Compose { doc })
+        let compose = Compose { doc };
+        compose.check_shapes()?;
+        Ok(compose)
+    }
+
+    /// Checks that the keys composeguard reads and edits hold the kind of value Compose
+    /// expects (a null counts as unset): a fix must never meet `logging.driver: [json-file]`
+    /// or `limits: []` and write a second key beside it.
+    fn check_shapes(&self) -> Result<(), Error> {
+        #[derive(Clone, Copy, PartialEq)]
+        enum Shape {
+            Map,
+            Seq,
+            Scalar,
+            /// A list or a single string (`tmpfs`, `environment` as a list or a mapping...).
+            SeqOrScalar,
+            MapOrSeq,
+            MapOrScalar,
+        }
+        use Shape::*;
+        const SERVICE: &[(&str, Shape)] = &[
+            ("logging", Map),
+            ("deploy", Map),
+            ("healthcheck", Map),
+            ("ulimits", Map),
+            ("cap_add", Seq),
+            ("cap_drop", Seq),
+            ("security_opt", Seq),
+            ("ports", Seq),
+            ("volumes", Seq),
+            ("secrets", Seq),
+            ("tmpfs", SeqOrScalar),
+            ("environment", MapOrSeq),
+            ("extends", MapOrScalar),
+            ("image", Scalar),
+            ("user", Scalar),
+            ("read_only", Scalar),
+            ("privileged", Scalar),
+            ("mem_limit", Scalar),
+            ("cpus", Scalar),
+            ("pids_limit", Scalar),
+        ];
+        const NESTED: &[(&str, &str, Shape)] = &[
+            ("logging", "driver", Scalar),
+            ("logging", "options", Map),
+            ("deploy", "resources", Map),
+            ("resources", "limits", Map),
+            ("resources", "reservations", Map),
+        ];
+        let doc = self.doc;
+        let describe_kind = |id: NodeId| describe(doc, id);
+        let check = |path: String, lookup: Lookup, shape: Shape| -> Result<(), Error> {
+            let value = lookup.resolved;
+            if doc.is_null(value) {
+                return Ok(());
+            }
+            let kind = &doc.node(value).kind;
+            let ok = match shape {
+                Map => matches!(kind, NodeKind::Mapping(_)),
+                Seq => matches!(kind, NodeKind::Sequence(_)),
+                Scalar => matches!(kind, NodeKind::Scalar { .. }),
+                SeqOrScalar => !matches!(kind, NodeKind::Mapping(_)),
+                MapOrSeq => !matches!(kind, NodeKind::Scalar { .. }),
+                MapOrScalar => !matches!(kind, NodeKind::Sequence(_)),
+            };
+            if ok {
+                return Ok(());
+            }
+            let expected = match shape {
+                Map => "a mapping",
+                Seq => "a list",
+                Scalar => "a single value",
+                SeqOrScalar => "a list or a single value",
+                MapOrSeq => "a mapping or a list",
+                MapOrScalar => "a mapping or a single value",
+            };
+            let pos = doc
+                .lines()
+                .position(doc.source(), doc.node(lookup.value).start);
+            Err(Error::WrongShape {
+                path,
+                expected,
+                found: describe_kind(value),
+                line: pos.line,
+                column: pos.column,
+            })
+        };
+        for service in self.services() {
+            if service.body.is_none() {
+                continue;
+            }
+            let mut found: Vec<(&str, Lookup)> = Vec::new();
+            for (key, shape) in SERVICE {
+                if let Some(l) = self.service_get(&service, key).found() {
+                    check(format!("services.{}.{key}", service.name), l, *shape)?;
+                    found.push((key, l));
+                }
+            }
+            // One level down, and `resources` under `deploy`.
+            let mut parents = found.clone();
+            if let Some((_, deploy)) = found.iter().find(|(k, _)| *k == "deploy")
+                && matches!(doc.node(deploy.resolved).kind, NodeKind::Mapping(_))
+                && let Some(resources) = self.get(deploy.resolved, "resources")
+            {
+                parents.push(("resources", resources));
+            }
+            for (parent, key, shape) in NESTED {
+                let Some((_, p)) = parents.iter().find(|(k, _)| k == parent) else {
+                    continue;
+                };
+                if !matches!(doc.node(p.resolved).kind, NodeKind::Mapping(_)) {
+                    continue;
+                }
+                if let Some(l) = self.get(p.resolved, key) {
+                    let prefix = if *parent == "resources" {
+                        "deploy.resources"
+                    } else {
+                        parent
+                    };
+                    check(
+                        format!("services.{}.{prefix}.{key}", service.name),
+                        l,
+                        *shape,
+                    )?;
+                }
+            }
+        }
+        Ok(())
     }
 
     /// The underlying document.

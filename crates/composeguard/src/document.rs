@@ -475,6 +475,32 @@ impl Document {
         offset - self.lines.line_start(offset)
     }
 
+    /// Where a node's text starts with its properties: the tag or anchor written before it on
+    /// the same line (`!!str image`, `&a key`), else its content.
+    pub fn key_start(&self, id: NodeId) -> usize {
+        let node = &self.nodes[id];
+        if node.tag.is_none() && node.anchor.is_none() {
+            return node.start;
+        }
+        let line_start = self.lines.line_start(node.start);
+        let before = &self.source[line_start..node.start];
+        // Walk back over `!tag` / `&anchor` tokens and the spaces between them.
+        let mut at = before.len();
+        loop {
+            let trimmed = before[..at].trim_end_matches(' ');
+            let token_start = trimmed
+                .rfind([' ', '\t', '-', '[', '{', ',', '?'])
+                .map_or(0, |i| i + 1);
+            let token = &trimmed[token_start..];
+            if token.starts_with('!') || token.starts_with('&') {
+                at = token_start;
+            } else {
+                break;
+            }
+        }
+        line_start + at
+    }
+
     /// The source text of a node.
     pub fn text(&self, id: NodeId) -> &str {
         let node = &self.nodes[id];

@@ -105,6 +105,22 @@ pub enum Error {
         /// What was found instead.
         found: &'static str,
     },
+    /// A key composeguard edits holds the wrong kind of value (Compose's loader rejects it too).
+    #[error(
+        "`{path}` is {found}, but Compose expects {expected} there; correct the value (Compose's loader rejects this file as it is)"
+    )]
+    WrongShape {
+        /// Where, e.g. `services.web.logging.driver`.
+        path: String,
+        /// What Compose expects.
+        expected: &'static str,
+        /// What was found.
+        found: &'static str,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+    },
     /// Fixing kept producing new edits.
     #[error(
         "fixes did not settle after {passes} passes; nothing was changed. Please report this file as a composeguard bug"
@@ -132,7 +148,8 @@ impl Error {
             | Error::DuplicateKey { line, column, .. }
             | Error::TooDeep { line, column, .. }
             | Error::NotAMapping { line, column, .. }
-            | Error::ServicesNotAMapping { line, column, .. } => Some((*line, *column)),
+            | Error::ServicesNotAMapping { line, column, .. }
+            | Error::WrongShape { line, column, .. } => Some((*line, *column)),
             _ => None,
         }
     }

@@ -39,8 +39,10 @@ impl Style {
     /// Detects the style of `doc`.
     pub fn detect(doc: &Document) -> Style {
         let source = doc.source();
-        let newline = match source.find('\n') {
-            Some(i) if i > 0 && source.as_bytes()[i - 1] == b'\r' => "\r\n",
+        // The first line break decides: CRLF, LF, or a lone CR (old Mac files).
+        let newline = match source.find(['\n', '\r']) {
+            Some(i) if source[i..].starts_with("\r\n") => "\r\n",
+            Some(i) if source.as_bytes()[i] == b'\r' => "\r",
             _ => "\n",
         };
         let mut indents = [0usize; 9];
@@ -301,6 +303,30 @@ pub fn line_end(source: &str, offset: usize) -> usize {
         .map_or(source.len(), |i| offset + i)
 }
 
+/// Moves an insertion point at the end of a block past the comment-only lines that follow it
+/// and are indented deeper than `column` (the block's keys): they belong to the block's last
+/// entry (a commented-out list item, `# - "443:443"`), so new keys go after them.
+fn after_trailing_comments(doc: &Document, mut at: usize, column: usize) -> usize {
+    let source = doc.source();
+    loop {
+        let rest = &source[at..];
+        let Some(next) = rest
+            .strip_prefix("\r\n")
+            .or_else(|| rest.strip_prefix('\n'))
+            .or_else(|| rest.strip_prefix('\r'))
+        else {
+            return at;
+        };
+        let line_start = source.len() - next.len();
+        let text = &source[line_start..line_end(source, line_start)];
+        let indent = text.len() - text.trim_start_matches(' ').len();
+        if !text.trim_start_matches(' ').starts_with('#') || indent <= column {
+            return at;
+        }
+        at = line_end(source, line_start);
+    }
+}
+
 /// Byte offset of the `-` that introduces a block sequence item, if there is one.
 pub fn dash_offset(doc: &Document, item: NodeId) -> Option<usize> {
     let source = doc.source();
@@ -353,19 +379,19 @@ pub fn insert_entries(
             } else {
                 let column = entries
                     .first()
-                    .map_or(0, |(k, _)| doc.column_of(doc.node(*k).start));
+                    .map_or(0, |(k, _)| doc.column_of(doc.key_start(*k)));
                 // A sibling block sequence in the same mapping sets the sequence indentation.
                 let sibling = entries.iter().find_map(|(k, v)| {
                     let v = doc.node(*v);
                     match &v.kind {
                         NodeKind::Sequence(items) if !v.flow && !items.is_empty() => {
                             let dash = doc.column_of(dash_offset(doc, items[0])?);
-                            dash.checked_sub(doc.column_of(doc.node(*k).start))
+                            dash.checked_sub(doc.column_of(doc.key_start(*k)))
                         }
                         _ => None,
                     }
                 });
-                let at = line_end(source, node.end);
+                let at = after_trailing_comments(doc, line_end(source, node.end), column);
                 match sibling {
                     Some(offset) if offset != style.sequence_offset => {
                         let local = Style {
@@ -487,7 +513,12 @@ pub fn remove_items(doc: &Document, seq: NodeId, remove: &[usize]) -> Option<Vec
             .any(|c| c.span.start >= range.start && c.span.start < range.end)
     };
     if node.flow {
-        if has_comment(node.start..node.end) {
+        let removed_anchor = remove.iter().any(|&i| {
+            items.get(i).is_some_and(|item| {
+                removes_used_anchor(doc, doc.key_start(*item)..doc.node(*item).end)
+            })
+        });
+        if has_comment(node.start..node.end) || removed_anchor {
             return None;
         }
         let kept: Vec<&str> = items
@@ -527,6 +558,9 @@ pub fn remove_items(doc: &Document, seq: NodeId, remove: &[usize]) -> Option<Vec
                 continue;
             }
         };
+        if removes_used_anchor(doc, line_start..next) {
+            return None;
+        }
         edits.push(Edit::deletion(line_start..next));
     }
     Some(edits)
@@ -536,7 +570,7 @@ pub fn remove_items(doc: &Document, seq: NodeId, remove: &[usize]) -> Option<Vec
 /// of its own and carries no comment. None otherwise (the caller reports without a fix).
 pub fn remove_entry(doc: &Document, key: NodeId, value: NodeId) -> Option<Edit> {
     let source = doc.source();
-    let start = doc.node(key).start;
+    let start = doc.key_start(key);
     let line_start = doc.lines().line_start(start);
     if source[line_start..start].trim() != "" {
         return None;
@@ -557,7 +591,25 @@ pub fn remove_entry(doc: &Document, key: NodeId, value: NodeId) -> Option<Edit> 
         Some(rest) => source.len() - rest.len(),
         None => return None,
     };
+    if removes_used_anchor(doc, line_start..next) {
+        return None;
+    }
     Some(Edit::deletion(line_start..next))
+}
+
+/// True when deleting `range` would remove an anchor that an alias outside it still uses.
+pub fn removes_used_anchor(doc: &Document, range: std::ops::Range<usize>) -> bool {
+    let inside = |id: NodeId| {
+        let n = doc.node(id);
+        n.start >= range.start && n.end <= range.end
+    };
+    doc.nodes()
+        .iter()
+        .enumerate()
+        .any(|(id, node)| match node.kind {
+            NodeKind::Alias(target) => !inside(id) && inside(target),
+            _ => false,
+        })
 }
 
 /// The edit that replaces a scalar by another string, keeping its quote style when it had one.

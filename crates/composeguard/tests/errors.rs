@@ -107,3 +107,43 @@ fn positions_count_characters_and_skip_the_bom() {
         (2, 3, 7)
     );
 }
+
+#[test]
+fn wrong_kinds_of_values_are_input_errors_not_internal_ones() {
+    for (input, path, line, column) in [
+        (
+            "services:\n  web:\n    image: nginx\n    logging:\n      driver: [json-file]\n",
+            "services.web.logging.driver",
+            5,
+            15,
+        ),
+        (
+            "services:\n  db:\n    image: redis:7\n    deploy:\n      resources:\n        limits: []\n",
+            "services.db.deploy.resources.limits",
+            6,
+            17,
+        ),
+        (
+            "x-l: &l [json-file]\nservices:\n  web:\n    image: nginx\n    logging: *l\n",
+            "services.web.logging",
+            5,
+            14,
+        ),
+        (
+            "services:\n  web:\n    image: nginx\n    cap_add: {a: b}\n",
+            "services.web.cap_add",
+            4,
+            14,
+        ),
+    ] {
+        let e = error(input);
+        let Error::WrongShape { path: p, .. } = &e else {
+            panic!("{input}: {e:?}");
+        };
+        assert_eq!(p, path, "{input}");
+        assert_eq!(e.position(), Some((line, column)), "{input}: {e}");
+        assert!(!e.to_string().contains("internal"), "{e}");
+        let fixed = composeguard::fix(input, &Options::default());
+        assert!(matches!(fixed, Err(Error::WrongShape { .. })), "{fixed:?}");
+    }
+}

@@ -389,6 +389,16 @@ impl Rule for LiteralSecret {
                     services: sharing.clone(),
                 });
                 reports.push((v.service, v.entry, message, Some(literal), true));
+            } else if cx.settings.secrets_env_file.is_some() && !is_identifier(&v.name) {
+                // `${spring.datasource.password}` is not a variable Compose can read (and
+                // `${APP-API-TOKEN}` reads as `APP` with a default): keep it, and say so.
+                reports.push((
+                    v.service,
+                    v.entry,
+                    format!("{message}; `{}` is not a name Compose can interpolate (letters, digits and `_`), so it stays: set it from a file the application reads, or rename it", v.name),
+                    Some(literal),
+                    false,
+                ));
             } else if cx.settings.secrets_env_file.is_some() && moved_names.insert(v.name.clone()) {
                 env_moves.push((v.entry, v.name.clone(), literal.clone()));
                 reports.push((v.service, v.entry, message, Some(literal), true));
@@ -527,6 +537,15 @@ fn merges(cx: &Context<'_>, map: NodeId, holder: NodeId) -> bool {
         }
     }
     false
+}
+
+/// True for a name `${NAME}` interpolates: a letter or `_`, then letters, digits and `_`.
+fn is_identifier(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 fn existing_secret_names(cx: &Context<'_>) -> Vec<String> {
@@ -820,6 +839,22 @@ mod tests {
         assert_eq!(url_password("postgres://app@db/app"), None);
         assert_eq!(url_password("postgres://app:${PW}@db/app"), None);
         assert_eq!(url_password("http://example.com/a:b@c"), None);
+    }
+
+    #[test]
+    fn only_interpolatable_names_move_to_an_env_file() {
+        for name in ["DB_PASSWORD", "_TOKEN", "a1"] {
+            assert!(is_identifier(name), "{name}");
+        }
+        for name in [
+            "spring.datasource.password",
+            "APP-API-TOKEN",
+            "1PASS",
+            "",
+            "A B",
+        ] {
+            assert!(!is_identifier(name), "{name}");
+        }
     }
 
     #[test]
