@@ -431,9 +431,10 @@ impl Rule for LiteralSecret {
     }
 }
 
-/// True when the value node of `v`'s entry carries an anchor that some alias reads outside
-/// an entry of the same variable whose image also reads `<VAR>_FILE` (a converted entry
-/// rewrites that node, so every reader must be converted the same way).
+/// True when the value node of `v`'s entry carries an anchor and some other setting reads it:
+/// the entry that defines the anchor or any alias of it, other than an entry of the same
+/// variable whose image also reads `<VAR>_FILE` (a converted entry rewrites that node, so
+/// every reader must be converted the same way). Extension fields (`x-...`) read nothing.
 fn value_shared_elsewhere(cx: &Context<'_>, services: &[Service], vars: &[Var], v: &Var) -> bool {
     let doc = cx.doc;
     let Entry::Map { value, .. } = v.entry else {
@@ -443,32 +444,27 @@ fn value_shared_elsewhere(cx: &Context<'_>, services: &[Service], vars: &[Var], 
     if doc.node(target).anchor.is_none() {
         return false;
     }
-    let aliases = doc
-        .nodes()
-        .iter()
-        .enumerate()
-        .filter(|(_, node)| matches!(node.kind, NodeKind::Alias(t) if t == target))
-        .map(|(id, _)| id);
-    let converted_alike = |alias: NodeId| {
-        // The entry whose value, as written, is this alias.
-        let key = doc.nodes().iter().find_map(|node| match &node.kind {
-            NodeKind::Mapping(entries) => {
-                entries.iter().find(|(_, v)| *v == alias).map(|(k, _)| *k)
-            }
-            _ => None,
-        });
-        key.is_some_and(|key| {
-            vars.iter().any(|o| {
-                matches!(o.entry, Entry::Map { key: k, .. } if k == key)
-                    && o.name == v.name
-                    && cx
-                        .image(&services[o.service])
-                        .is_some_and(|k| k.image.file_vars.contains(&o.name.as_str()))
-            })
+    let reads = |written: NodeId| {
+        written == target || matches!(doc.node(written).kind, NodeKind::Alias(t) if t == target)
+    };
+    let converted_alike = |key: NodeId| {
+        vars.iter().any(|o| {
+            matches!(o.entry, Entry::Map { key: k, .. } if k == key)
+                && o.name == v.name
+                && cx
+                    .image(&services[o.service])
+                    .is_some_and(|k| k.image.file_vars.contains(&o.name.as_str()))
         })
     };
-    let mut aliases = aliases;
-    aliases.any(|alias| !converted_alike(alias))
+    doc.nodes().iter().any(|node| match &node.kind {
+        NodeKind::Mapping(entries) => entries.iter().any(|(k, written)| {
+            reads(*written)
+                && !converted_alike(*k)
+                && !doc.scalar_key(*k).is_some_and(|name| name.starts_with("x-"))
+        }),
+        NodeKind::Sequence(items) => items.iter().any(|i| reads(*i)),
+        _ => false,
+    })
 }
 
 /// True when `v` is a service's own entry that hides an entry of the same name merged into
