@@ -524,7 +524,11 @@ pub fn generate(entries: &[Entry], docs: bool) -> String {
             }
         }
         sources.push(']');
+        // Explanations (notes, why a control breaks the image) are documentation: only with
+        // `docs`. Messages fall back to pointing at `composeguard images`.
         let notes = if docs { &e.notes } else { &None };
+        let read_only_why = if docs { &e.read_only_why } else { &None };
+        let no_new_privileges_why = if docs { &e.no_new_privileges_why } else { &None };
         let _ = writeln!(
             out,
             "    Image {{
@@ -570,9 +574,9 @@ pub fn generate(entries: &[Entry], docs: bool) -> String {
             tmpfs_exec = strs(list(&e.tmpfs_exec)),
             volumes = strs(list(&e.volumes)),
             read_only = opt_bool(e.read_only),
-            read_only_why = opt_str(&e.read_only_why),
+            read_only_why = opt_str(read_only_why),
             no_new_privileges = opt_bool(e.no_new_privileges),
-            no_new_privileges_why = opt_str(&e.no_new_privileges_why),
+            no_new_privileges_why = opt_str(no_new_privileges_why),
             file_vars = strs(list(&e.file_vars)),
             file_suffix = e.file_suffix.as_deref().unwrap_or("_FILE"),
             ports = ports.join(", "),

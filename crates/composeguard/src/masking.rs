@@ -39,7 +39,7 @@ pub fn sensitive_name(name: &str, settings: &Settings) -> bool {
 }
 
 /// Values that hide nothing: empty, booleans, `0`/`1`, null, a secret file's path.
-fn boring(value: &str) -> bool {
+pub(crate) fn boring(value: &str) -> bool {
     let v = value.trim().to_ascii_lowercase();
     v.is_empty()
         || matches!(

@@ -61,32 +61,7 @@ fn literal_fallback(raw: &str) -> Option<&str> {
     (!default.is_empty() && !default.contains('$')).then_some(default)
 }
 
-/// True for a variable name that holds a secret by the configured patterns.
-fn sensitive_name(name: &str, cx: &Context<'_>) -> bool {
-    let upper = name.to_ascii_uppercase();
-    if cx
-        .settings
-        .secret_exclude_suffixes
-        .iter()
-        .any(|s| upper.ends_with(s.as_str()))
-    {
-        return false;
-    }
-    cx.settings.secret_patterns.iter().any(|p| {
-        let p = p.to_ascii_uppercase();
-        upper.contains(&p) || (p.starts_with('_') && upper == p[1..])
-    })
-}
 
-fn boring_value(value: &str) -> bool {
-    let v = value.trim().to_ascii_lowercase();
-    v.is_empty()
-        || matches!(
-            v.as_str(),
-            "true" | "false" | "yes" | "no" | "on" | "off" | "0" | "1" | "null" | "~"
-        )
-        || v.starts_with("/run/secrets/")
-}
 
 /// Every environment variable of every service, with where it is written.
 fn variables(cx: &Context<'_>, services: &[Service]) -> Vec<Var> {
@@ -298,7 +273,7 @@ impl Rule for LiteralSecret {
             vars.iter().map(|v| (v.service, v.name.as_str())).collect();
         small::sort_by(&mut declared, |a, b| a.cmp(b));
         for v in &vars {
-            if !sensitive_name(&v.name, cx) {
+            if !crate::masking::sensitive_name(&v.name, cx.settings) {
                 continue;
             }
             let service = &services[v.service];
@@ -312,7 +287,7 @@ impl Rule for LiteralSecret {
                 }
                 continue;
             };
-            if boring_value(&literal) {
+            if crate::masking::boring(&literal) {
                 continue;
             }
             if std::mem::replace(&mut seen_entries[v.entry.id()], true) {
