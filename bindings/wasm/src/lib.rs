@@ -64,12 +64,9 @@ pub fn harden_with(source: &str, options: &Options, show_secrets: bool) -> Strin
                     &options.settings,
                     &options.limits,
                 )
-                .unwrap_or_else(|_| {
-                    composeguard::mask_secrets(
-                        &outcome.diff(source, "compose.yaml"),
-                        &outcome.secrets,
-                    )
-                })
+                // The fixed text parsed, so its masking cannot fail; were it to, no diff is
+                // shown rather than one with a secret in it.
+                .unwrap_or_default()
             };
             let index = Utf16::new(source);
             let diagnostics: Vec<String> = outcome

@@ -582,7 +582,8 @@ pub fn generate(entries: &[Entry], docs: bool) -> String {
             ports = ports.join(", "),
             healthcheck = opt_strs(&e.healthcheck),
             has_healthcheck = e.has_healthcheck.unwrap_or(false),
-            path_vars = strs(list(&e.path_vars)),
+            // No rule reads them yet: documentation, like the notes.
+            path_vars = strs(if docs { list(&e.path_vars) } else { &[] }),
             notes = opt_str(notes),
         );
     }
