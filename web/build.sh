@@ -27,7 +27,7 @@ cargo build --locked --profile wasm --target wasm32-unknown-unknown -p composegu
 rm -rf web/dist && mkdir -p web/dist/pkg
 # wasm-opt runs on rustc's module, before wasm-bindgen: Debian's binaryen (108) would rewrite
 # the externref table that wasm-bindgen adds into one that Node and Chromium refuse.
-wasm-opt -Oz --strip-debug --strip-producers \
+wasm-opt -Oz --converge --strip-debug --strip-producers \
   --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals \
   --enable-reference-types --enable-multivalue \
   target/wasm32-unknown-unknown/wasm/composeguard_wasm.wasm -o target/composeguard_wasm_opt.wasm
