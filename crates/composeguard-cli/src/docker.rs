@@ -201,27 +201,31 @@ impl Docker {
     /// Finds `docker` and Compose v2 and checks that the engine answers.
     pub fn find() -> Result<Docker, DockerError> {
         let docker = OsString::from("docker");
-        let compose = Self::find_compose(&docker)?;
-        let engine = Docker { docker, compose };
         let info = run(
-            &engine.docker,
+            &docker,
             &os(&["info", "--format", "{{.ServerVersion}}"]),
             Duration::from_secs(20),
             Stop::OnInterrupt,
         );
         match info {
-            Err(DockerError::Spawn { .. }) => Err(DockerError::NoDocker),
-            Err(DockerError::TimedOut { .. }) => Err(DockerError::NoEngine {
-                detail: "`docker info` did not answer within 20 s".into(),
-            }),
-            Err(e) => Err(e),
-            Ok(f) if !f.success || f.stdout.trim().is_empty() => Err(DockerError::NoEngine {
-                detail: first_line(&f.stderr)
-                    .unwrap_or("`docker info` failed")
-                    .to_owned(),
-            }),
-            Ok(_) => Ok(engine),
+            Err(DockerError::Spawn { .. }) => return Err(DockerError::NoDocker),
+            Err(DockerError::TimedOut { .. }) => {
+                return Err(DockerError::NoEngine {
+                    detail: "`docker info` did not answer within 20 s".into(),
+                });
+            }
+            Err(e) => return Err(e),
+            Ok(f) if !f.success || f.stdout.trim().is_empty() => {
+                return Err(DockerError::NoEngine {
+                    detail: first_line(&f.stderr)
+                        .unwrap_or("`docker info` failed")
+                        .to_owned(),
+                });
+            }
+            Ok(_) => {}
         }
+        let compose = Self::find_compose(&docker)?;
+        Ok(Docker { docker, compose })
     }
 
     fn find_compose(docker: &OsStr) -> Result<Vec<OsString>, DockerError> {

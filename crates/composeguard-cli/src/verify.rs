@@ -33,7 +33,10 @@ pub enum Format {
 pub enum VerifyError {
     /// The engine or a command failed.
     #[error(transparent)]
-    Docker(#[from] DockerError),
+    Docker(DockerError),
+    /// Ctrl-C (or SIGTERM, SIGHUP).
+    #[error("interrupted: verify's containers, volumes and networks were taken down")]
+    Interrupted,
     /// The file could not be fixed.
     #[error("{path}: {source}")]
     Fix {
@@ -49,6 +52,15 @@ pub enum VerifyError {
     /// Something verify will not run.
     #[error("{0}")]
     Refused(String),
+}
+
+impl From<DockerError> for VerifyError {
+    fn from(e: DockerError) -> VerifyError {
+        match e {
+            DockerError::Interrupted => VerifyError::Interrupted,
+            other => VerifyError::Docker(other),
+        }
+    }
 }
 
 /// A duration on the command line: `5s`, `500ms`, `2m`, or seconds.
@@ -611,7 +623,7 @@ fn watch(
     let mut announced: Vec<String> = Vec::new();
     loop {
         if docker::interrupted() {
-            return Err(DockerError::Interrupted.into());
+            return Err(VerifyError::Interrupted);
         }
         let ids: Vec<String> = engine
             .containers(&project.name)?
