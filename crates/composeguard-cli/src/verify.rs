@@ -681,7 +681,8 @@ fn watch(
                             over.then_some(State::Starting)
                         }
                     }
-                    ("restarting", _) => over.then_some(State::Restarting),
+                    // A crash loop: three restarts are enough to tell.
+                    ("restarting", _) if over || x.restarts >= 3 => Some(State::Restarting),
                     ("created", _) if up_failed || over => Some(State::Created),
                     _ => over.then_some(State::Starting),
                 },
@@ -932,4 +933,130 @@ pub fn text(report: &Report) -> String {
 /// Whether to print progress lines.
 pub fn show_progress(quiet: bool) -> bool {
     !quiet && std::io::stderr().is_terminal()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("5s"), Ok(Duration::from_secs(5)));
+        assert_eq!(parse_duration("120"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert!(parse_duration("5h").is_err());
+        assert!(parse_duration("").is_err());
+        assert!(parse_duration("-1s").is_err());
+    }
+
+    #[test]
+    fn isolate_strips_ports_names_and_host_network_and_makes_volumes_fresh() {
+        let model = json!({
+            "name": "prod",
+            "services": {"app": {
+                "image": "x", "ports": [{"target": 80, "published": "80"}],
+                "container_name": "fixed", "network_mode": "host",
+                "labels": {"a": "b"},
+                "volumes": [{"type": "bind", "source": "/srv/data", "target": "/d"}],
+            }},
+            "volumes": {"data": {"name": "prod_data", "external": true},
+                        "cache": {"driver_opts": {"type": "none", "o": "bind", "device": "/srv"}}},
+            "networks": {"front": {"name": "shared", "external": true}},
+            "secrets": {"pw": {"file": "/p/secrets/pw.txt"}},
+        });
+        let moved = BTreeMap::from([(
+            PathBuf::from("/p/secrets/pw.txt"),
+            PathBuf::from("/tmp/x/files/secrets/pw.txt"),
+        )]);
+        let (m, notes) = isolate(model, "cg-verify-1-orig", &moved);
+        let app = &m["services"]["app"];
+        assert!(app.get("ports").is_none());
+        assert!(app.get("container_name").is_none());
+        assert!(app.get("network_mode").is_none());
+        assert_eq!(app["labels"], json!({"a": "b", LABEL: "1"}));
+        assert!(m.get("name").is_none());
+        assert_eq!(
+            m["volumes"]["data"],
+            json!({"name": "cg-verify-1-orig_data", "labels": {LABEL: "1"}})
+        );
+        assert_eq!(
+            m["volumes"]["cache"],
+            json!({"name": "cg-verify-1-orig_cache", "labels": {LABEL: "1"}})
+        );
+        assert_eq!(m["networks"]["front"]["name"], "cg-verify-1-orig_front");
+        assert_eq!(m["secrets"]["pw"]["file"], "/tmp/x/files/secrets/pw.txt");
+        assert!(
+            notes.iter().any(|n| n.contains("host network")),
+            "{notes:?}"
+        );
+        assert!(notes.iter().any(|n| n.contains("/srv/data")), "{notes:?}");
+        assert!(
+            notes.iter().any(|n| n.contains("volume `data`")),
+            "{notes:?}"
+        );
+        assert!(
+            notes.iter().any(|n| n.contains("network `front`")),
+            "{notes:?}"
+        );
+    }
+
+    #[test]
+    fn causes_only_among_what_changed() {
+        let all = [
+            "cap_drop",
+            "read_only",
+            "user",
+            "ulimits",
+            "no-new-privileges",
+            "limits",
+        ];
+        let line = "mkdir: can't create directory '/var/lib/x': Read-only file system";
+        assert_eq!(cause_of(line, &all), Some("read_only"));
+        assert_eq!(cause_of(line, &["cap_drop"]), None);
+        assert_eq!(
+            cause_of("chown: /data: Operation not permitted", &all),
+            Some("cap_drop")
+        );
+        assert_eq!(
+            cause_of("su-exec: setgroups: Operation not permitted", &["cap_drop"]),
+            Some("cap_drop")
+        );
+        assert_eq!(
+            cause_of("gosu: setuid: Operation not permitted", &all),
+            Some("no-new-privileges")
+        );
+        assert_eq!(
+            cause_of("open /data/x: permission denied", &all),
+            Some("user")
+        );
+        assert_eq!(
+            cause_of(
+                "open /data/x: permission denied",
+                &["cap_drop", "read_only"]
+            ),
+            Some("cap_drop")
+        );
+        assert_eq!(
+            cause_of("error setting rlimit type 7: operation not permitted", &all),
+            Some("ulimits")
+        );
+        assert_eq!(
+            cause_of("fork: Resource temporarily unavailable", &all),
+            Some("limits")
+        );
+        assert_eq!(cause_of("listening on :80", &all), None);
+    }
+
+    #[test]
+    fn changes_name_the_fixes() {
+        let before = json!({"image": "x"});
+        let after = json!({"image": "x", "cap_drop": ["ALL"], "read_only": true,
+            "tmpfs": ["/tmp"], "security_opt": ["no-new-privileges:true"],
+            "deploy": {"resources": {}}});
+        assert_eq!(
+            changes(Some(&before), Some(&after)),
+            ["cap_drop", "read_only", "limits", "no-new-privileges"]
+        );
+    }
 }
