@@ -10,6 +10,7 @@ use std::io::Read;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
@@ -70,6 +71,9 @@ pub enum DockerError {
     /// The user pressed Ctrl-C.
     #[error("interrupted")]
     Interrupted,
+    /// Stopped because its result was no longer needed.
+    #[error("cancelled")]
+    Cancelled,
     /// Output that does not parse.
     #[error("unexpected output from `{command}`: {message}")]
     Output {
@@ -100,10 +104,12 @@ pub struct Docker {
 }
 
 /// Whether a running command may be stopped by Ctrl-C (clean-up commands may not).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub enum Stop {
     /// Stopped on Ctrl-C.
     OnInterrupt,
+    /// Stopped on Ctrl-C, or once the flag is set (by whoever no longer needs the command).
+    OnInterruptOr(Arc<AtomicBool>),
     /// Runs to its end (or its time limit) whatever happens.
     Never,
 }
@@ -164,12 +170,20 @@ pub fn run(
             Ok(None) => {}
             Err(source) => return Err(DockerError::Spawn { command, source }),
         }
-        let stopped = stop == Stop::OnInterrupt && interrupted();
-        if stopped || Instant::now() >= deadline {
+        let cancelled = match &stop {
+            Stop::OnInterrupt => false,
+            Stop::OnInterruptOr(flag) => flag.load(Ordering::SeqCst),
+            Stop::Never => false,
+        };
+        let stopped = !matches!(stop, Stop::Never) && interrupted();
+        if stopped || cancelled || Instant::now() >= deadline {
             let _ = child.kill();
             let _ = child.wait();
             if stopped {
                 return Err(DockerError::Interrupted);
+            }
+            if cancelled {
+                return Err(DockerError::Cancelled);
             }
             break None;
         }

@@ -11,6 +11,8 @@
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
@@ -166,6 +168,9 @@ pub struct Run {
     /// The last health check output, when it failed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub health_output: Option<String>,
+    /// Why it never started (what `docker compose up` said), when it did not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// A likely cause: the fix and the line that points at it.
@@ -210,6 +215,17 @@ pub struct Report {
     pub services: Vec<ServiceReport>,
     /// What verify changed to run the file safely, and what it could not keep apart.
     pub warnings: Vec<String>,
+    /// How long each version took: start, wait, logs and clean-up.
+    pub seconds: Seconds,
+}
+
+/// Seconds per version.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Seconds {
+    /// As written.
+    pub original: f64,
+    /// Hardened.
+    pub hardened: f64,
 }
 
 fn progress(on: bool, line: &str) {
@@ -268,6 +284,7 @@ pub fn run(request: &Request<'_>) -> Result<Report, VerifyError> {
     let pid = std::process::id();
     let mut warnings = Vec::new();
     let mut sides = Vec::new();
+    let mut seconds = Vec::new();
     for (side, file, what) in [
         ("orig", original, "original"),
         ("hard", hardened, "hardened"),
@@ -281,7 +298,9 @@ pub fn run(request: &Request<'_>) -> Result<Report, VerifyError> {
         let prepared = write(&format!("{side}.json"), &model.to_string())?;
         let project = Project::new(name, &directory, prepared);
         progress(request.progress, &format!("starting {what}…"));
+        let began = Instant::now();
         let observed = start(&engine, &project, &model, request)?;
+        seconds.push((began.elapsed().as_secs_f64() * 10.0).round() / 10.0);
         sides.push((model, observed));
     }
     let (hard_model, after) = sides.pop().expect("two sides");
@@ -295,6 +314,10 @@ pub fn run(request: &Request<'_>) -> Result<Report, VerifyError> {
         ok,
         services,
         warnings,
+        seconds: Seconds {
+            original: seconds[0],
+            hardened: seconds[1],
+        },
     })
 }
 
@@ -574,19 +597,55 @@ fn start(
     }
     let deadline = Instant::now() + request.timeout;
     let _down = Down { engine, project };
-    let up = engine.compose(
-        project,
-        &["up", "-d", "--pull", "never", "--no-color"],
-        request.timeout,
-        Stop::OnInterrupt,
-    );
-    let up_failed = match up {
-        Ok(f) => !f.success,
-        Err(DockerError::TimedOut { .. }) => true,
-        Err(e) => return Err(e.into()),
+    // `up` waits for dependencies' health: it runs beside the watch, which sees every
+    // container as it goes, and is stopped once the watch has seen enough.
+    let cancel = Arc::new(AtomicBool::new(false));
+    let up = {
+        let (engine, project, stop) = (
+            engine.clone(),
+            project.clone(),
+            Stop::OnInterruptOr(cancel.clone()),
+        );
+        let limit = request.timeout;
+        std::thread::spawn(move || {
+            engine.compose(
+                &project,
+                &["up", "-d", "--pull", "never", "--no-color"],
+                limit,
+                stop,
+            )
+        })
     };
-    let mut observed = watch(engine, project, &services, up_failed, deadline, request)?;
+    let watched = watch(engine, project, &services, &up, deadline, request);
+    cancel.store(true, Ordering::SeqCst);
+    let up_error = match up.join() {
+        // Some builds of Compose exit 0 even when a dependency failed: its last line that is
+        // not progress (`Container x  Started`) is the reason, whatever the exit status.
+        Ok(Ok(f)) => f
+            .stderr
+            .lines()
+            .map(str::trim)
+            .rfind(|l| {
+                !l.is_empty()
+                    && !["Container ", "Network ", "Volume ", "Image "]
+                        .iter()
+                        .any(|p| l.starts_with(p))
+            })
+            .map(str::to_owned)
+            .or_else(|| (!f.success).then(|| "`docker compose up` failed".to_owned())),
+        Ok(Err(DockerError::TimedOut { .. })) => Some("`docker compose up` timed out".to_owned()),
+        Ok(Err(DockerError::Cancelled)) => Some(
+            "never started: `docker compose up` was still waiting for its dependencies".to_owned(),
+        ),
+        Ok(Err(DockerError::Interrupted)) => return Err(VerifyError::Interrupted),
+        Ok(Err(e)) => Some(e.to_string()),
+        Err(_) => Some("`docker compose up` panicked".to_owned()),
+    };
+    let mut observed = watched?;
     for (service, run) in observed.iter_mut() {
+        if matches!(run.state, State::Created | State::Missing) {
+            run.reason.clone_from(&up_error);
+        }
         let logs = engine.compose(
             project,
             &[
@@ -614,17 +673,22 @@ fn watch(
     engine: &Docker,
     project: &Project,
     services: &[String],
-    up_failed: bool,
+    up: &std::thread::JoinHandle<Result<docker::Finished, DockerError>>,
     deadline: Instant,
     request: &Request<'_>,
 ) -> Result<BTreeMap<String, Run>, VerifyError> {
     let mut running_since: BTreeMap<String, (Instant, String, u64)> = BTreeMap::new();
     let mut done: BTreeMap<String, Run> = BTreeMap::new();
     let mut announced: Vec<String> = Vec::new();
+    let mut stalled_since: Option<Instant> = None;
+    let mut stalled = false;
     loop {
         if docker::interrupted() {
             return Err(VerifyError::Interrupted);
         }
+        // Once `up` is done, a container it did not start (or create) never will be. Read
+        // before the containers, so a start between the two is not missed.
+        let up_failed = up.is_finished();
         let ids: Vec<String> = engine
             .containers(&project.name)?
             .into_iter()
@@ -653,8 +717,9 @@ fn watch(
                 restarts: s.map_or(0, |s| s.restarts),
                 logs: Vec::new(),
                 health_output: s
-                    .filter(|s| s.health.as_deref() == Some("unhealthy"))
+                    .filter(|_| state == State::Unhealthy)
                     .and_then(|s| s.health_output.clone()),
+                reason: None,
             };
             let settled = match s {
                 None if up_failed || over => Some(State::Missing),
@@ -664,6 +729,12 @@ fn watch(
                     ("exited" | "dead", _) => Some(State::Exited),
                     ("running", Some("healthy")) => Some(State::Healthy),
                     ("running", Some("unhealthy")) => Some(State::Unhealthy),
+                    // A health check whose program is not in the image never passes.
+                    ("running", Some(_))
+                        if x.health_output.as_deref().is_some_and(missing_program) =>
+                    {
+                        Some(State::Unhealthy)
+                    }
                     ("running", Some(_)) => over.then_some(State::Starting),
                     ("running", None) => {
                         let key = (x.started_at.clone(), x.restarts);
@@ -683,7 +754,7 @@ fn watch(
                     }
                     // A crash loop: three restarts are enough to tell.
                     ("restarting", _) if over || x.restarts >= 3 => Some(State::Restarting),
-                    ("created", _) if up_failed || over => Some(State::Created),
+                    ("created", _) if up_failed || over || stalled => Some(State::Created),
                     _ => over.then_some(State::Starting),
                 },
             };
@@ -701,8 +772,25 @@ fn watch(
         if done.len() == services.len() {
             return Ok(done);
         }
+        // Only created containers left, waiting on dependencies that have settled: if none
+        // starts within the settle time (at least 3 s), none will.
+        let waiting = services
+            .iter()
+            .filter(|s| !done.contains_key(*s))
+            .all(|s| now_seen.get(s).is_some_and(|x| x.status == "created"));
+        if waiting {
+            let since = *stalled_since.get_or_insert(now);
+            stalled = now.duration_since(since) >= request.settle.max(Duration::from_secs(3));
+        } else {
+            stalled_since = None;
+        }
         std::thread::sleep(Duration::from_millis(500));
     }
+}
+
+/// Health check output saying its program does not exist in the image.
+fn missing_program(output: &str) -> bool {
+    output.contains("executable file not found") || output.contains("exec format error")
 }
 
 /// The fields whose change a fix makes, by the fix's name.
@@ -801,6 +889,7 @@ fn compare(
         restarts: 0,
         logs: Vec::new(),
         health_output: None,
+        reason: None,
     };
     names
         .into_iter()
@@ -891,6 +980,11 @@ pub fn text(report: &Report) -> String {
                     "",
                     s.changed.join(", ")
                 )),
+            }
+        }
+        for (which, run) in [("as written", &s.before), ("hardened", &s.after)] {
+            if let Some(reason) = &run.reason {
+                out.push_str(&format!("  {:<width$}  {which}: {reason}\n", ""));
             }
         }
         if s.broke || !s.before.started {
