@@ -294,3 +294,64 @@ fn a_missing_file_exits_2() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
 }
+
+#[test]
+fn a_stop_signal_takes_everything_down() {
+    if !engine_ready() {
+        return;
+    }
+    let image = format!("cg-verify-test-{}/slow:1", std::process::id());
+    let _image = Image::build(std::slice::from_ref(&image));
+    let dir = tempfile::tempdir().unwrap();
+    // Never healthy: verify waits until it is stopped.
+    let file = format!(
+        r#"services:
+  slow:
+    image: {image}
+    command: ["sleep 3600"]
+    volumes: [slowdata:/data]
+    healthcheck:
+      test: ["CMD", "false"]
+      interval: 1s
+      retries: 10000
+volumes:
+  slowdata: {{}}
+"#
+    );
+    std::fs::write(dir.path().join("compose.yaml"), file).unwrap();
+    let child = bin()
+        .current_dir(dir.path())
+        .args(["verify", "compose.yaml", "--timeout", "100s"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let canonical = std::fs::canonicalize(dir.path()).unwrap();
+    let filter = format!(
+        "label=com.docker.compose.project.working_dir={}",
+        canonical.display()
+    );
+    let began = std::time::Instant::now();
+    loop {
+        let up = docker(&["ps", "-q", "--filter", &filter]);
+        if !String::from_utf8_lossy(&up.stdout).trim().is_empty() {
+            break;
+        }
+        assert!(
+            began.elapsed() < std::time::Duration::from_secs(60),
+            "no container started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    let stopped = std::time::Instant::now();
+    let kill = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let out = child.wait_with_output().unwrap();
+    eprintln!("stopped and cleaned up in {:?}", stopped.elapsed());
+    assert_eq!(out.status.code(), Some(2), "stderr: {}", stderr(&out));
+    assert!(stderr(&out).contains("interrupted"), "{}", stderr(&out));
+    assert_clean(dir.path(), "_slowdata");
+}
