@@ -374,6 +374,11 @@ fn isolate(
             };
             s.remove("ports");
             s.remove("container_name");
+            // A built image gets the project's own name (removed by `down --rmi local`), so a
+            // build never replaces an image tag of yours.
+            if s.contains_key("build") {
+                s.remove("image");
+            }
             if s.get("network_mode").and_then(Value::as_str) == Some("host") {
                 s.remove("network_mode");
                 notes.push(format!(
@@ -1050,6 +1055,7 @@ mod tests {
             "name": "prod",
             "services": {"app": {
                 "image": "x", "ports": [{"target": 80, "published": "80"}],
+                "build": {"context": "/p"},
                 "container_name": "fixed", "network_mode": "host",
                 "labels": {"a": "b"},
                 "volumes": [{"type": "bind", "source": "/srv/data", "target": "/d"}],
@@ -1067,6 +1073,7 @@ mod tests {
         let app = &m["services"]["app"];
         assert!(app.get("ports").is_none());
         assert!(app.get("container_name").is_none());
+        assert!(app.get("image").is_none());
         assert!(app.get("network_mode").is_none());
         assert_eq!(app["labels"], json!({"a": "b", LABEL: "1"}));
         assert!(m.get("name").is_none());
