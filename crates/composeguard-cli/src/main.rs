@@ -19,10 +19,12 @@ use composeguard::{
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod config;
+mod docker;
 mod files;
 mod images_cmd;
 mod output;
 mod secrets;
+mod verify;
 
 /// Harden Docker Compose files: find what a container-security guide flags and fix it, keeping
 /// every byte the fix does not need to change.
@@ -50,6 +52,16 @@ enum Command {
     /// hard links (replacing one would split the link), files larger than 32 MiB, and a file
     /// that changes while composeguard runs. Symlinks are written through to their target.
     Fix(FixArgs),
+    /// Start the file as written and as hardened on a Docker engine, and tell which services
+    /// no longer start after hardening, and why if their logs say (exit 0: every service that
+    /// started still starts; 1: some broke; 2: no engine, or bad input).
+    ///
+    /// Both run under throwaway project names (`cg-verify-<pid>-orig`, `-hard`), labelled
+    /// `com.composeguard.verify=1`, without published ports, container names or host network,
+    /// with fresh empty volumes; images must exist locally (nothing is pulled). Each is taken
+    /// down (`down -v`) when done, on errors and on Ctrl-C. This shows a first start with empty
+    /// volumes works, not that the service works on your data or under load.
+    Verify(VerifyArgs),
     /// Print one rule's documentation.
     Rule {
         /// A rule code (CG101) or name (cap-drop-all).
@@ -127,6 +139,41 @@ struct CheckArgs {
 }
 
 #[derive(Debug, Args)]
+struct VerifyArgs {
+    /// The compose file (default: compose.yaml, compose.yml, docker-compose.yaml or
+    /// docker-compose.yml in the current folder).
+    #[arg(value_name = "PATH")]
+    path: Option<PathBuf>,
+    /// Harden with safe fixes only (default: unsafe fixes too, as `fix --unsafe-fixes`).
+    #[arg(long)]
+    safe_only: bool,
+    /// How long a service without a health check must keep running to count as started.
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = verify::parse_duration)]
+    settle: std::time::Duration,
+    /// How long each version may take until every service is running or healthy.
+    #[arg(long, value_name = "DURATION", default_value = "120s", value_parser = verify::parse_duration)]
+    timeout: std::time::Duration,
+    /// How to print the report.
+    #[arg(long, value_enum, value_name = "FORMAT", default_value_t)]
+    output_format: verify::Format,
+    /// Only these rules (codes, code prefixes or names), comma-separated.
+    #[arg(long, value_delimiter = ',', value_name = "RULES")]
+    select: Vec<String>,
+    /// Skip these rules (codes, code prefixes or names), comma-separated.
+    #[arg(long, value_delimiter = ',', value_name = "RULES")]
+    ignore: Vec<String>,
+    /// The rule set: baseline, recommended (default), or strict.
+    #[arg(long, value_name = "PRESET", value_parser = ["baseline", "recommended", "strict"])]
+    preset: Option<String>,
+    /// Use this configuration file instead of the nearest composeguard.toml.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// No progress lines (the report is still printed).
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+#[derive(Debug, Args)]
 struct FixArgs {
     #[command(flatten)]
     common: CommonArgs,
@@ -173,6 +220,7 @@ fn main() -> ExitCode {
     let code = match cli.command {
         Command::Check(args) => check(&args),
         Command::Fix(args) => fix(&args),
+        Command::Verify(args) => verify_cmd(&args),
         Command::Rule { code } => rule(&code),
         Command::Rules => list_rules(),
         Command::Images {
@@ -842,6 +890,64 @@ fn report_undo(undo: secrets::Undo) {
         for f in failures {
             eprintln!("{e}error:{e:#} could not take back {f}");
         }
+    }
+}
+
+fn verify_cmd(args: &VerifyArgs) -> u8 {
+    let common = CommonArgs {
+        paths: args.path.iter().cloned().collect(),
+        select: args.select.clone(),
+        ignore: args.ignore.clone(),
+        unsafe_fixes: false,
+        preset: args.preset.clone(),
+        target: None,
+        config: args.config.clone(),
+        quiet: args.quiet,
+    };
+    let (mut options, _) = match options(&common) {
+        Ok(o) => o,
+        Err(message) => return usage_error(&message),
+    };
+    options.unsafe_fixes = !args.safe_only;
+    let inputs = match files::collect(&common.paths) {
+        Ok(i) => i,
+        Err(message) => return usage_error(&message),
+    };
+    let [input] = inputs.as_slice() else {
+        return usage_error("verify takes one compose file");
+    };
+    if input.is_stdin() {
+        return usage_error(
+            "verify needs a file, not standard input: its folder holds what bind mounts and env files name",
+        );
+    }
+    let text = match input.read(options.limits.max_bytes) {
+        Ok(l) => l.text,
+        Err(e) => {
+            report_error(&input.display, &e);
+            return 2;
+        }
+    };
+    let request = verify::Request {
+        path: &input.path,
+        display: &input.display,
+        text: &text,
+        options: &options,
+        settle: args.settle,
+        timeout: args.timeout,
+        progress: verify::show_progress(args.quiet),
+    };
+    match verify::run(&request) {
+        Ok(report) => {
+            match args.output_format {
+                verify::Format::Json => {
+                    println!("{}", serde_json::to_string_pretty(&report).expect("JSON"))
+                }
+                verify::Format::Text => print!("{}", verify::text(&report)),
+            }
+            u8::from(!report.ok)
+        }
+        Err(e) => usage_error(&e.to_string()),
     }
 }
 
