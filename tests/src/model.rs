@@ -153,8 +153,7 @@ pub fn extends_base(service: &Value) -> Option<String> {
 }
 
 /// A service with `extends` (same file) applied the way compose-go does: sequences of the base
-/// come first and the service's are appended (an item identical to one of the base's is not
-/// repeated), mappings are merged with the service's keys winning; `command`, `entrypoint`
+/// come first and the service's are appended, mappings are merged with the service's keys winning; `command`, `entrypoint`
 /// and `healthcheck.test` are replaced; a logging block with another driver replaces the
 /// base's. A cycle or a chain deeper than 8 stops the resolution.
 pub fn extended(name: &str, all: &[(String, Value)], depth: usize) -> Value {
@@ -208,8 +207,10 @@ pub fn combine(base: &Value, over: &Value, path: &str) -> Value {
             Value::Mapping(out)
         }
         (Value::Sequence(b), Value::Sequence(o)) => {
+            // Appended; compose-go's unicity pass ([`unified`]) then folds the lists it
+            // indexes. Any other list keeps both copies (and the schema then rejects them).
             let mut out = b.clone();
-            out.extend(o.iter().filter(|i| !b.contains(i)).cloned());
+            out.extend(o.iter().cloned());
             Value::Sequence(out)
         }
         // `tmpfs: /run` in one and a list in the other: compose-go turns both into lists.
@@ -231,13 +232,124 @@ pub fn combine(base: &Value, over: &Value, path: &str) -> Value {
     }
 }
 
-/// Every service of every document, effective: (document index, name, extended service).
-pub fn effective_services(docs: &[Value]) -> Vec<(usize, String, Value)> {
+/// A service as Compose loads it: [`extended`], then [`unified`].
+pub fn effective(name: &str, all: &[(String, Value)]) -> Value {
+    unified(&extended(name, all, 0))
+}
+
+/// The service lists compose-go's `EnforceUnicity` indexes.
+const INDEXED: &[&str] = &[
+    "cap_add",
+    "cap_drop",
+    "dns",
+    "dns_opt",
+    "dns_search",
+    "environment",
+    "labels",
+    "links",
+    "profiles",
+    "sysctls",
+    "tmpfs",
+    "annotations",
+    "expose",
+    "env_file",
+    "volumes",
+    "devices",
+    "ports",
+    "secrets",
+    "configs",
+];
+
+/// The key compose-go's `EnforceUnicity` indexes an item of the service list `key` by, or
+/// `None` for a list it leaves alone (`security_opt`, `group_add`, ...).
+fn unicity_key(key: &str, item: &Value) -> Option<String> {
+    let text = untag(item).as_str();
+    let target = || get(item, "target").and_then(scalar_text);
+    let key_value = |s: &str| s.split_once('=').map_or(s, |(k, _)| k).to_owned();
+    match key {
+        "cap_add" | "cap_drop" | "dns" | "dns_opt" | "dns_search" | "environment" | "labels"
+        | "links" | "profiles" | "sysctls" | "tmpfs" | "annotations" => text.map(key_value),
+        "expose" | "env_file" => {
+            scalar_text(item).or_else(|| get(item, "path").and_then(scalar_text))
+        }
+        "volumes" | "devices" => match text {
+            Some(s) => {
+                let parts: Vec<&str> = s.split(':').collect();
+                Some(parts.get(1).unwrap_or(&parts[0]).to_string())
+            }
+            None => target(),
+        },
+        "ports" => match untag(item) {
+            Value::Mapping(_) => Some(format!(
+                "{}:{}:{}/{}",
+                get(item, "host_ip")
+                    .and_then(scalar_text)
+                    .unwrap_or_else(|| "0.0.0.0".into()),
+                get(item, "published")
+                    .and_then(scalar_text)
+                    .unwrap_or_default(),
+                get(item, "target")
+                    .and_then(scalar_text)
+                    .unwrap_or_default(),
+                get(item, "protocol")
+                    .and_then(scalar_text)
+                    .unwrap_or_else(|| "tcp".into()),
+            )),
+            _ => scalar_text(item),
+        },
+        "secrets" | "configs" => {
+            let base = if key == "secrets" { "/run/secrets" } else { "" };
+            target().or_else(|| {
+                let source = text
+                    .map(str::to_owned)
+                    .or_else(|| get(item, "source").and_then(scalar_text))?;
+                Some(format!("{base}/{source}"))
+            })
+        }
+        _ => None,
+    }
+}
+
+/// compose-go's `EnforceUnicity` on one service: in the lists it indexes, a later item with
+/// the key of an earlier one replaces it in the earlier one's place.
+pub fn unified(service: &Value) -> Value {
+    let Value::Mapping(m) = untag(service) else {
+        return service.clone();
+    };
+    let mut out = m.clone();
+    for (k, v) in out.iter_mut() {
+        let key = key_text(k);
+        let Value::Sequence(items) = untag(v) else {
+            continue;
+        };
+        if !INDEXED.contains(&key.as_str()) {
+            continue;
+        }
+        let mut seq: Vec<Value> = Vec::new();
+        let mut keys: Vec<Option<String>> = Vec::new();
+        for item in items {
+            let index = unicity_key(&key, item);
+            match keys.iter().position(|x| index.is_some() && *x == index) {
+                Some(j) => seq[j] = item.clone(),
+                None => {
+                    seq.push(item.clone());
+                    keys.push(index);
+                }
+            }
+        }
+        *v = Value::Sequence(seq);
+    }
+    Value::Mapping(out)
+}
+
+/// Every service of every document, effective ([`effective`]): (document index, name,
+/// service as written (merge keys resolved), service as Compose loads it).
+pub fn effective_services(docs: &[Value]) -> Vec<(usize, String, Value, Value)> {
     let mut out = Vec::new();
     for (i, doc) in docs.iter().enumerate() {
         let all = services(doc);
-        for (name, _) in &all {
-            out.push((i, name.clone(), extended(name, &all, 0)));
+        for (name, written) in &all {
+            out.push((i, name.clone(), written.clone(), effective(name, &all)));
         }
     }
     out

@@ -113,7 +113,7 @@ const NULLABLE: &[&str] = &["command", "deploy", "develop", "entrypoint", "pid"]
 pub fn problems(text: &str) -> Result<Vec<Problem>, String> {
     let docs = documents(text)?;
     let mut out = Vec::new();
-    for (doc, name, service) in effective_services(&docs) {
+    for (doc, name, written, service) in effective_services(&docs) {
         let label = if doc == 0 {
             name
         } else {
@@ -123,6 +123,11 @@ pub fn problems(text: &str) -> Result<Vec<Problem>, String> {
             service: label,
             out: &mut out,
         };
+        // The lists as written must hold unique items (the schema says so; compose-go folds
+        // some of them silently), and so must the effective ones (where compose-go folds the
+        // lists it indexes and rejects a duplicate in any other).
+        v.duplicates(&written);
+        v.duplicates(&service);
         v.service(&service);
     }
     out.sort();
@@ -195,17 +200,6 @@ impl Validator<'_> {
                 self.capabilities(key, v);
             }
         }
-        for key in UNIQUE_LISTS {
-            if let Some(Value::Sequence(items)) = get(service, key).map(untag) {
-                let mut seen: Vec<&Value> = Vec::new();
-                for item in items {
-                    if seen.iter().any(|s| untag(s) == untag(item)) {
-                        self.report(key, item, "duplicate item (the schema wants unique items)");
-                    }
-                    seen.push(item);
-                }
-            }
-        }
         if let Some(v) = get(service, "security_opt") {
             self.security_opt(v);
         }
@@ -252,6 +246,20 @@ impl Validator<'_> {
             && !matches!(untag(v), Value::String(_) | Value::Number(_) | Value::Null)
         {
             self.report("user", v, "not a string");
+        }
+    }
+
+    fn duplicates(&mut self, service: &Value) {
+        for key in UNIQUE_LISTS {
+            if let Some(Value::Sequence(items)) = get(service, key).map(untag) {
+                let mut seen: Vec<&Value> = Vec::new();
+                for item in items {
+                    if seen.iter().any(|s| untag(s) == untag(item)) {
+                        self.report(key, item, "duplicate item (the schema wants unique items)");
+                    }
+                    seen.push(item);
+                }
+            }
         }
     }
 

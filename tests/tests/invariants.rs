@@ -16,7 +16,7 @@ use std::process::Command;
 use std::sync::OnceLock;
 
 use composeguard::{Document, Options};
-use composeguard_tests::model::{extended, model, scalar_text, services, strings, untag};
+use composeguard_tests::model::{effective, model, scalar_text, services, strings, untag};
 use serde_yaml_ng::Value;
 
 fn workspace() -> PathBuf {
@@ -522,7 +522,7 @@ fn effective_model_is_input_plus_intended_additions() {
             let inputs = services(a);
             let outputs = services(b);
             for (name, _) in &outputs {
-                let service = extended(name, &outputs, 0);
+                let service = effective(name, &outputs);
                 checked_services += 1;
                 if let Some(why) = unhardened(&service) {
                     let input = inputs.iter().find(|(n, _)| n == name).map(|(_, s)| s);
