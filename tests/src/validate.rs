@@ -149,15 +149,27 @@ pub fn new_problems(before: &str, after: &str) -> Result<Vec<Problem>, String> {
         .collect())
 }
 
+/// A value as one line of YAML flow text.
 fn flow(v: &Value) -> String {
     match untag(v) {
         Value::String(s) => format!("{s:?}"),
         Value::Null => "null".into(),
-        other => {
-            let mut text = serde_yaml_ng::to_string(other).unwrap_or_default();
-            text = text.trim().replace('\n', " ");
-            text
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => n.to_string(),
+        Value::Sequence(items) => {
+            format!(
+                "[{}]",
+                items.iter().map(flow).collect::<Vec<_>>().join(", ")
+            )
         }
+        Value::Mapping(m) => format!(
+            "{{{}}}",
+            m.iter()
+                .map(|(k, v)| format!("{}: {}", key_text(k), flow(v)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        Value::Tagged(_) => unreachable!("untagged"),
     }
 }
 
