@@ -1,6 +1,7 @@
 //! Oracles shared by the workspace tests, the property tests of `composeguard` and the fuzz
 //! target:
 //!
+//! - [`corpus`]: every input file (fixtures, examples, corpus) and the fix options;
 //! - [`model`]: the effective Compose model of a file through serde_yaml_ng (a parser
 //!   independent of composeguard's), merge keys and same-file `extends` resolved as Compose
 //!   resolves them;
@@ -8,6 +9,7 @@
 //!   byte sizes, durations, limits that conflict, host IPs, nulls), returning precise
 //!   problems.
 
+pub mod corpus;
 pub mod model;
 pub mod validate;
 

@@ -155,17 +155,44 @@ pub fn extends_base(service: &Value) -> Option<String> {
 /// A service with `extends` (same file) applied the way compose-go does: sequences of the base
 /// come first and the service's are appended, mappings are merged with the service's keys winning; `command`, `entrypoint`
 /// and `healthcheck.test` are replaced; a logging block with another driver replaces the
-/// base's. A cycle or a chain deeper than 8 stops the resolution.
-pub fn extended(name: &str, all: &[(String, Value)], depth: usize) -> Value {
+/// base's. A cycle, or a chain longer than 8, stops the resolution ([`extends_cycle`]).
+pub fn extended(name: &str, all: &[(String, Value)]) -> Value {
+    chain(name, all, &mut Vec::new())
+}
+
+/// True when `name`'s `extends` chain comes back to a service of the chain (Compose refuses
+/// the file) or is longer than 8.
+pub fn extends_cycle(name: &str, all: &[(String, Value)]) -> bool {
+    let mut seen = vec![name.to_owned()];
+    let mut current = name.to_owned();
+    loop {
+        let service = all.iter().find(|(n, _)| *n == current).map(|(_, s)| s);
+        let Some(base) = service.and_then(extends_base) else {
+            return false;
+        };
+        if seen.contains(&base) || seen.len() > 8 {
+            return true;
+        }
+        seen.push(base.clone());
+        current = base;
+    }
+}
+
+fn chain(name: &str, all: &[(String, Value)], seen: &mut Vec<String>) -> Value {
     let service = all
         .iter()
         .find(|(n, _)| n == name)
         .map(|(_, s)| s.clone())
         .unwrap_or(Value::Null);
-    let Some(base_name) = extends_base(&service).filter(|_| depth < 8) else {
+    seen.push(name.to_owned());
+    let Some(base_name) = extends_base(&service) else {
         return service;
     };
-    let base = extended(&base_name, all, depth + 1);
+    // A cycle: the service alone (Compose refuses the file; the validator says so).
+    if seen.contains(&base_name) || seen.len() > 8 {
+        return service;
+    }
+    let base = chain(&base_name, all, seen);
     let mut out = combine(&base, &service, "");
     if let Value::Mapping(m) = &mut out {
         m.remove("extends");
@@ -234,7 +261,7 @@ pub fn combine(base: &Value, over: &Value, path: &str) -> Value {
 
 /// A service as Compose loads it: [`extended`], then [`unified`].
 pub fn effective(name: &str, all: &[(String, Value)]) -> Value {
-    unified(&extended(name, all, 0))
+    unified(&extended(name, all))
 }
 
 /// The service lists compose-go's `EnforceUnicity` indexes.
@@ -342,14 +369,33 @@ pub fn unified(service: &Value) -> Value {
     Value::Mapping(out)
 }
 
-/// Every service of every document, effective ([`effective`]): (document index, name,
-/// service as written (merge keys resolved), service as Compose loads it).
-pub fn effective_services(docs: &[Value]) -> Vec<(usize, String, Value, Value)> {
+/// One service of a document, as written and as Compose loads it.
+pub struct ServiceModel {
+    /// The document's index in the file.
+    pub document: usize,
+    /// The service's name.
+    pub name: String,
+    /// As written (merge keys resolved).
+    pub written: Value,
+    /// As Compose loads it ([`effective`]).
+    pub effective: Value,
+    /// Its `extends` chain loops ([`extends_cycle`]).
+    pub cycle: bool,
+}
+
+/// Every service of every document.
+pub fn effective_services(docs: &[Value]) -> Vec<ServiceModel> {
     let mut out = Vec::new();
     for (i, doc) in docs.iter().enumerate() {
         let all = services(doc);
         for (name, written) in &all {
-            out.push((i, name.clone(), written.clone(), effective(name, &all)));
+            out.push(ServiceModel {
+                document: i,
+                name: name.clone(),
+                written: written.clone(),
+                effective: effective(name, &all),
+                cycle: extends_cycle(name, &all),
+            });
         }
     }
     out

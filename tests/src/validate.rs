@@ -113,19 +113,24 @@ const NULLABLE: &[&str] = &["command", "deploy", "develop", "entrypoint", "pid"]
 pub fn problems(text: &str) -> Result<Vec<Problem>, String> {
     let docs = documents(text)?;
     let mut out = Vec::new();
-    for (doc, name, written, service) in effective_services(&docs) {
-        let label = if doc == 0 {
-            name
+    for s in effective_services(&docs) {
+        let label = if s.document == 0 {
+            s.name
         } else {
-            format!("{name}#{doc}")
+            format!("{}#{}", s.name, s.document)
         };
         let mut v = Validator {
             service: label,
             out: &mut out,
         };
-        // The lists as written must hold unique items (the schema says so; compose-go folds
-        // some of them silently), and so must the effective ones (where compose-go folds the
-        // lists it indexes and rejects a duplicate in any other).
+        if s.cycle {
+            v.report(
+                "extends",
+                &Value::Null,
+                "the extends chain loops (Compose refuses it)",
+            );
+        }
+        let (written, service) = (s.written, s.effective);
         v.duplicates(&written);
         v.duplicates(&service);
         v.service(&service);

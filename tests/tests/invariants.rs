@@ -16,56 +16,9 @@ use std::process::Command;
 use std::sync::OnceLock;
 
 use composeguard::{Document, Options};
+use composeguard_tests::corpus::{all_fixes, inputs, workspace};
 use composeguard_tests::model::{effective, model, scalar_text, services, strings, untag};
 use serde_yaml_ng::Value;
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
-
-/// Every input file: (path, text).
-fn inputs() -> Vec<(PathBuf, String)> {
-    let mut dirs = vec![
-        workspace().join("tests/fixtures"),
-        workspace().join("examples"),
-        workspace().join("crates/composeguard/tests/fixtures"),
-    ];
-    dirs.push(workspace().join("tests/corpus/awesome-compose"));
-    let mut files = Vec::new();
-    let mut stack = dirs;
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if matches!(
-                path.extension().and_then(|e| e.to_str()),
-                Some("yaml" | "yml")
-            ) {
-                let text = String::from_utf8(std::fs::read(&path).unwrap()).unwrap();
-                files.push((path, text));
-            }
-        }
-    }
-    files.sort();
-    assert!(
-        files.len() >= 39 + 20,
-        "expected the corpus and the fixtures, found {} files",
-        files.len()
-    );
-    files
-}
-
-fn all_fixes() -> Options {
-    Options {
-        unsafe_fixes: true,
-        preset: composeguard::Preset::Strict,
-        ..Options::default()
-    }
-}
 
 /// Every rule whose fixes only insert text (or rewrite a scalar into a longer one that
 /// contains it): all but CG103 (replaces `user: root`), CG401 (`0.0.0.0` becomes

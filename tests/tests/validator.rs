@@ -252,3 +252,29 @@ fn new_problems_are_only_the_outputs_own() {
     let two = "services:\n  a: {image: x}\n---\nservices:\n  a: {image: x, cpus: 0}\n";
     assert_eq!(problems(two).unwrap()[0].service, "a#1");
 }
+
+#[test]
+fn an_extends_cycle_is_one_problem_not_a_pile_of_duplicates() {
+    let text = "services:
+  a:
+    image: x
+    extends: b
+    security_opt: [no-new-privileges:true]
+  b:
+    extends: a
+  self:
+    image: y
+    extends: self
+    cap_add: [CHOWN]
+";
+    let found: Vec<String> = problems(text)
+        .unwrap()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(found.len(), 3, "{found:#?}");
+    assert!(
+        found.iter().all(|p| p.contains("the extends chain loops")),
+        "{found:#?}"
+    );
+}

