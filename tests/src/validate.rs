@@ -531,7 +531,7 @@ impl Validator<'_> {
                 }
             }
         }
-        let pairs: [(&str, &str, fn(&Value) -> Option<f64>); 3] = [
+        let pairs: [(&str, &str, Parse); 3] = [
             ("cpus", "cpus", |v| scalar_text(v)?.parse().ok()),
             ("mem_limit", "memory", bytes_of),
             ("pids_limit", "pids", |v| as_int(v).map(|i| i as f64)),
@@ -645,6 +645,9 @@ impl Validator<'_> {
     }
 }
 
+/// Reads a limit as a number, to compare two spellings of it.
+type Parse = fn(&Value) -> Option<f64>;
+
 fn as_int(v: &Value) -> Option<i64> {
     match untag(v) {
         Value::Number(n) => n.as_i64(),
@@ -709,13 +712,10 @@ pub fn parse_bytes(s: &str) -> Option<f64> {
 
 /// The kernel's tmpfs `size=`: digits with an optional `k m g t p e` suffix, or a percentage.
 pub fn is_kernel_size(s: &str) -> bool {
-    let s = s.strip_suffix('%').map_or_else(
-        || {
-            s.strip_suffix(|c: char| "kmgtpeKMGTPE".contains(c))
-                .unwrap_or(s)
-        },
-        |p| p,
-    );
+    let s = s.strip_suffix('%').unwrap_or_else(|| {
+        s.strip_suffix(|c: char| "kmgtpeKMGTPE".contains(c))
+            .unwrap_or(s)
+    });
     !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())
 }
 

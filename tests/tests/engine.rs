@@ -493,7 +493,7 @@ fn engine_creates_every_hardened_service() {
             Ok(took) => {
                 created += 1;
                 services += documents(&outcome.output)
-                    .map(|docs| docs.iter().map(|d| services_of(d)).sum::<usize>())
+                    .map(|docs| docs.iter().map(services_of).sum::<usize>())
                     .unwrap_or(0);
                 timings.push((took, label));
             }
