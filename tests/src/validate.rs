@@ -212,6 +212,7 @@ impl Validator<'_> {
                 self.report(&key, v, "null where the schema needs a value");
             }
         }
+        self.nested_nulls(service);
         for key in ["cap_add", "cap_drop"] {
             if let Some(v) = get(service, key) {
                 self.capabilities(key, v);
@@ -263,6 +264,54 @@ impl Validator<'_> {
             && !matches!(untag(v), Value::String(_) | Value::Number(_) | Value::Null)
         {
             self.report("user", v, "not a string");
+        }
+    }
+
+    /// Nulls inside the blocks the schema types (`logging.driver:`, `deploy.resources.limits:`).
+    fn nested_nulls(&mut self, service: &Value) {
+        const BLOCKS: &[(&str, &[&str])] = &[
+            ("logging", &["driver", "options"]),
+            (
+                "healthcheck",
+                &[
+                    "test",
+                    "interval",
+                    "timeout",
+                    "retries",
+                    "start_period",
+                    "start_interval",
+                ],
+            ),
+            ("deploy", &["resources"]),
+            ("deploy.resources", &["limits", "reservations"]),
+            ("deploy.resources.limits", &["cpus", "memory", "pids"]),
+            ("deploy.resources.reservations", &["cpus", "memory"]),
+        ];
+        for (block, keys) in BLOCKS {
+            let mut node = Some(service);
+            for part in block.split('.') {
+                node = node.and_then(|n| get(n, part));
+            }
+            let Some(node) = node else { continue };
+            for key in *keys {
+                if let Some(v) = get(node, key)
+                    && untag(v).is_null()
+                {
+                    self.report(
+                        &format!("{block}.{key}"),
+                        v,
+                        "null where the schema needs a value",
+                    );
+                }
+            }
+        }
+        if let Some(Value::Mapping(m)) = get(service, "ulimits").map(untag) {
+            for (name, limit) in m {
+                if untag(limit).is_null() {
+                    let key = format!("ulimits.{}", key_text(name));
+                    self.report(&key, limit, "null where the schema needs a value");
+                }
+            }
         }
     }
 
@@ -485,6 +534,7 @@ impl Validator<'_> {
                     }
                 }
                 _ if as_int(limit).is_some() => {}
+                Value::Null => {}
                 _ => self.report(&key, limit, "not an integer or {soft, hard}"),
             }
         }
@@ -501,13 +551,14 @@ impl Validator<'_> {
             if untag(block).is_null() {
                 continue;
             }
-            if let Some(v) = get(block, "memory") {
+            let set = |k: &str| get(block, k).filter(|v| !untag(v).is_null());
+            if let Some(v) = set("memory") {
                 self.size(&format!("deploy.resources.{part}.memory"), v, false);
             }
-            if let Some(v) = get(block, "cpus") {
+            if let Some(v) = set("cpus") {
                 self.cpus(&format!("deploy.resources.{part}.cpus"), v);
             }
-            if let Some(v) = get(block, "pids") {
+            if let Some(v) = set("pids") {
                 self.integer(&format!("deploy.resources.{part}.pids"), v);
             }
         }

@@ -191,6 +191,23 @@ fn nulls_and_types() {
         "unknown security option",
     );
     good("volumes: !reset null\nentrypoint:\ndeploy:");
+    bad(
+        "logging: {driver: }",
+        "logging.driver: null where the schema needs a value",
+    );
+    bad(
+        "deploy: {resources: {limits: {memory: }}}",
+        "deploy.resources.limits.memory: null where the schema needs a value",
+    );
+    bad(
+        "deploy: {resources: {limits: }}",
+        "deploy.resources.limits: null",
+    );
+    bad(
+        "ulimits: {nofile: }",
+        "ulimits.nofile: null where the schema needs a value",
+    );
+    bad("healthcheck: {interval: }", "healthcheck.interval: null");
 }
 
 #[test]
