@@ -445,6 +445,10 @@ enum Verdict {
     Refused(String),
 }
 
+/// One test at a time talks to the engine: each removes the tags it made when it ends, which
+/// another one may still use.
+static ENGINE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// The engine, or `None` (after saying so) when there is none; fails instead under `CI=true`
 /// or `COMPOSEGUARD_DOCKER=1`.
 fn engine() -> Option<Engine> {
@@ -518,6 +522,7 @@ fn new_files(outcome: &composeguard::FixOutcome) -> Vec<(String, String)> {
 
 #[test]
 fn engine_creates_every_hardened_service() {
+    let _one_at_a_time = ENGINE.lock().unwrap_or_else(|e| e.into_inner());
     let Some(mut engine) = engine() else {
         return;
     };
@@ -588,6 +593,7 @@ fn engine_creates_every_hardened_service() {
 #[test]
 fn engine_creates_hardened_hostile_forms() {
     use proptest::strategy::{Strategy, ValueTree};
+    let _one_at_a_time = ENGINE.lock().unwrap_or_else(|e| e.into_inner());
     let Some(mut engine) = engine() else {
         return;
     };
