@@ -7,9 +7,14 @@
 //! 3. every byte of the input is still there, in order (fixes only insert), and every comment;
 //! 4. the effective (merge-resolved) model of the output is the input's plus exactly the
 //!    intended additions, and every service ends with CG101, CG102 and CG501 satisfied;
-//! 5. a second run changes nothing.
+//! 5. a second run changes nothing;
+//! 6. the output has no semantic problem its input did not have (composeguard-tests'
+//!    validator: capability names, duplicates, sizes, durations, conflicting limits, host IPs,
+//!    nulls), and an IPv6 any-address publish is bound to `::1`, not `127.0.0.1`.
 //!
-//! The model checks use serde_yaml_ng, a parser independent of the one composeguard uses.
+//! The model checks use serde_yaml_ng, a parser independent of the one composeguard uses,
+//! through composeguard-tests' model (merge keys and same-file `extends` as Compose resolves
+//! them). The engine itself is the oracle of tests/engine.rs.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
