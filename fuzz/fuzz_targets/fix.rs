@@ -1,6 +1,8 @@
 //! Check and fix arbitrary input: never panic, and every output keeps the core invariants
 //! (it parses, every comment survives, a second run changes nothing, the reported changes
-//! make the output).
+//! make the output) and has no semantic problem the input did not have (the validator of
+//! `composeguard-tests`: capability names, duplicate items, sizes, durations, conflicting
+//! limits, host IPs, nulls).
 #![no_main]
 
 use composeguard::{Document, Options, Preset};
@@ -29,4 +31,15 @@ fuzz_target!(|data: &[u8]| {
         "the reported changes do not make the output"
     );
     assert_eq!(outcome.diff(text, "compose.yaml").is_empty(), outcome.output == text);
+    // The semantic oracle, when the independent parser reads the input at all.
+    if composeguard_tests::problems(text).is_ok() {
+        match composeguard_tests::new_problems(text, &outcome.output) {
+            Ok(new) => assert!(
+                new.is_empty(),
+                "new problems: {}",
+                new.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
+            ),
+            Err(e) => panic!("serde_yaml_ng reads the input but not the output: {e}"),
+        }
+    }
 });

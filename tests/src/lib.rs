@@ -1,1 +1,18 @@
-//! Shared helpers for the workspace tests live in the test files themselves.
+//! Oracles shared by the workspace tests, the property tests of `composeguard` and the fuzz
+//! target:
+//!
+//! - [`corpus`]: every input file (fixtures, examples, corpus) and the fix options;
+//! - [`hostile`]: a proptest generator of the hostile forms of Compose files;
+//! - [`model`]: the effective Compose model of a file through serde_yaml_ng (a parser
+//!   independent of composeguard's), merge keys and same-file `extends` resolved as Compose
+//!   resolves them;
+//! - [`validate`]: a semantic validator of that model (capability names, duplicate items,
+//!   byte sizes, durations, limits that conflict, host IPs, nulls), returning precise
+//!   problems.
+
+pub mod corpus;
+pub mod hostile;
+pub mod model;
+pub mod validate;
+
+pub use validate::{Problem, new_problems, problems};

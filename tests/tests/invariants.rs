@@ -7,65 +7,23 @@
 //! 3. every byte of the input is still there, in order (fixes only insert), and every comment;
 //! 4. the effective (merge-resolved) model of the output is the input's plus exactly the
 //!    intended additions, and every service ends with CG101, CG102 and CG501 satisfied;
-//! 5. a second run changes nothing.
+//! 5. a second run changes nothing;
+//! 6. the output has no semantic problem its input did not have (composeguard-tests'
+//!    validator: capability names, duplicates, sizes, durations, conflicting limits, host IPs,
+//!    nulls), and an IPv6 any-address publish is bound to `::1`, not `127.0.0.1`.
 //!
-//! The model checks use serde_yaml_ng, a parser independent of the one composeguard uses.
+//! The model checks use serde_yaml_ng, a parser independent of the one composeguard uses,
+//! through composeguard-tests' model (merge keys and same-file `extends` as Compose resolves
+//! them). The engine itself is the oracle of tests/engine.rs.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
 use composeguard::{Document, Options};
+use composeguard_tests::corpus::{all_fixes, inputs, workspace};
+use composeguard_tests::model::{effective, model, scalar_text, services, strings, untag};
 use serde_yaml_ng::Value;
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
-
-/// Every input file: (path, text).
-fn inputs() -> Vec<(PathBuf, String)> {
-    let mut dirs = vec![
-        workspace().join("tests/fixtures"),
-        workspace().join("examples"),
-        workspace().join("crates/composeguard/tests/fixtures"),
-    ];
-    dirs.push(workspace().join("tests/corpus/awesome-compose"));
-    dirs.push(workspace().join("tests/corpus/real-stacks"));
-    let mut files = Vec::new();
-    let mut stack = dirs;
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if matches!(
-                path.extension().and_then(|e| e.to_str()),
-                Some("yaml" | "yml")
-            ) {
-                let text = String::from_utf8(std::fs::read(&path).unwrap()).unwrap();
-                files.push((path, text));
-            }
-        }
-    }
-    files.sort();
-    assert!(
-        files.len() >= 39 + 20,
-        "expected the corpus and the fixtures, found {} files",
-        files.len()
-    );
-    files
-}
-
-fn all_fixes() -> Options {
-    Options {
-        unsafe_fixes: true,
-        preset: composeguard::Preset::Strict,
-        ..Options::default()
-    }
-}
 
 /// Every rule whose fixes only insert text (or rewrite a scalar into a longer one that
 /// contains it): all but CG103 (replaces `user: root`), CG401 (`0.0.0.0` becomes
@@ -240,56 +198,6 @@ fn every_input_byte_and_comment_is_kept() {
 // ---------------------------------------------------------------------------------------------
 // The effective model, through serde_yaml_ng.
 
-fn model(text: &str) -> Vec<Value> {
-    use serde::Deserialize;
-    serde_yaml_ng::Deserializer::from_str(text)
-        .map(|doc| merged(&Value::deserialize(doc).expect("serde_yaml_ng parses")))
-        .filter(|v| !v.is_null())
-        .collect()
-}
-
-/// Resolves `<<` merge keys the way go-yaml (and so Compose) does, chained merges included:
-/// own keys win, then each merge source in order. (serde_yaml_ng's `apply_merge` does not
-/// resolve a merge key that arrives through another merge.)
-fn merged(v: &Value) -> Value {
-    match v {
-        Value::Mapping(m) => {
-            let mut out = serde_yaml_ng::Mapping::new();
-            let mut sources = Vec::new();
-            for (k, val) in m {
-                if k.as_str() == Some("<<") {
-                    match merged(val) {
-                        Value::Mapping(x) => sources.push(x),
-                        Value::Sequence(items) => {
-                            sources.extend(items.into_iter().filter_map(|i| match i {
-                                Value::Mapping(x) => Some(x),
-                                _ => None,
-                            }))
-                        }
-                        _ => {}
-                    }
-                } else {
-                    out.insert(k.clone(), merged(val));
-                }
-            }
-            for source in sources {
-                for (k, val) in source {
-                    if !out.contains_key(&k) {
-                        out.insert(k, val);
-                    }
-                }
-            }
-            Value::Mapping(out)
-        }
-        Value::Sequence(items) => Value::Sequence(items.iter().map(merged).collect()),
-        Value::Tagged(t) => Value::Tagged(Box::new(serde_yaml_ng::value::TaggedValue {
-            tag: t.tag.clone(),
-            value: merged(&t.value),
-        })),
-        other => other.clone(),
-    }
-}
-
 /// Keys a fix may add (at any depth: `deploy.resources.limits.memory`, `ulimits.nofile.soft`).
 const ADDED_KEYS: &[&str] = &[
     "cap_drop",
@@ -418,21 +326,19 @@ fn added_item(item: &Value, path: &str) -> bool {
     }
 }
 
-fn scalar_text(v: &Value) -> Option<String> {
-    match v {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    }
-}
-
 /// True when a fix may have changed scalar `a` into `b`: a port bound to loopback, a tmpfs
 /// given a size, `user: root` replaced by the image's own user.
 fn allowed_change(a: &Value, b: &Value, path: &str) -> bool {
     let (Some(a), Some(b)) = (scalar_text(a), scalar_text(b)) else {
         return false;
     };
-    let loopback = b.starts_with("127.0.0.1:") || b.starts_with("[::1]:");
+    // An IPv6 publish (`[::]:5432:5432`, `host_ip: "::"`) stays IPv6: its loopback is `::1`.
+    let ipv6 = a.starts_with("[::]") || a.starts_with("::") || a.starts_with('[');
+    let loopback = if ipv6 {
+        b.starts_with("[::1]:")
+    } else {
+        b.starts_with("127.0.0.1:")
+    };
     let unbound = a.trim_start_matches("0.0.0.0").trim_start_matches("[::]");
     (path.contains(".ports[") && loopback && is_subsequence(unbound, &b))
         || (path.contains(".tmpfs") && b.starts_with(a.as_str()) && b.contains("size="))
@@ -544,33 +450,6 @@ fn is_extension(inp: &Value, out: &Value, path: &str) -> Result<(), String> {
     }
 }
 
-fn untag(v: &Value) -> &Value {
-    match v {
-        Value::Tagged(t) => &t.value,
-        other => other,
-    }
-}
-
-fn services(doc: &Value) -> Vec<(String, Value)> {
-    match doc.get("services") {
-        Some(Value::Mapping(m)) => m
-            .iter()
-            .map(|(k, v)| (k.as_str().unwrap_or("?").to_owned(), untag(v).clone()))
-            .collect(),
-        _ => Vec::new(),
-    }
-}
-
-fn strings(v: Option<&Value>) -> Vec<String> {
-    match v.map(untag) {
-        Some(Value::Sequence(items)) => items
-            .iter()
-            .filter_map(|i| i.as_str().map(str::to_owned))
-            .collect(),
-        _ => Vec::new(),
-    }
-}
-
 /// Why a service does not satisfy CG101, CG102 and CG501, if it does not.
 fn unhardened(service: &Value) -> Option<String> {
     let caps = strings(service.get("cap_drop"));
@@ -634,49 +513,6 @@ fn unhardened(service: &Value) -> Option<String> {
     None
 }
 
-/// A service with `extends` (same file) applied the way Compose does: sequences of the base
-/// come first and are concatenated, mappings are merged with the service's keys winning.
-fn extended(name: &str, all: &[(String, Value)], depth: usize) -> Value {
-    let service = all
-        .iter()
-        .find(|(n, _)| n == name)
-        .map(|(_, s)| s.clone())
-        .unwrap_or(Value::Null);
-    let base_name = match service.get("extends") {
-        Some(Value::String(s)) => Some(s.clone()),
-        Some(m @ Value::Mapping(_)) if m.get("file").is_none() => {
-            m.get("service").and_then(Value::as_str).map(str::to_owned)
-        }
-        _ => None,
-    };
-    let Some(base_name) = base_name.filter(|_| depth < 8) else {
-        return service;
-    };
-    combine(&extended(&base_name, all, depth + 1), &service)
-}
-
-fn combine(base: &Value, over: &Value) -> Value {
-    match (untag(base), untag(over)) {
-        (Value::Mapping(b), Value::Mapping(o)) => {
-            let mut out = b.clone();
-            for (k, v) in o {
-                let merged = match b.get(k) {
-                    Some(bv) if k.as_str() != Some("extends") => combine(bv, v),
-                    _ => v.clone(),
-                };
-                out.insert(k.clone(), merged);
-            }
-            Value::Mapping(out)
-        }
-        (Value::Sequence(b), Value::Sequence(o)) => {
-            let mut out = b.clone();
-            out.extend(o.iter().filter(|i| !b.contains(i)).cloned());
-            Value::Sequence(out)
-        }
-        (_, o) => o.clone(),
-    }
-}
-
 /// True when the input service deliberately opts out of a control (composeguard reports it
 /// without a fix): a `!reset` on one of the three keys, or `no-new-privileges:false`.
 fn opted_out(service: &Value) -> bool {
@@ -707,7 +543,7 @@ fn effective_model_is_input_plus_intended_additions() {
             let inputs = services(a);
             let outputs = services(b);
             for (name, _) in &outputs {
-                let service = extended(name, &outputs, 0);
+                let service = effective(name, &outputs);
                 checked_services += 1;
                 if let Some(why) = unhardened(&service) {
                     let input = inputs.iter().find(|(n, _)| n == name).map(|(_, s)| s);
@@ -724,6 +560,51 @@ fn effective_model_is_input_plus_intended_additions() {
         checked_services > 100,
         "only {checked_services} services checked"
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// The semantic validator (composeguard_tests::validate): no output has a problem its input
+// did not have.
+
+#[test]
+fn output_has_no_new_semantic_problems() {
+    let mut checked = 0;
+    let mut failures = Vec::new();
+    for (path, text) in inputs() {
+        // Every failure is listed, a failed fix too (only `errors/` fixtures may fail).
+        let output = match composeguard::fix(&text, &all_fixes()) {
+            Ok(outcome) => outcome.output,
+            Err(e) if !path.to_string_lossy().contains("/errors/") => {
+                failures.push(format!("{}: fix failed: {e}", path.display()));
+                continue;
+            }
+            Err(_) => continue,
+        };
+        if composeguard_tests::problems(&text).is_err() {
+            continue;
+        }
+        checked += 1;
+        match composeguard_tests::new_problems(&text, &output) {
+            Ok(new) if new.is_empty() => {}
+            Ok(new) => failures.push(format!(
+                "{}:\n    {}",
+                path.display(),
+                new.iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("\n    ")
+            )),
+            Err(e) => failures.push(format!("{}: output does not parse: {e}", path.display())),
+        }
+    }
+    eprintln!("the semantic validator checked {checked} outputs");
+    assert!(
+        failures.is_empty(),
+        "{} of {checked} outputs have new problems:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    assert!(checked > 50, "only {checked} outputs checked");
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -528,7 +528,11 @@ pub fn generate(entries: &[Entry], docs: bool) -> String {
         // `docs`. Messages fall back to pointing at `composeguard images`.
         let notes = if docs { &e.notes } else { &None };
         let read_only_why = if docs { &e.read_only_why } else { &None };
-        let no_new_privileges_why = if docs { &e.no_new_privileges_why } else { &None };
+        let no_new_privileges_why = if docs {
+            &e.no_new_privileges_why
+        } else {
+            &None
+        };
         let _ = writeln!(
             out,
             "    Image {{

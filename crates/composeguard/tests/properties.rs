@@ -1,6 +1,10 @@
 //! Property tests: compose documents generated in many styles (indentation, sequence
 //! indentation, flow or block services, LF or CRLF, comments, anchors and merge keys, partial
-//! hardening already present), fixed with every rule, keep the core invariants.
+//! hardening already present), fixed with every rule, keep the core invariants and gain no
+//! semantic problem (composeguard-tests' validator). A second generator writes the hostile
+//! forms: empty and single-item flow lists, commented items, tagged keys, anchored nodes
+//! shared by services of different images, same-file `extends` chains, `user: ""`, CPU
+//! quotas, IPv6 publishes; there a fix may fail, but only with a typed error.
 
 use composeguard::{Document, Options, Preset};
 use proptest::prelude::*;
@@ -210,5 +214,41 @@ proptest! {
         let left: Vec<_> = composeguard::check(&outcome.output, &check).unwrap().into_iter()
             .filter(|d| !d.message.contains("explicitly") && !d.message.contains("composeguard does not know")).collect();
         prop_assert!(left.is_empty(), "{:?}\n{}", left.iter().map(|d| &d.message).collect::<Vec<_>>(), outcome.output);
+        let new = composeguard_tests::new_problems(&text, &outcome.output).unwrap();
+        prop_assert!(new.is_empty(), "new problems: {:#?}\n{}", new, outcome.output);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The hostile forms (the generator is composeguard-tests' `hostile`, which the engine oracle
+// shares).
+
+use composeguard_tests::hostile::{hostile_doc, render_hostile};
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+
+    #[test]
+    fn hostile_forms_gain_no_semantic_problem(d in hostile_doc()) {
+        let text = render_hostile(&d);
+        let options = Options { unsafe_fixes: true, preset: Preset::Strict, ..Options::default() };
+        // A typed error is allowed (the file is left alone); a panic is not.
+        let Ok(outcome) = composeguard::fix(&text, &options) else {
+            return Ok(());
+        };
+        prop_assert!(Document::parse(&outcome.output).is_ok(), "{}", outcome.output);
+        prop_assert_eq!(composeguard::diff::apply_changes(&text, &outcome.changes), outcome.output.clone());
+        let again = composeguard::fix(&outcome.output, &options).unwrap();
+        prop_assert_eq!(&again.output, &outcome.output, "a second run changed the output");
+        let new = composeguard_tests::new_problems(&text, &outcome.output);
+        prop_assert!(new.is_ok(), "serde_yaml_ng cannot read the output: {:?}\n{}", new, outcome.output);
+        let new = new.unwrap();
+        prop_assert!(
+            new.is_empty(),
+            "new problems:\n  {}\n--- input\n{}--- output\n{}",
+            new.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n  "),
+            text,
+            outcome.output
+        );
     }
 }

@@ -61,8 +61,6 @@ fn literal_fallback(raw: &str) -> Option<&str> {
     (!default.is_empty() && !default.contains('$')).then_some(default)
 }
 
-
-
 /// Every environment variable of every service, with where it is written.
 fn variables(cx: &Context<'_>, services: &[Service]) -> Vec<Var> {
     let doc = cx.doc;
@@ -435,7 +433,9 @@ fn value_shared_elsewhere(cx: &Context<'_>, services: &[Service], vars: &[Var], 
         NodeKind::Mapping(entries) => entries.iter().any(|(k, written)| {
             reads(*written)
                 && !converted_alike(*k)
-                && !doc.scalar_key(*k).is_some_and(|name| name.starts_with("x-"))
+                && !doc
+                    .scalar_key(*k)
+                    .is_some_and(|name| name.starts_with("x-"))
         }),
         NodeKind::Sequence(items) => items.iter().any(|i| reads(*i)),
         _ => false,

@@ -1,0 +1,56 @@
+//! The files every oracle runs over, and the options they are hardened with.
+
+use std::path::{Path, PathBuf};
+
+use composeguard::Options;
+
+/// The workspace root.
+pub fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+/// Every input file: (path, text): the fixtures (tests/fixtures, the rule fixtures of
+/// crates/composeguard/tests/fixtures), the examples and the corpus (tests/corpus).
+pub fn inputs() -> Vec<(PathBuf, String)> {
+    let mut dirs = vec![
+        workspace().join("tests/fixtures"),
+        workspace().join("examples"),
+        workspace().join("crates/composeguard/tests/fixtures"),
+    ];
+    dirs.push(workspace().join("tests/corpus/awesome-compose"));
+    dirs.push(workspace().join("tests/corpus/real-stacks"));
+    let mut files = Vec::new();
+    let mut stack = dirs;
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if matches!(
+                path.extension().and_then(|e| e.to_str()),
+                Some("yaml" | "yml")
+            ) {
+                let text = String::from_utf8(std::fs::read(&path).unwrap()).unwrap();
+                files.push((path, text));
+            }
+        }
+    }
+    files.sort();
+    assert!(
+        files.len() >= 39 + 20,
+        "expected the corpus and the fixtures, found {} files",
+        files.len()
+    );
+    files
+}
+
+pub fn all_fixes() -> Options {
+    Options {
+        unsafe_fixes: true,
+        preset: composeguard::Preset::Strict,
+        ..Options::default()
+    }
+}
