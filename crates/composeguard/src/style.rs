@@ -373,7 +373,7 @@ pub fn insert_entries(
                     // As for an empty flow sequence: replace `{}` whole (see `append_values`).
                     None => vec![Edit::replacement(
                         node.start..node.end,
-                        format!("{{{}}}", flow_text()),
+                        format!("{{{}{}", flow_text(), &source[node.start + 1..node.end]),
                     )],
                 }
             } else {
@@ -475,7 +475,11 @@ pub fn append_values(doc: &Document, style: &Style, seq: NodeId, values: &[NewVa
             ),
             // The whole empty collection is replaced (`[ ]` too): another fix that also fills
             // it then overlaps this one and waits for the next pass, where the list has items.
-            None => Edit::replacement(node.start..node.end, format!("[{}]", texts.join(", "))),
+            // (What the brackets held, blanks, stays after the new items.)
+            None => Edit::replacement(
+                node.start..node.end,
+                format!("[{}{}", texts.join(", "), &source[node.start + 1..node.end]),
+            ),
         }
     } else {
         let dash = items

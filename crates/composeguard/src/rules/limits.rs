@@ -149,8 +149,12 @@ fn limits_fix(
             }
             continue;
         }
+        // A service extending this one that sets the field itself would get both values.
+        let mut keys = vec![limit.service_key];
+        keys.extend(limit.same_field);
         if cx.enabled(limit.code)
             && !sets_same_field(cx, service, limit)
+            && !cx.extended_by_one_setting(service, &keys)
             && let Some(value) = value_for(cx, kind, limit.key)
         {
             entries.push((limit.key.into(), value));

@@ -464,6 +464,59 @@ impl<'a> Context<'a> {
         Some(plan)
     }
 
+    /// The scalar items of a list-valued key as Compose loads it: the service's own list (or
+    /// the one it merges), followed by those of the services of this file it `extends`
+    /// (Compose appends lists across `extends`).
+    pub fn list_with_bases(&self, service: &Service, key: &str) -> Vec<&'a str> {
+        let doc: &'a Document = self.doc;
+        let services = self.services.get_or_init(|| self.compose.services());
+        let mut out = Vec::new();
+        let mut current = Some(service);
+        for _ in 0..32 {
+            let Some(s) = current else { break };
+            if let Some(l) = s.body.and_then(|b| self.compose.get(b, key))
+                && matches!(doc.node(l.resolved).kind, NodeKind::Sequence(_))
+            {
+                out.extend(doc.items(l.resolved).iter().filter_map(|i| doc.scalar(*i)));
+            }
+            current = self.compose.same_file_base(s).and_then(|base| {
+                services
+                    .iter()
+                    .find(|t| t.name == base && t.document == s.document)
+            });
+        }
+        out
+    }
+
+    /// True when a service of this file that `extends` `service` (directly or not) sets one of
+    /// `keys` itself: a value added to `service` would reach it through the merge.
+    pub(crate) fn extended_by_one_setting(&self, service: &Service, keys: &[&str]) -> bool {
+        let services = self.services.get_or_init(|| self.compose.services());
+        services.iter().any(|s| {
+            if s.key == service.key
+                || !keys
+                    .iter()
+                    .any(|k| s.body.and_then(|b| self.compose.get(b, k)).is_some())
+            {
+                return false;
+            }
+            let mut at = self.compose.same_file_base(s);
+            for _ in 0..32 {
+                match at {
+                    Some(base) if base == service.name => return true,
+                    Some(base) => {
+                        at = services
+                            .iter()
+                            .find(|t| t.name == base && t.document == s.document)
+                            .and_then(|t| self.compose.same_file_base(t));
+                    }
+                    None => return false,
+                }
+            }
+            false
+        })
+    }
+
     /// The user the service runs as: `user:` if set, else the image's known user.
     pub fn runs_as_root(&self, service: &Service) -> Option<bool> {
         match self.scalar(service, "user").map(user_setting) {

@@ -125,11 +125,8 @@ impl Rule for NoNewPrivileges {
                     if !matches!(doc.node(lookup.resolved).kind, NodeKind::Sequence(_)) {
                         continue;
                     }
-                    let items: Vec<&str> = doc
-                        .items(lookup.resolved)
-                        .iter()
-                        .filter_map(|i| doc.scalar(*i))
-                        .collect();
+                    // Compose appends the lists of the services it extends to this one.
+                    let items = cx.list_with_bases(&service, "security_opt");
                     match items.iter().find_map(|i| nnp_value(i)) {
                         Some(true) => {}
                         Some(false) => {
