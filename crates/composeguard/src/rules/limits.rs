@@ -106,6 +106,23 @@ fn check_limit(cx: &mut Context<'_>, meta: &'static RuleMeta, index: usize) {
     }
 }
 
+/// True when a service-level limit reads as one: a byte size for memory (`256m`, `1g`, a
+/// number), a positive decimal for CPUs, an integer for processes (quotes allowed).
+fn plausible_limit(key: &str, text: &str) -> bool {
+    let v = text.trim().trim_matches(['"', '\'']);
+    match key {
+        "memory" => {
+            let digits = v.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+            let unit = &v[digits.len()..];
+            !digits.is_empty()
+                && digits.parse::<f64>().is_ok_and(|n| n > 0.0)
+                && matches!(unit.to_ascii_lowercase().as_str(), "" | "b" | "k" | "kb" | "m" | "mb" | "g" | "gb")
+        }
+        "cpus" => v.parse::<f64>().is_ok_and(|n| n > 0.0),
+        _ => v.parse::<i64>().is_ok(),
+    }
+}
+
 /// True when the service sets the limit's engine field through another key (`cpu_quota` or
 /// `cpu_period` for CPUs): it has a limit, and a `cpus` value would be refused beside it.
 fn sets_same_field(cx: &Context<'_>, service: &Service, limit: &LimitKind) -> bool {
@@ -140,12 +157,14 @@ fn limits_fix(
         }
         if let Some(own) = cx.get(service, limit.service_key) {
             // A new limits block must agree with `mem_limit`/`cpus`/`pids_limit`, or Compose
-            // (v2.26+) rejects the file: copy the value exactly.
+            // (v2.26+) rejects the file: copy the value exactly. A null or malformed value is
+            // not copied (it would only repeat the mistake): then no block is written.
             if existing.is_none() {
-                entries.push((
-                    limit.key.into(),
-                    NewValue::Raw(doc.text(own.resolved).to_owned()),
-                ));
+                let text = doc.text(own.resolved);
+                if doc.is_null(own.resolved) || !plausible_limit(limit.key, text) {
+                    return None;
+                }
+                entries.push((limit.key.into(), NewValue::Raw(text.to_owned())));
             }
             continue;
         }

@@ -282,8 +282,10 @@ impl Rule for SensitivePorts {
 
     fn check(&self, cx: &mut Context<'_>) {
         for service in cx.services() {
-            for port in published(cx, &service) {
-                if !port.all_interfaces() || !is_sensitive(cx, &service, &port) {
+            let ports = published(cx, &service);
+            let written: Vec<&str> = ports.iter().filter_map(|p| p.short.as_deref()).collect();
+            for port in &ports {
+                if !port.all_interfaces() || !is_sensitive(cx, &service, port) {
                     continue;
                 }
                 let message = format!(
@@ -293,8 +295,11 @@ impl Rule for SensitivePorts {
                 );
                 let fix = match (cx.target, &port.short) {
                     (Target::Swarm, _) => None,
+                    // The loopback form is already published too: rebinding would repeat it
+                    // (Compose rejects duplicate ports); the item is better removed by hand.
+                    (Target::Compose, Some(text)) if written.contains(&loopback_short(text, port).as_str()) => None,
                     (Target::Compose, Some(text)) => {
-                        let new = loopback_short(text, &port);
+                        let new = loopback_short(text, port);
                         let edit = replace_scalar(cx.doc, cx.style, port.node, &new);
                         Some(Fix::unsafe_(
                             format!("Bind to loopback: `{new}`"),
