@@ -116,7 +116,10 @@ fn plausible_limit(key: &str, text: &str) -> bool {
             let unit = &v[digits.len()..];
             !digits.is_empty()
                 && digits.parse::<f64>().is_ok_and(|n| n > 0.0)
-                && matches!(unit.to_ascii_lowercase().as_str(), "" | "b" | "k" | "kb" | "m" | "mb" | "g" | "gb")
+                && matches!(
+                    unit.to_ascii_lowercase().as_str(),
+                    "" | "b" | "k" | "kb" | "m" | "mb" | "g" | "gb"
+                )
         }
         "cpus" => v.parse::<f64>().is_ok_and(|n| n > 0.0),
         _ => v.parse::<i64>().is_ok(),
@@ -147,8 +150,33 @@ fn limits_fix(
     target: MapTarget,
     kind: Option<Kind>,
 ) -> Option<Fix> {
-    let doc = cx.doc;
     let existing = deploy_limits(cx, service);
+    let entries = missing_limits(cx, service, existing, kind)?;
+    // A limits block several services merge gets new values only when each of them wants
+    // exactly these (a database and a web server want different memory limits).
+    if let Some(map) = existing {
+        let readers = cx.services();
+        let others = readers
+            .iter()
+            .filter(|s| s.key != service.key && deploy_limits(cx, s) == Some(map));
+        for other in others {
+            let kind = cx.image(other).and_then(|k| k.image.size);
+            if missing_limits(cx, other, existing, kind).as_ref() != Some(&entries) {
+                return None;
+            }
+        }
+    }
+    limits_edits(cx, service, target, existing, entries)
+}
+
+/// The limits a service's new or extended limits block gets, None when none may be written.
+fn missing_limits(
+    cx: &Context<'_>,
+    service: &Service,
+    existing: Option<crate::document::NodeId>,
+    kind: Option<Kind>,
+) -> Option<Vec<(String, NewValue)>> {
+    let doc = cx.doc;
     let mut entries: Vec<(String, NewValue)> = Vec::new();
     for limit in &LIMITS {
         let present = existing.is_some_and(|m| cx.compose.get(m, limit.key).is_some());
@@ -187,6 +215,18 @@ fn limits_fix(
     }) {
         return None;
     }
+    Some(entries)
+}
+
+/// The edits that write `entries` into the service's limits block (creating what is missing).
+fn limits_edits(
+    cx: &Context<'_>,
+    service: &Service,
+    target: MapTarget,
+    existing: Option<crate::document::NodeId>,
+    entries: Vec<(String, NewValue)>,
+) -> Option<Fix> {
+    let doc = cx.doc;
     let added: Vec<String> = entries.iter().map(|(k, _)| k.clone()).collect();
     let limits = NewValue::Map(entries);
     let edits = if let Some(map) = existing {

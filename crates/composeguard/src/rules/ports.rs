@@ -297,7 +297,11 @@ impl Rule for SensitivePorts {
                     (Target::Swarm, _) => None,
                     // The loopback form is already published too: rebinding would repeat it
                     // (Compose rejects duplicate ports); the item is better removed by hand.
-                    (Target::Compose, Some(text)) if written.contains(&loopback_short(text, port).as_str()) => None,
+                    (Target::Compose, Some(text))
+                        if written.contains(&loopback_short(text, port).as_str()) =>
+                    {
+                        None
+                    }
                     (Target::Compose, Some(text)) => {
                         let new = loopback_short(text, port);
                         let edit = replace_scalar(cx.doc, cx.style, port.node, &new);

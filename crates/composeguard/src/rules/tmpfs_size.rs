@@ -61,7 +61,10 @@ impl Rule for TmpfsSize {
             for (node, entry) in tmpfs_entries(cx, &service) {
                 // An interpolated entry is unknown until run time; an empty item (`-`) or one
                 // that is not an absolute path is not a mount composeguard can size.
-                if entry.contains('$') || cx.doc.is_null(node) || !entry.trim_start().starts_with('/') {
+                if entry.contains('$')
+                    || cx.doc.is_null(node)
+                    || !entry.trim_start().starts_with('/')
+                {
                     continue;
                 }
                 let (path, options) = entry.split_once(':').unwrap_or((&entry, ""));
