@@ -291,7 +291,7 @@ impl Rule for SensitivePorts {
                 let message = format!(
                     "service `{}` publishes the sensitive port `{}` on every interface",
                     service.name,
-                    describe(&port)
+                    describe(port)
                 );
                 let fix = match (cx.target, &port.short) {
                     (Target::Swarm, _) => None,
