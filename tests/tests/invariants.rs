@@ -264,50 +264,8 @@ fn added_item(item: &Value, path: &str) -> bool {
         return (key == "volumes" && item.get("type").and_then(Value::as_str) == Some("tmpfs"))
             || (key == "secrets" && item.get("source").is_some());
     };
-    // What an image's data file may give back (any Linux capability by its name).
-    const CAPS: &[&str] = &[
-        "AUDIT_CONTROL",
-        "AUDIT_READ",
-        "AUDIT_WRITE",
-        "BLOCK_SUSPEND",
-        "BPF",
-        "CHECKPOINT_RESTORE",
-        "CHOWN",
-        "DAC_OVERRIDE",
-        "DAC_READ_SEARCH",
-        "FOWNER",
-        "FSETID",
-        "IPC_LOCK",
-        "IPC_OWNER",
-        "KILL",
-        "LEASE",
-        "LINUX_IMMUTABLE",
-        "MAC_ADMIN",
-        "MAC_OVERRIDE",
-        "MKNOD",
-        "NET_ADMIN",
-        "NET_BIND_SERVICE",
-        "NET_BROADCAST",
-        "NET_RAW",
-        "PERFMON",
-        "SETFCAP",
-        "SETGID",
-        "SETPCAP",
-        "SETUID",
-        "SYSLOG",
-        "SYS_ADMIN",
-        "SYS_BOOT",
-        "SYS_CHROOT",
-        "SYS_MODULE",
-        "SYS_NICE",
-        "SYS_PACCT",
-        "SYS_PTRACE",
-        "SYS_RAWIO",
-        "SYS_RESOURCE",
-        "SYS_TIME",
-        "SYS_TTY_CONFIG",
-        "WAKE_ALARM",
-    ];
+    // What an image's data file may give back: any Linux capability, by its name.
+    const CAPS: &[&str] = composeguard_tests::validate::CAPABILITIES;
     // An anchored list under an extension key (`x-sec: &sec [...]`) has no telling name;
     // Compose ignores `x-` blocks, and the services that alias it are checked by their key.
     let key = if key.starts_with("x-") { "*" } else { key };

@@ -269,20 +269,24 @@ fn needed_caps(cx: &Context<'_>, service: &crate::compose::Service) -> Option<Ve
     }
 }
 
-/// The needed capabilities that the service's `cap_add` lacks (none without facts).
-fn missing_caps(cx: &Context<'_>, service: &crate::compose::Service) -> Vec<&'static str> {
-    if without_facts(cx, service) {
-        return Vec::new();
-    }
-    let cap_add: Vec<String> = cx
-        .list(service, "cap_add")
+/// The capabilities the service adds back itself (`cap_add`), normalised.
+fn added_caps(cx: &Context<'_>, service: &crate::compose::Service) -> Vec<String> {
+    cx.list(service, "cap_add")
         .map(|(_, items)| {
             items
                 .iter()
                 .filter_map(|(_, v)| v.map(normalize_capability))
                 .collect()
         })
-        .unwrap_or_default();
+        .unwrap_or_default()
+}
+
+/// The needed capabilities that the service's `cap_add` lacks (none without facts).
+fn missing_caps(cx: &Context<'_>, service: &crate::compose::Service) -> Vec<&'static str> {
+    if without_facts(cx, service) {
+        return Vec::new();
+    }
+    let cap_add = added_caps(cx, service);
     if cap_add.iter().any(|c| c == "ALL") {
         return Vec::new();
     }
@@ -328,15 +332,7 @@ fn blind_cap_drop(
         cx.report_service(CapDropAll::META, service, message);
         return;
     }
-    let added: Vec<String> = cx
-        .list(service, "cap_add")
-        .map(|(_, items)| {
-            items
-                .iter()
-                .filter_map(|(_, v)| v.map(normalize_capability))
-                .collect()
-        })
-        .unwrap_or_default();
+    let added = added_caps(cx, service);
     let drop: Vec<&str> = RARELY_NEEDED
         .iter()
         .copied()
