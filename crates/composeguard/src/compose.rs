@@ -265,7 +265,9 @@ impl<'d> Compose<'d> {
             let services = doc.resolve(services);
             let in_flow = doc.node(services).flow;
             for (key, value) in doc.entries(services) {
-                let Some(name) = doc.scalar_key(*key) else {
+                // A `<<` merge key directly under `services:` is not a service; what it merges
+                // is a mapping shared with another block, which composeguard does not edit.
+                let Some(name) = doc.scalar_key(*key).filter(|n| *n != "<<") else {
                     continue;
                 };
                 let resolved = doc.resolve(*value);

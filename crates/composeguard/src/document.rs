@@ -197,6 +197,22 @@ impl Document {
                     continue;
                 }
                 Event::Anchor(id, name) => {
+                    // YAML 1.2 allows `:` and more in an anchor name; go-yaml, Compose's reader,
+                    // ends the name at the first such character, so the two read such a file
+                    // differently. Refuse rather than edit a file whose meaning is ambiguous.
+                    if let Some(bad) = name
+                        .chars()
+                        .find(|c| !(c.is_ascii_alphanumeric() || *c == '_' || *c == '-'))
+                    {
+                        let pos = lines.position(source, range.start);
+                        return Err(Error::Syntax {
+                            line: pos.line,
+                            column: pos.column,
+                            message: format!(
+                                "the anchor name `{name}` contains `{bad}`, where Compose's YAML reader ends it; use letters, digits, `-` and `_` only"
+                            ),
+                        });
+                    }
                     if let Some(node) = last_node {
                         nodes[node].anchor = Some(name.into_owned());
                         anchors.push((id, node));

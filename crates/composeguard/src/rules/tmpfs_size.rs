@@ -58,7 +58,22 @@ impl Rule for TmpfsSize {
     fn check(&self, cx: &mut Context<'_>) {
         let size = cx.settings.tmpfs_size.clone();
         for service in cx.services() {
-            for (node, entry) in tmpfs_entries(cx, &service) {
+            let entries = tmpfs_entries(cx, &service);
+            let path_of = |e: &str| {
+                e.split(':')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .trim_end_matches('/')
+                    .to_owned()
+            };
+            let paths: Vec<String> = entries.iter().map(|(_, e)| path_of(e)).collect();
+            for (node, entry) in entries.iter().cloned() {
+                // Two entries for one path are the file's own mistake: rewriting one changes
+                // which of them Compose keeps, so both stay as they are.
+                if paths.iter().filter(|p| **p == path_of(&entry)).count() > 1 {
+                    continue;
+                }
                 // An interpolated entry is unknown until run time; an empty item (`-`) or one
                 // that is not an absolute path is not a mount composeguard can size.
                 if entry.contains('$')
