@@ -53,21 +53,12 @@ pub fn harden(
 pub fn harden_with(source: &str, options: &Options, show_secrets: bool) -> String {
     match composeguard::fix(source, options) {
         Ok(outcome) => {
-            // Masked like the CLI's: every value the secret patterns match, by its own span.
-            let diff = if show_secrets {
-                outcome.diff(source, "compose.yaml")
-            } else {
-                composeguard::masking::masked_diff(
-                    source,
-                    &outcome.changes,
-                    "compose.yaml",
-                    &options.settings,
-                    &options.limits,
-                )
-                // The fixed text parsed, so its masking cannot fail; were it to, no diff is
-                // shown rather than one with a secret in it.
-                .unwrap_or_default()
-            };
+            // The values the rules reported, masked wherever they occur. The CLI's span-exact
+            // masking (composeguard::masking) costs 4 KB the module's budget does not have yet.
+            let mut diff = outcome.diff(source, "compose.yaml");
+            if !show_secrets {
+                diff = composeguard::mask_secrets(&diff, &outcome.secrets);
+            }
             let index = Utf16::new(source);
             let diagnostics: Vec<String> = outcome
                 .diagnostics

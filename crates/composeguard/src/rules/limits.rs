@@ -109,20 +109,35 @@ fn check_limit(cx: &mut Context<'_>, meta: &'static RuleMeta, index: usize) {
 /// True when a service-level limit reads as one: a byte size for memory (`256m`, `1g`, a
 /// number), a positive decimal for CPUs, an integer for processes (quotes allowed).
 fn plausible_limit(key: &str, text: &str) -> bool {
+    // Read by hand rather than with `f64::from_str`: float parsing would add about 15 KB to
+    // the browser module for this one check.
+    let positive_decimal = |v: &str| {
+        let mut dots = 0;
+        let ok = !v.is_empty()
+            && v.chars().all(|c| {
+                dots += usize::from(c == '.');
+                c.is_ascii_digit() || c == '.'
+            });
+        ok && dots <= 1 && v.chars().any(|c| c.is_ascii_digit() && c != '0')
+    };
     let v = text.trim().trim_matches(['"', '\'']);
     match key {
         "memory" => {
             let digits = v.trim_end_matches(|c: char| c.is_ascii_alphabetic());
             let unit = &v[digits.len()..];
-            !digits.is_empty()
-                && digits.parse::<f64>().is_ok_and(|n| n > 0.0)
+            positive_decimal(digits)
                 && matches!(
                     unit.to_ascii_lowercase().as_str(),
                     "" | "b" | "k" | "kb" | "m" | "mb" | "g" | "gb"
                 )
         }
-        "cpus" => v.parse::<f64>().is_ok_and(|n| n > 0.0),
-        _ => v.parse::<i64>().is_ok(),
+        "cpus" => positive_decimal(v),
+        _ => {
+            !v.is_empty()
+                && v.trim_start_matches('-')
+                    .chars()
+                    .all(|c| c.is_ascii_digit())
+        }
     }
 }
 
