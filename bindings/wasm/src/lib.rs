@@ -124,7 +124,7 @@ pub fn rules_json() -> String {
                 quote(&format!("rules/{}.md", m.code)),
                 [("baseline", Preset::Baseline), ("recommended", Preset::Recommended), ("strict", Preset::Strict)]
                     .iter()
-                    .filter(|(_, p)| p.includes(m.code))
+                    .filter(|(_, p)| p.includes(m))
                     .map(|(n, _)| quote(n))
                     .collect::<Vec<_>>()
                     .join(",")

@@ -401,6 +401,25 @@ impl<'d> Compose<'d> {
         }
     }
 
+    /// The services of this file that `service` extends, nearest first (`extends:` without
+    /// `file:`), at most 32 deep (Compose refuses cycles; this stops on them).
+    pub fn bases<'s>(
+        &'s self,
+        services: &'s [Service],
+        service: &'s Service,
+    ) -> impl Iterator<Item = &'s Service> + 's {
+        let mut at = service;
+        std::iter::from_fn(move || {
+            let base = self.same_file_base(at)?;
+            let next = services
+                .iter()
+                .find(|t| t.name == base && t.document == at.document)?;
+            at = next;
+            Some(next)
+        })
+        .take(32)
+    }
+
     /// The mappings a `<<` value merges, in priority order.
     pub fn merge_sources(&self, value: NodeId) -> Vec<NodeId> {
         let doc = self.doc;
@@ -488,4 +507,43 @@ fn describe(doc: &Document, id: NodeId) -> &'static str {
         NodeKind::Scalar { .. } => "a scalar",
         NodeKind::Alias(_) => "an alias",
     }
+}
+
+/// What a `user:` value means for the process's uid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum UserSetting {
+    /// Empty (`user: ""`) or only a group (`:1000`): the image's own user.
+    ImageDefault,
+    /// `root`, `0`, `00`, `0:0`, `root:root`, `0:1000` and the like.
+    Root,
+    /// Any other user name or uid.
+    NonRoot,
+    /// Interpolated (`${UID}`): unknown until run time.
+    Variable,
+}
+
+/// Reads a `user:` value the way the Engine does (a numeric uid with leading zeros is that
+/// number, so `00` is root).
+pub(crate) fn user_setting(user: &str) -> UserSetting {
+    if user.contains('$') {
+        return UserSetting::Variable;
+    }
+    let name = user.split(':').next().unwrap_or("").trim();
+    if name.is_empty() {
+        UserSetting::ImageDefault
+    } else if name == "root"
+        || (name.bytes().all(|b| b.is_ascii_digit()) && name.trim_start_matches('0').is_empty())
+    {
+        UserSetting::Root
+    } else {
+        UserSetting::NonRoot
+    }
+}
+
+/// Normalises a capability name the way the Engine does (`cap_net_raw` = `NET_RAW`).
+pub(crate) fn normalize_capability(cap: &str) -> String {
+    let upper = cap.trim().to_ascii_uppercase();
+    upper
+        .strip_prefix("CAP_")
+        .map_or(upper.clone(), str::to_owned)
 }

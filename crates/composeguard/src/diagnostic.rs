@@ -2,9 +2,10 @@
 
 use std::ops::Range;
 
+use crate::document::Document;
 use crate::edit::{Applicability, Fix};
 use crate::lines::Position;
-use crate::rules::RuleMeta;
+use crate::rule::RuleMeta;
 
 /// One finding: a rule, a place in the file, a message, and maybe a fix.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,6 +30,27 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
+    /// A finding of `rule` on `range` of `doc`, without a fix.
+    pub fn new(
+        doc: &Document,
+        rule: &'static RuleMeta,
+        range: Range<usize>,
+        service: Option<String>,
+        message: String,
+    ) -> Diagnostic {
+        let source = doc.source();
+        Diagnostic {
+            rule,
+            message,
+            start: doc.lines().position(source, range.start),
+            end: doc.lines().position(source, range.end),
+            range,
+            service,
+            fix: None,
+            secret: None,
+        }
+    }
+
     /// The rule's code, e.g. `CG101`.
     pub fn code(&self) -> &'static str {
         self.rule.code

@@ -469,6 +469,22 @@ impl Document {
         }
     }
 
+    /// The entries when the node itself is a mapping (an alias is not: resolve it first).
+    pub fn as_mapping(&self, id: NodeId) -> Option<&[(NodeId, NodeId)]> {
+        match &self.nodes[id].kind {
+            NodeKind::Mapping(entries) => Some(entries),
+            _ => None,
+        }
+    }
+
+    /// The items when the node itself is a sequence (an alias is not: resolve it first).
+    pub fn as_sequence(&self, id: NodeId) -> Option<&[NodeId]> {
+        match &self.nodes[id].kind {
+            NodeKind::Sequence(items) => Some(items),
+            _ => None,
+        }
+    }
+
     /// The value written under `key` in the mapping itself (no merge keys).
     pub fn own_entry(&self, map: NodeId, key: &str) -> Option<(NodeId, NodeId)> {
         self.entries(map)

@@ -1,12 +1,14 @@
 //! Running rules and applying their fixes.
 
 use crate::compose::Compose;
+use crate::context::Context;
 use crate::diagnostic::Diagnostic;
 use crate::diff::Change;
 use crate::document::{Document, Limits};
 use crate::edit::{Applicability, Edit, Fix, NewFile, NewFileKind};
 use crate::error::Error;
-use crate::rules::{self, Context, Rule};
+use crate::rule::{Check, Rule, RuleMeta};
+use crate::rules;
 use crate::settings::{Preset, Settings, Target};
 use crate::style::Style;
 
@@ -44,7 +46,7 @@ impl Options {
             .copied()
             .filter(|r| {
                 if self.select.is_empty() {
-                    self.preset.includes(r.meta().code)
+                    self.preset.includes(r.meta())
                 } else {
                     matches(*r, &self.select)
                 }
@@ -93,23 +95,37 @@ fn run_rules(doc: &Document, options: &Options) -> Result<Vec<Diagnostic>, Error
         });
     }
     let style = Style::detect(doc);
-    let rules = options.rules();
-    let mut cx = Context {
+    let enabled: Vec<&'static str> = options.rules().iter().map(|r| r.meta().code).collect();
+    let mut cx = Context::new(
         doc,
         compose,
-        style: &style,
-        settings: &options.settings,
-        target: options.target,
-        enabled: rules.iter().map(|r| r.meta().code).collect(),
-        diagnostics: Vec::new(),
-        services: std::sync::OnceLock::from(services),
-        shared_fixes: Default::default(),
-    };
-    for rule in rules {
-        rule.check(&mut cx);
+        &services,
+        &style,
+        &options.settings,
+        options.target,
+        enabled.clone(),
+    );
+    // A check runs when one of its rules is enabled; it reports under the first of them
+    // (a check with several rules says which one each finding is for).
+    let checks: Vec<(&dyn Check, &'static RuleMeta)> = rules::checks()
+        .iter()
+        .filter_map(|(check, rules)| {
+            let first = rules.iter().find(|r| enabled.contains(&r.meta().code))?;
+            Some((*check, first.meta()))
+        })
+        .collect();
+    for (check, rule) in &checks {
+        cx.run(rule, None);
+        check.check_file(&mut cx);
     }
-    let service_lines = cx
-        .services()
+    for service in &services {
+        for (check, rule) in &checks {
+            cx.run(rule, Some(service));
+            check.check_service(&mut cx, service);
+        }
+    }
+    let (diagnostics, enabled) = cx.finish();
+    let service_lines = services
         .iter()
         .map(|s| {
             (
@@ -122,10 +138,10 @@ fn run_rules(doc: &Document, options: &Options) -> Result<Vec<Diagnostic>, Error
         .collect();
     let mut diagnostics = crate::suppressions::apply(
         doc,
-        cx.diagnostics,
+        diagnostics,
         &service_lines,
         &options.per_service_ignore,
-        &cx.enabled,
+        &enabled,
     );
     crate::small::sort_by(&mut diagnostics, |a, b| {
         (a.range.start, a.rule.code).cmp(&(b.range.start, b.rule.code))
@@ -270,23 +286,15 @@ fn waiting_services<'d>(
         return Vec::new();
     };
     let services = compose.services();
-    let base_of = |name: &str| -> Option<String> {
-        let service = services.iter().find(|s| s.name == name)?;
-        compose.same_file_base(service)
-    };
-    let mut waiting = Vec::new();
-    for service in &services {
-        let mut at = base_of(&service.name);
-        for _ in 0..MAX_PASSES * 2 {
-            let Some(base) = at else { break };
-            if busy.contains(&base.as_str()) {
-                waiting.push(service.name.clone());
-                break;
-            }
-            at = base_of(&base);
-        }
-    }
-    waiting
+    services
+        .iter()
+        .filter(|s| {
+            compose
+                .bases(&services, s)
+                .any(|base| busy.contains(&base.name.as_str()))
+        })
+        .map(|s| s.name.clone())
+        .collect()
 }
 
 /// A run of the current text: copied from the input at `from`, or new text (`None`).

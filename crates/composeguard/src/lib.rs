@@ -22,6 +22,7 @@
 #![warn(missing_docs)]
 
 pub mod compose;
+mod context;
 pub mod diagnostic;
 pub mod diff;
 pub mod document;
@@ -31,6 +32,7 @@ pub mod error;
 pub mod images;
 pub mod lines;
 pub mod masking;
+pub mod rule;
 pub mod rules;
 pub mod settings;
 mod small;
@@ -45,5 +47,5 @@ pub use edit::{Applicability, Edit, Fix, NewFile, NewFileKind};
 pub use engine::{FixOutcome, Options, check, decode, fix};
 pub use error::Error;
 pub use lines::Position;
-pub use rules::{Rule, RuleMeta};
+pub use rule::{FixAvailability, Rule, RuleMeta};
 pub use settings::{Preset, Settings, Target};

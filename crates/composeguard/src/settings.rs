@@ -146,8 +146,8 @@ pub enum Target {
     Swarm,
 }
 
-/// A named set of rules.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// A named set of rules, from the smallest to the largest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
 pub enum Preset {
     /// Low-risk controls: capabilities, privileges, confinement, logs, exposure of sensitive
     /// ports, image tags, obsolete keys.
@@ -161,27 +161,10 @@ pub enum Preset {
 }
 
 impl Preset {
-    /// True when the preset includes the rule.
-    pub fn includes(self, code: &str) -> bool {
-        match self {
-            Preset::Strict => true,
-            Preset::Recommended => !matches!(code, "CG402" | "CG403" | "CG702"),
-            Preset::Baseline => matches!(
-                code,
-                "CG101"
-                    | "CG102"
-                    | "CG104"
-                    | "CG105"
-                    | "CG106"
-                    | "CG107"
-                    | "CG108"
-                    | "CG109"
-                    | "CG401"
-                    | "CG501"
-                    | "CG701"
-                    | "CG703"
-            ),
-        }
+    /// True when the preset includes the rule (its metadata names the smallest preset that
+    /// does; presets are nested).
+    pub fn includes(self, rule: &crate::rule::RuleMeta) -> bool {
+        rule.preset <= self
     }
 
     /// Parses `baseline`, `recommended` or `strict`.

@@ -11,7 +11,8 @@ use std::collections::HashMap;
 
 use crate::diagnostic::Diagnostic;
 use crate::document::Document;
-use crate::rules::{self, RuleMeta};
+use crate::rule::RuleMeta;
+use crate::rules;
 
 #[derive(Debug)]
 struct Suppression {
@@ -106,10 +107,7 @@ pub(crate) fn apply(
         }
     }
     if enabled.contains(&rules::UnusedSuppression::META.code) {
-        let source = doc.source();
         for s in suppressions.iter().filter(|s| !s.used) {
-            let start = doc.lines().position(source, s.span.start);
-            let end = doc.lines().position(source, s.span.end);
             let what = if s.codes.is_empty() {
                 "anything".to_owned()
             } else {
@@ -130,16 +128,13 @@ pub(crate) fn apply(
                     format!("{} ({} not enabled)", s.codes.join(", "), off.join(", "))
                 }
             };
-            kept.push(Diagnostic {
-                rule: rules::UnusedSuppression::META,
-                message: format!("this suppression does not silence {what}; remove it"),
-                range: s.span.clone(),
-                start,
-                end,
-                service: None,
-                fix: None,
-                secret: None,
-            });
+            kept.push(Diagnostic::new(
+                doc,
+                rules::UnusedSuppression::META,
+                s.span.clone(),
+                None,
+                format!("this suppression does not silence {what}; remove it"),
+            ));
         }
     }
     kept

@@ -13,13 +13,13 @@ fn page(rule: &dyn composeguard::Rule) -> String {
         "- CIS Docker Benchmark v1.6.0: {}\n",
         m.cis.unwrap_or("none")
     ));
-    out.push_str(&format!("- Presets: {}\n\n", presets(m.code)));
+    out.push_str(&format!("- Presets: {}\n\n", presets(m)));
     out.push_str(m.documentation().trim_end());
     out.push_str("\n\n<!-- Generated from the rule's doc comment; do not edit. -->\n");
     out
 }
 
-fn presets(code: &str) -> String {
+fn presets(rule: &composeguard::RuleMeta) -> String {
     use composeguard::Preset;
     let names: Vec<&str> = [
         ("baseline", Preset::Baseline),
@@ -27,7 +27,7 @@ fn presets(code: &str) -> String {
         ("strict", Preset::Strict),
     ]
     .iter()
-    .filter(|(_, p)| p.includes(code))
+    .filter(|(_, p)| p.includes(rule))
     .map(|(n, _)| *n)
     .collect();
     names.join(", ")
@@ -44,7 +44,7 @@ fn index() -> String {
             m.name,
             m.fix.as_str(),
             m.cis.unwrap_or("–"),
-            presets(m.code),
+            presets(m),
             m.summary,
             code = m.code
         ));

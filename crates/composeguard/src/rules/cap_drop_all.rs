@@ -2,7 +2,9 @@ use crate::document::NodeKind;
 use crate::edit::{Applicability, Edit, Fix};
 use crate::style::{NewValue, insert_entries};
 
-use super::{Context, Rule, RuleMeta, declare_rule, normalize_capability};
+use crate::compose::{Service, normalize_capability};
+use crate::context::Context;
+use crate::rule::{Check, declare_rule};
 
 declare_rule! {
     /// ## What it does
@@ -70,169 +72,165 @@ declare_rule! {
         summary: "Drop all Linux capabilities (`cap_drop: [ALL]`) and add back only what the image needs",
         fix: Sometimes,
         cis: Some("5.4"),
+        preset: Baseline,
     }
 }
 
-impl Rule for CapDropAll {
-    fn meta(&self) -> &'static RuleMeta {
-        Self::META
-    }
-
-    fn check(&self, cx: &mut Context<'_>) {
-        for service in cx.services() {
-            let Some(target) = cx.compose.service_target(&service) else {
-                continue;
-            };
-            if cx
-                .scalar(&service, "privileged")
-                .is_some_and(|p| p.eq_ignore_ascii_case("true"))
-            {
-                continue;
+impl Check for CapDropAll {
+    fn check_service(&self, cx: &mut Context<'_>, service: &Service) {
+        let Some(target) = cx.compose.service_target(service) else {
+            return;
+        };
+        if cx
+            .scalar(service, "privileged")
+            .is_some_and(|p| p.eq_ignore_ascii_case("true"))
+        {
+            return;
+        }
+        let known = cx.image(service);
+        // Which capabilities the image needs is unknown (an image composeguard knows
+        // nothing about started as root, or one whose needs nobody established).
+        let Some(needed) = needed_caps(cx, service) else {
+            blind_cap_drop(cx, service, target);
+            return;
+        };
+        let missing = missing_caps(cx, service);
+        let applicability = match known {
+            Some(k) if k.image.runs == crate::images::Runs::NonRoot && needed.is_empty() => {
+                Applicability::Safe
             }
-            let known = cx.image(&service);
-            // Which capabilities the image needs is unknown (an image composeguard knows
-            // nothing about started as root, or one whose needs nobody established).
-            let Some(needed) = needed_caps(cx, &service) else {
-                blind_cap_drop(cx, &service, target);
-                continue;
-            };
-            let missing = missing_caps(cx, &service);
-            let applicability = match known {
-                Some(k) if k.image.runs == crate::images::Runs::NonRoot && needed.is_empty() => {
-                    Applicability::Safe
-                }
-                _ => Applicability::Unsafe,
-            };
-            let image_note = match known {
-                Some(k) if needed.is_empty() => format!("; {} needs none back", k.image.name),
-                Some(k) => format!("; {} needs {} back", k.image.name, needed.join(", ")),
-                None => String::new(),
-            };
-            let doc = cx.doc;
-            // Edits that add the missing capabilities to an existing `cap_add` list.
-            let cap_add_lookup = cx.get(&service, "cap_add");
-            let append_caps = |edits: &mut Vec<Edit>, new_entries: &mut Vec<(&str, NewValue)>| {
-                if missing.is_empty() {
-                    return true;
-                }
-                match cap_add_lookup {
-                    Some(l) if matches!(doc.node(l.resolved).kind, NodeKind::Sequence(_)) => {
-                        let items: Vec<NewValue> =
-                            missing.iter().map(|c| NewValue::str(*c)).collect();
-                        let Some(plan) = cx.plan_list(&service, "cap_add", &items, |s| {
-                            missing_caps(cx, s)
-                                .iter()
-                                .map(|c| NewValue::str(*c))
-                                .collect()
-                        }) else {
-                            return false;
-                        };
-                        if !plan.blocked.is_empty() {
-                            return false; // its list is shared: reported without a fix
-                        }
-                        edits.extend(plan.edits);
-                        if let Some(own) = plan.new_key {
-                            new_entries.push(("cap_add", NewValue::Seq(own)));
-                        }
-                        true
-                    }
-                    Some(_) => false, // `cap_add: ${VAR}` or malformed: cannot extend it
-                    None => {
-                        new_entries.push(("cap_add", NewValue::strs(&missing)));
-                        true
-                    }
-                }
-            };
-            match cx.get(&service, "cap_drop") {
-                None => {
-                    let mut edits = Vec::new();
-                    let mut new_entries = vec![("cap_drop", NewValue::strs(&["ALL"]))];
-                    if !append_caps(&mut edits, &mut new_entries) {
-                        continue;
-                    }
-                    edits.extend(insert_entries(doc, cx.style, target, &new_entries));
-                    let message = format!(
-                        "service `{}` keeps Docker's default capabilities{image_note}",
-                        service.name
-                    );
-                    let what = if missing.is_empty() {
-                        "Add `cap_drop: [ALL]`".to_owned()
-                    } else {
-                        format!(
-                            "Add `cap_drop: [ALL]` and `cap_add: [{}]`",
-                            missing.join(", ")
-                        )
+            _ => Applicability::Unsafe,
+        };
+        let image_note = match known {
+            Some(k) if needed.is_empty() => format!("; {} needs none back", k.image.name),
+            Some(k) => format!("; {} needs {} back", k.image.name, needed.join(", ")),
+            None => String::new(),
+        };
+        let doc = cx.doc;
+        // Edits that add the missing capabilities to an existing `cap_add` list.
+        let cap_add_lookup = cx.get(service, "cap_add");
+        let append_caps = |edits: &mut Vec<Edit>, new_entries: &mut Vec<(&str, NewValue)>| {
+            if missing.is_empty() {
+                return true;
+            }
+            match cap_add_lookup {
+                Some(l) if matches!(doc.node(l.resolved).kind, NodeKind::Sequence(_)) => {
+                    let items: Vec<NewValue> = missing.iter().map(|c| NewValue::str(*c)).collect();
+                    let Some(plan) = cx.plan_list(service, "cap_add", &items, |s| {
+                        missing_caps(cx, s)
+                            .iter()
+                            .map(|c| NewValue::str(*c))
+                            .collect()
+                    }) else {
+                        return false;
                     };
-                    cx.report_service(Self::META, &service, message)
-                        .set_fix(Fix::new(applicability, what, edits));
+                    if !plan.blocked.is_empty() {
+                        return false; // its list is shared: reported without a fix
+                    }
+                    edits.extend(plan.edits);
+                    if let Some(own) = plan.new_key {
+                        new_entries.push(("cap_add", NewValue::Seq(own)));
+                    }
+                    true
                 }
-                Some(lookup) if cx.compose.is_reset(lookup.value) => {
+                Some(_) => false, // `cap_add: ${VAR}` or malformed: cannot extend it
+                None => {
+                    new_entries.push(("cap_add", NewValue::strs(&missing)));
+                    true
+                }
+            }
+        };
+        match cx.get(service, "cap_drop") {
+            None => {
+                let mut edits = Vec::new();
+                let mut new_entries = vec![("cap_drop", NewValue::strs(&["ALL"]))];
+                if !append_caps(&mut edits, &mut new_entries) {
+                    return;
+                }
+                edits.extend(insert_entries(doc, cx.style, target, &new_entries));
+                let message = format!(
+                    "service `{}` keeps Docker's default capabilities{image_note}",
+                    service.name
+                );
+                let what = if missing.is_empty() {
+                    "Add `cap_drop: [ALL]`".to_owned()
+                } else {
+                    format!(
+                        "Add `cap_drop: [ALL]` and `cap_add: [{}]`",
+                        missing.join(", ")
+                    )
+                };
+                cx.report_service(message)
+                    .set_fix(Fix::new(applicability, what, edits));
+            }
+            Some(lookup) if cx.compose.is_reset(lookup.value) => {
+                let message = format!(
+                    "service `{}` resets `cap_drop` with `!reset`, so it keeps the default capabilities",
+                    service.name
+                );
+                cx.report_service(message);
+            }
+            Some(lookup) => {
+                if !matches!(doc.node(lookup.resolved).kind, NodeKind::Sequence(_)) {
+                    return; // a `${VAR}` or malformed value: nothing we can judge
+                }
+                let drops_all = doc.items(lookup.resolved).iter().any(|i| {
+                    doc.scalar(*i)
+                        .is_some_and(|c| normalize_capability(c) == "ALL")
+                });
+                let mut edits = Vec::new();
+                let mut new_entries = Vec::new();
+                if !append_caps(&mut edits, &mut new_entries) {
+                    return;
+                }
+                if !drops_all {
+                    // `ALL` goes into a shared `cap_drop` only when every service reading it
+                    // gets it; the others get a list of their own.
+                    let all = [NewValue::str("ALL")];
+                    let Some(plan) = cx.plan_list(service, "cap_drop", &all, |s| {
+                        if wants_drop_all(cx, s) {
+                            all.to_vec()
+                        } else {
+                            Vec::new()
+                        }
+                    }) else {
+                        return;
+                    };
+                    if !plan.blocked.is_empty() {
+                        return;
+                    }
+                    edits.extend(plan.edits);
+                    if let Some(own) = plan.new_key {
+                        new_entries.push(("cap_drop", NewValue::Seq(own)));
+                    }
+                }
+                edits.extend(if new_entries.is_empty() {
+                    Vec::new()
+                } else {
+                    insert_entries(doc, cx.style, target, &new_entries)
+                });
+                if drops_all {
+                    if missing.is_empty() {
+                        return;
+                    }
+                    let name = known.map_or("the image", |k| k.image.name);
                     let message = format!(
-                        "service `{}` resets `cap_drop` with `!reset`, so it keeps the default capabilities",
+                        "service `{}` drops all capabilities, but {name} needs {} to start",
+                        service.name,
+                        missing.join(", ")
+                    );
+                    let what = format!("Add `{}` to `cap_add`", missing.join(", "));
+                    cx.report_service(message).set_fix(Fix::safe(what, edits));
+                } else {
+                    let message = format!(
+                        "service `{}` drops some capabilities but not `ALL`{image_note}",
                         service.name
                     );
-                    cx.report_service(Self::META, &service, message);
-                }
-                Some(lookup) => {
-                    if !matches!(doc.node(lookup.resolved).kind, NodeKind::Sequence(_)) {
-                        continue; // a `${VAR}` or malformed value: nothing we can judge
-                    }
-                    let drops_all = doc.items(lookup.resolved).iter().any(|i| {
-                        doc.scalar(*i)
-                            .is_some_and(|c| normalize_capability(c) == "ALL")
-                    });
-                    let mut edits = Vec::new();
-                    let mut new_entries = Vec::new();
-                    if !append_caps(&mut edits, &mut new_entries) {
-                        continue;
-                    }
-                    if !drops_all {
-                        // `ALL` goes into a shared `cap_drop` only when every service reading it
-                        // gets it; the others get a list of their own.
-                        let all = [NewValue::str("ALL")];
-                        let Some(plan) = cx.plan_list(&service, "cap_drop", &all, |s| {
-                            if wants_drop_all(cx, s) {
-                                all.to_vec()
-                            } else {
-                                Vec::new()
-                            }
-                        }) else {
-                            continue;
-                        };
-                        if !plan.blocked.is_empty() {
-                            continue;
-                        }
-                        edits.extend(plan.edits);
-                        if let Some(own) = plan.new_key {
-                            new_entries.push(("cap_drop", NewValue::Seq(own)));
-                        }
-                    }
-                    edits.extend(if new_entries.is_empty() {
-                        Vec::new()
-                    } else {
-                        insert_entries(doc, cx.style, target, &new_entries)
-                    });
-                    if drops_all {
-                        if missing.is_empty() {
-                            continue;
-                        }
-                        let name = known.map_or("the image", |k| k.image.name);
-                        let message = format!(
-                            "service `{}` drops all capabilities, but {name} needs {} to start",
-                            service.name,
-                            missing.join(", ")
-                        );
-                        let what = format!("Add `{}` to `cap_add`", missing.join(", "));
-                        cx.report_service(Self::META, &service, message)
-                            .set_fix(Fix::safe(what, edits));
-                    } else {
-                        let message = format!(
-                            "service `{}` drops some capabilities but not `ALL`{image_note}",
-                            service.name
-                        );
-                        cx.report_service(Self::META, &service, message)
-                            .set_fix(Fix::new(applicability, "Add `ALL` to `cap_drop`", edits));
-                    }
+                    cx.report_service(message).set_fix(Fix::new(
+                        applicability,
+                        "Add `ALL` to `cap_drop`",
+                        edits,
+                    ));
                 }
             }
         }
@@ -329,7 +327,7 @@ fn blind_cap_drop(
             "service `{}` drops some capabilities but not `ALL`; composeguard does not know which ones {image} needs: {advice}",
             service.name
         );
-        cx.report_service(CapDropAll::META, service, message);
+        cx.report_service(message);
         return;
     }
     let added = added_caps(cx, service);
@@ -352,7 +350,7 @@ fn blind_cap_drop(
         );
         Fix::unsafe_(format!("Add `cap_drop: [{}]`", drop.join(", ")), edits)
     });
-    let d = cx.report_service(CapDropAll::META, service, message);
+    let d = cx.report_service(message);
     if let Some(fix) = fix {
         d.set_fix(fix);
     }

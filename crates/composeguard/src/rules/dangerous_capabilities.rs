@@ -1,4 +1,6 @@
-use super::{Context, Rule, RuleMeta, declare_rule, normalize_capability};
+use crate::compose::{Service, normalize_capability};
+use crate::context::Context;
+use crate::rule::{Check, declare_rule};
 
 /// Capabilities that amount to root on the host, or close to it.
 pub(crate) const DANGEROUS: &[&str] = &[
@@ -59,27 +61,22 @@ declare_rule! {
         summary: "Do not add capabilities that give power over the host",
         fix: None,
         cis: Some("5.4"),
+        preset: Baseline,
     }
 }
 
-impl Rule for DangerousCapabilities {
-    fn meta(&self) -> &'static RuleMeta {
-        Self::META
-    }
-
-    fn check(&self, cx: &mut Context<'_>) {
-        for service in cx.services() {
-            let Some((_, items)) = cx.list(&service, "cap_add") else {
+impl Check for DangerousCapabilities {
+    fn check_service(&self, cx: &mut Context<'_>, service: &Service) {
+        let Some((_, items)) = cx.list(service, "cap_add") else {
+            return;
+        };
+        for (node, value) in items {
+            let Some(cap) = value.map(normalize_capability) else {
                 continue;
             };
-            for (node, value) in items {
-                let Some(cap) = value.map(normalize_capability) else {
-                    continue;
-                };
-                if DANGEROUS.contains(&cap.as_str()) {
-                    let message = format!("service `{}` adds the capability `{cap}`", service.name);
-                    cx.report(Self::META, cx.span(node), Some(&service.name), message);
-                }
+            if DANGEROUS.contains(&cap.as_str()) {
+                let message = format!("service `{}` adds the capability `{cap}`", service.name);
+                cx.report(cx.span(node), message);
             }
         }
     }

@@ -1,7 +1,9 @@
 use crate::edit::Fix;
 use crate::style::{NewValue, insert_entries};
 
-use super::{Context, Rule, RuleMeta, declare_rule};
+use crate::compose::Service;
+use crate::context::Context;
+use crate::rule::{Check, declare_rule};
 
 declare_rule! {
     /// ## What it does
@@ -47,45 +49,40 @@ declare_rule! {
         summary: "Define a health check",
         fix: Sometimes,
         cis: Some("5.27"),
+        preset: Recommended,
     }
 }
 
-impl Rule for Healthcheck {
-    fn meta(&self) -> &'static RuleMeta {
-        Self::META
-    }
-
-    fn check(&self, cx: &mut Context<'_>) {
-        for service in cx.services() {
-            let Some(target) = cx.compose.service_target(&service) else {
-                continue;
-            };
-            if cx.get(&service, "healthcheck").is_some() {
-                continue;
-            }
-            let known = cx.image(&service);
-            if known.is_some_and(|k| k.image.has_healthcheck) {
-                continue;
-            }
-            let message = format!("service `{}` has no health check", service.name);
-            let Some(test) = known.and_then(|k| k.image.healthcheck) else {
-                cx.report_service(Self::META, &service, message);
-                continue;
-            };
-            let test: Vec<String> = test.iter().map(|s| cx.style.quoted(s)).collect();
-            let value = NewValue::Map(vec![
-                (
-                    "test".into(),
-                    NewValue::Raw(format!("[{}]", test.join(", "))),
-                ),
-                ("interval".into(), NewValue::str("10s")),
-                ("timeout".into(), NewValue::str("5s")),
-                ("retries".into(), NewValue::Raw("5".into())),
-                ("start_period".into(), NewValue::str("30s")),
-            ]);
-            let edits = insert_entries(cx.doc, cx.style, target, &[("healthcheck", value)]);
-            cx.report_service(Self::META, &service, message)
-                .set_fix(Fix::unsafe_("Add the image's usual health check", edits));
+impl Check for Healthcheck {
+    fn check_service(&self, cx: &mut Context<'_>, service: &Service) {
+        let Some(target) = cx.compose.service_target(service) else {
+            return;
+        };
+        if cx.get(service, "healthcheck").is_some() {
+            return;
         }
+        let known = cx.image(service);
+        if known.is_some_and(|k| k.image.has_healthcheck) {
+            return;
+        }
+        let message = format!("service `{}` has no health check", service.name);
+        let Some(test) = known.and_then(|k| k.image.healthcheck) else {
+            cx.report_service(message);
+            return;
+        };
+        let test: Vec<String> = test.iter().map(|s| cx.style.quoted(s)).collect();
+        let value = NewValue::Map(vec![
+            (
+                "test".into(),
+                NewValue::Raw(format!("[{}]", test.join(", "))),
+            ),
+            ("interval".into(), NewValue::str("10s")),
+            ("timeout".into(), NewValue::str("5s")),
+            ("retries".into(), NewValue::Raw("5".into())),
+            ("start_period".into(), NewValue::str("30s")),
+        ]);
+        let edits = insert_entries(cx.doc, cx.style, target, &[("healthcheck", value)]);
+        cx.report_service(message)
+            .set_fix(Fix::unsafe_("Add the image's usual health check", edits));
     }
 }

@@ -1,4 +1,6 @@
-use super::{Context, Rule, RuleMeta, declare_rule};
+use crate::compose::Service;
+use crate::context::Context;
+use crate::rule::{Check, declare_rule};
 
 declare_rule! {
     /// ## What it does
@@ -38,32 +40,22 @@ declare_rule! {
         summary: "Do not share the host's network, PID, IPC, UTS or user namespace",
         fix: None,
         cis: Some("5.10"),
+        preset: Baseline,
     }
 }
 
-impl Rule for HostNamespaces {
-    fn meta(&self) -> &'static RuleMeta {
-        Self::META
-    }
-
-    fn check(&self, cx: &mut Context<'_>) {
-        for service in cx.services() {
-            for key in ["network_mode", "pid", "ipc", "uts", "userns_mode", "cgroup"] {
-                let Some(lookup) = cx.get(&service, key) else {
-                    continue;
-                };
-                if cx.doc.scalar(lookup.resolved) == Some("host") {
-                    let message = format!(
-                        "service `{}` shares the host's namespace (`{key}: host`)",
-                        service.name
-                    );
-                    cx.report(
-                        Self::META,
-                        cx.span(lookup.resolved),
-                        Some(&service.name),
-                        message,
-                    );
-                }
+impl Check for HostNamespaces {
+    fn check_service(&self, cx: &mut Context<'_>, service: &Service) {
+        for key in ["network_mode", "pid", "ipc", "uts", "userns_mode", "cgroup"] {
+            let Some(lookup) = cx.get(service, key) else {
+                continue;
+            };
+            if cx.doc.scalar(lookup.resolved) == Some("host") {
+                let message = format!(
+                    "service `{}` shares the host's namespace (`{key}: host`)",
+                    service.name
+                );
+                cx.report(cx.span(lookup.resolved), message);
             }
         }
     }

@@ -1,6 +1,9 @@
 use crate::images::ImageRef;
 
-use super::{Context, Rule, RuleMeta, declare_rule};
+use crate::compose::Service;
+use crate::context::Context;
+use crate::document::NodeId;
+use crate::rule::{Check, declare_rule};
 
 declare_rule! {
     /// ## What it does
@@ -37,6 +40,7 @@ declare_rule! {
         summary: "Use a version tag, not `latest` or no tag",
         fix: None,
         cis: Some("5.28"),
+        preset: Baseline,
     }
 }
 
@@ -75,64 +79,49 @@ declare_rule! {
         summary: "Pin images by digest",
         fix: None,
         cis: Some("5.28"),
+        preset: Strict,
     }
 }
 
-/// Every service's image reference: (service name, image node, reference, parsed).
-fn images(cx: &Context<'_>) -> Vec<(String, crate::document::NodeId, String, ImageRef)> {
-    let mut out = Vec::new();
-    for service in cx.services() {
-        let Some(lookup) = cx.get(&service, "image") else {
-            continue;
+/// The service's image reference: its node, its text, and its parts.
+fn image<'a>(cx: &Context<'a>, service: &Service) -> Option<(NodeId, &'a str, ImageRef)> {
+    let lookup = cx.get(service, "image")?;
+    let reference = cx.doc.scalar(lookup.resolved)?;
+    Some((lookup.resolved, reference, ImageRef::parse(reference)?))
+}
+
+impl Check for ImageTag {
+    fn check_service(&self, cx: &mut Context<'_>, service: &Service) {
+        let Some((node, reference, parsed)) = image(cx, service) else {
+            return;
         };
-        let Some(reference) = cx.doc.scalar(lookup.resolved) else {
-            continue;
+        if parsed.tag.as_deref().is_some_and(|t| t.contains('$')) || !parsed.is_floating() {
+            return;
+        }
+        let what = if parsed.tag.is_some() {
+            "the `latest` tag"
+        } else {
+            "no tag (so `latest`)"
         };
-        if let Some(parsed) = ImageRef::parse(reference) {
-            out.push((
-                service.name.clone(),
-                lookup.resolved,
-                reference.to_owned(),
-                parsed,
-            ));
-        }
-    }
-    out
-}
-
-impl Rule for ImageTag {
-    fn meta(&self) -> &'static RuleMeta {
-        Self::META
-    }
-
-    fn check(&self, cx: &mut Context<'_>) {
-        for (service, node, reference, parsed) in images(cx) {
-            if parsed.tag.as_deref().is_some_and(|t| t.contains('$')) || !parsed.is_floating() {
-                continue;
-            }
-            let what = if parsed.tag.is_some() {
-                "the `latest` tag"
-            } else {
-                "no tag (so `latest`)"
-            };
-            let message = format!("service `{service}` uses image `{reference}` with {what}");
-            cx.report(Self::META, cx.span(node), Some(&service), message);
-        }
+        let message = format!(
+            "service `{}` uses image `{reference}` with {what}",
+            service.name
+        );
+        cx.report(cx.span(node), message);
     }
 }
 
-impl Rule for ImageDigest {
-    fn meta(&self) -> &'static RuleMeta {
-        Self::META
-    }
-
-    fn check(&self, cx: &mut Context<'_>) {
-        for (service, node, reference, parsed) in images(cx) {
-            if parsed.digest.is_none() {
-                let message =
-                    format!("service `{service}` uses image `{reference}` without a digest");
-                cx.report(Self::META, cx.span(node), Some(&service), message);
-            }
+impl Check for ImageDigest {
+    fn check_service(&self, cx: &mut Context<'_>, service: &Service) {
+        let Some((node, reference, parsed)) = image(cx, service) else {
+            return;
+        };
+        if parsed.digest.is_none() {
+            let message = format!(
+                "service `{}` uses image `{reference}` without a digest",
+                service.name
+            );
+            cx.report(cx.span(node), message);
         }
     }
 }

@@ -1,21 +1,21 @@
 //! CG301, CG302, CG303: memory, CPU and PID limits under `deploy.resources.limits`.
 //!
-//! The three rules build the same fix (the limits every enabled rule wants), so the `deploy`
-//! block is created once; identical fixes are applied once by the engine.
+//! One check reports under the three codes: a service gets one `deploy` block with the limits
+//! every enabled rule wants, and each finding carries that same fix.
 
 use crate::compose::Service;
-use crate::document::NodeKind;
 use crate::edit::Fix;
 use crate::images::Kind;
 use crate::style::{MapTarget, NewValue, insert_entries};
 
-use super::{Context, Rule, RuleMeta, declare_rule};
+use crate::context::Context;
+use crate::rule::{Check, RuleMeta, declare_rule};
 
 /// One limit: its code, its key under `limits`, the service-level key it must agree with, and
 /// the other service-level keys that set the same engine field (the Engine refuses to combine
 /// them with it: "Nano CPUs and CPU Period cannot both be set").
 struct LimitKind {
-    code: &'static str,
+    rule: &'static RuleMeta,
     key: &'static str,
     service_key: &'static str,
     same_field: &'static [&'static str],
@@ -24,21 +24,21 @@ struct LimitKind {
 
 const LIMITS: [LimitKind; 3] = [
     LimitKind {
-        code: "CG301",
+        rule: MemoryLimit::META,
         key: "memory",
         service_key: "mem_limit",
         same_field: &[],
         what: "memory",
     },
     LimitKind {
-        code: "CG302",
+        rule: CpuLimit::META,
         key: "cpus",
         service_key: "cpus",
         same_field: &["cpu_quota", "cpu_period"],
         what: "CPU",
     },
     LimitKind {
-        code: "CG303",
+        rule: PidsLimit::META,
         key: "pids",
         service_key: "pids_limit",
         same_field: &[],
@@ -64,44 +64,53 @@ fn value_for(cx: &Context<'_>, kind: Option<Kind>, key: &str) -> Option<NewValue
     }
 }
 
-fn check_limit(cx: &mut Context<'_>, meta: &'static RuleMeta, index: usize) {
-    for service in cx.services() {
-        let Some(target) = cx.compose.service_target(&service) else {
-            continue;
+/// The check of CG301–CG303: one limits block per service, with every limit the enabled
+/// rules want, so the block is created once and each finding carries the same fix.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct ResourceLimits;
+
+impl Check for ResourceLimits {
+    fn check_service(&self, cx: &mut Context<'_>, service: &Service) {
+        let Some(target) = cx.compose.service_target(service) else {
+            return;
         };
-        let limit = &LIMITS[index];
-        let deploy_limits = deploy_limits(cx, &service);
-        let in_deploy = deploy_limits.is_some_and(|m| cx.compose.get(m, limit.key).is_some());
-        let at_service =
-            cx.get(&service, limit.service_key).is_some() || sets_same_field(cx, &service, limit);
-        if in_deploy || at_service {
-            continue;
-        }
+        let kind = cx.image(service).and_then(|k| k.image.size);
         let deploy_is_odd = cx
-            .get(&service, "deploy")
-            .is_some_and(|d| !matches!(cx.doc.node(d.resolved).kind, NodeKind::Mapping(_)));
-        let kind = cx.image(&service).and_then(|k| k.image.size);
-        let mut message = format!("service `{}` has no {} limit", service.name, limit.what);
-        if value_for(cx, kind, limit.key).is_none() {
-            message.push_str(&format!(
-                "; composeguard does not know how much {} needs, so it does not guess one: measure it under load (`docker stats`) and set about twice the peak",
-                cx.image_ref(&service)
-                    .map_or_else(|| "its image".to_owned(), |r| format!("`{r}`"))
-            ));
-            cx.report_service(meta, &service, message);
-            continue;
-        }
-        // The three limit rules build the same fix: compute it once per service.
-        let fix = if deploy_is_odd {
-            None
-        } else {
-            cx.shared_fix("limits", &service, || {
-                limits_fix(cx, &service, target, kind)
-            })
-        };
-        let d = cx.report_service(meta, &service, message);
-        if let Some(fix) = fix {
-            d.set_fix(fix);
+            .get(service, "deploy")
+            .is_some_and(|d| cx.doc.as_mapping(d.resolved).is_none());
+        let deploy_limits = deploy_limits(cx, service);
+        let mut fix = None;
+        for limit in &LIMITS {
+            if !cx.enabled(limit.rule.code) {
+                continue;
+            }
+            let in_deploy = deploy_limits.is_some_and(|m| cx.compose.get(m, limit.key).is_some());
+            let at_service =
+                cx.get(service, limit.service_key).is_some() || sets_same_field(cx, service, limit);
+            if in_deploy || at_service {
+                continue;
+            }
+            let mut message = format!("service `{}` has no {} limit", service.name, limit.what);
+            if value_for(cx, kind, limit.key).is_none() {
+                message.push_str(&format!(
+                    "; composeguard does not know how much {} needs, so it does not guess one: measure it under load (`docker stats`) and set about twice the peak",
+                    cx.image_ref(service)
+                        .map_or_else(|| "its image".to_owned(), |r| format!("`{r}`"))
+                ));
+                cx.report_service_as(limit.rule, message);
+                continue;
+            }
+            let fix = fix
+                .get_or_insert_with(|| {
+                    (!deploy_is_odd)
+                        .then(|| limits_fix(cx, service, target, kind))
+                        .flatten()
+                })
+                .clone();
+            let d = cx.report_service_as(limit.rule, message);
+            if let Some(fix) = fix {
+                d.set_fix(fix);
+            }
         }
     }
 }
@@ -155,7 +164,7 @@ fn deploy_limits(cx: &Context<'_>, service: &Service) -> Option<crate::document:
     let deploy = cx.get(service, "deploy")?;
     let resources = cx.compose.get(deploy.resolved, "resources")?;
     let limits = cx.compose.get(resources.resolved, "limits")?;
-    matches!(cx.doc.node(limits.resolved).kind, NodeKind::Mapping(_)).then_some(limits.resolved)
+    cx.doc.as_mapping(limits.resolved).map(|_| limits.resolved)
 }
 
 /// The fix that adds every missing limit of the enabled rules (the same for all three rules).
@@ -170,8 +179,8 @@ fn limits_fix(
     // A limits block several services merge gets new values only when each of them wants
     // exactly these (a database and a web server want different memory limits).
     if let Some(map) = existing {
-        let readers = cx.services();
-        let others = readers
+        let others = cx
+            .services
             .iter()
             .filter(|s| s.key != service.key && deploy_limits(cx, s) == Some(map));
         for other in others {
@@ -214,7 +223,7 @@ fn missing_limits(
         // A service extending this one that sets the field itself would get both values.
         let mut keys = vec![limit.service_key];
         keys.extend(limit.same_field);
-        if cx.enabled(limit.code)
+        if cx.enabled(limit.rule.code)
             && !sets_same_field(cx, service, limit)
             && !cx.extended_by_one_setting(service, &keys)
             && let Some(value) = value_for(cx, kind, limit.key)
@@ -224,7 +233,7 @@ fn missing_limits(
     }
     if !LIMITS.iter().any(|l| {
         entries.iter().any(|(k, _)| k == l.key)
-            && cx.enabled(l.code)
+            && cx.enabled(l.rule.code)
             && cx.get(service, l.service_key).is_none()
             && !sets_same_field(cx, service, l)
     }) {
@@ -330,6 +339,7 @@ declare_rule! {
         summary: "Limit memory",
         fix: Sometimes,
         cis: Some("5.11"),
+        preset: Recommended,
     }
 }
 
@@ -373,6 +383,7 @@ declare_rule! {
         summary: "Limit CPU",
         fix: Sometimes,
         cis: Some("5.12"),
+        preset: Recommended,
     }
 }
 
@@ -415,32 +426,6 @@ declare_rule! {
         summary: "Limit the number of processes",
         fix: Sometimes,
         cis: Some("5.29"),
-    }
-}
-
-impl Rule for MemoryLimit {
-    fn meta(&self) -> &'static RuleMeta {
-        Self::META
-    }
-    fn check(&self, cx: &mut Context<'_>) {
-        check_limit(cx, Self::META, 0);
-    }
-}
-
-impl Rule for CpuLimit {
-    fn meta(&self) -> &'static RuleMeta {
-        Self::META
-    }
-    fn check(&self, cx: &mut Context<'_>) {
-        check_limit(cx, Self::META, 1);
-    }
-}
-
-impl Rule for PidsLimit {
-    fn meta(&self) -> &'static RuleMeta {
-        Self::META
-    }
-    fn check(&self, cx: &mut Context<'_>) {
-        check_limit(cx, Self::META, 2);
+        preset: Recommended,
     }
 }

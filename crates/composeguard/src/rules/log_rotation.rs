@@ -2,7 +2,9 @@ use crate::compose::Inherited;
 use crate::edit::Fix;
 use crate::style::{NewValue, insert_entries};
 
-use super::{Context, Rule, RuleMeta, declare_rule};
+use crate::compose::Service;
+use crate::context::Context;
+use crate::rule::{Check, declare_rule};
 
 declare_rule! {
     /// ## What it does
@@ -51,15 +53,12 @@ declare_rule! {
         summary: "Rotate container logs (json-file with `max-size` and `max-file`)",
         fix: Sometimes,
         cis: None,
+        preset: Baseline,
     }
 }
 
-impl Rule for LogRotation {
-    fn meta(&self) -> &'static RuleMeta {
-        Self::META
-    }
-
-    fn check(&self, cx: &mut Context<'_>) {
+impl Check for LogRotation {
+    fn check_service(&self, cx: &mut Context<'_>, service: &Service) {
         let options = || {
             NewValue::Map(vec![
                 (
@@ -72,118 +71,114 @@ impl Rule for LogRotation {
                 ),
             ])
         };
-        for service in cx.services() {
-            let Some(target) = cx.compose.service_target(&service) else {
-                continue;
-            };
-            let logging = match cx.compose.service_get(&service, "logging") {
-                Inherited::Found(l) => Some(l),
-                Inherited::Absent => None,
-                Inherited::External => {
-                    // The base service in the other file may set a driver; adding one here
-                    // would override it.
-                    let message = format!(
-                        "service `{}` extends a service of another file; make sure its logs are rotated there",
-                        service.name
-                    );
-                    cx.report_service(Self::META, &service, message);
-                    continue;
-                }
-            };
-            let Some(logging) = logging else {
-                let value = NewValue::Map(vec![
-                    ("driver".into(), NewValue::str("json-file")),
-                    ("options".into(), options()),
-                ]);
-                let edits = insert_entries(cx.doc, cx.style, target, &[("logging", value)]);
-                let message = format!("service `{}` never rotates its logs", service.name);
-                cx.report_service(Self::META, &service, message)
-                    .set_fix(Fix::safe("Add json-file log rotation", edits));
-                continue;
-            };
-            if cx.compose.is_reset(logging.value) {
+        let Some(target) = cx.compose.service_target(service) else {
+            return;
+        };
+        let logging = match cx.compose.service_get(service, "logging") {
+            Inherited::Found(l) => Some(l),
+            Inherited::Absent => None,
+            Inherited::External => {
+                // The base service in the other file may set a driver; adding one here
+                // would override it.
                 let message = format!(
-                    "service `{}` resets `logging` with `!reset`; its logs are not rotated",
+                    "service `{}` extends a service of another file; make sure its logs are rotated there",
                     service.name
                 );
-                cx.report_service(Self::META, &service, message);
-                continue;
+                cx.report_service(message);
+                return;
             }
-            let Some(logging_target) = cx.compose.value_target(&logging) else {
-                continue; // a `${VAR}` or malformed value: nothing we can judge
-            };
-            let logging_map = cx.doc.node(logging.resolved);
-            let is_map = matches!(logging_map.kind, crate::document::NodeKind::Mapping(_));
-            let driver = if is_map {
-                cx.compose
-                    .get(logging.resolved, "driver")
-                    .and_then(|d| cx.doc.scalar(d.resolved))
-            } else {
-                None
-            };
-            match driver {
-                None | Some("json-file") => {}
-                // `local` rotates by default; `none` stores nothing; any other driver ships logs
-                // elsewhere; `${VAR}` cannot be judged.
-                Some(_) => continue,
-            }
-            let mut new_entries: Vec<(&str, NewValue)> = Vec::new();
-            if driver.is_none() {
-                new_entries.push(("driver", NewValue::str("json-file")));
-            }
-            let opts = if is_map {
-                cx.compose.get(logging.resolved, "options")
-            } else {
-                None
-            };
-            let mut edits = Vec::new();
-            match opts.and_then(|o| cx.compose.value_target(&o).map(|t| (o, t))) {
-                None if opts.is_some() => continue, // options is `${VAR}` or malformed
-                None => new_entries.push(("options", options())),
-                Some((opts, opts_target)) => {
-                    let has = |k: &str| {
-                        matches!(opts_target, crate::style::MapTarget::Mapping(_))
-                            && cx.compose.get(opts.resolved, k).is_some()
-                    };
-                    if has("max-size") {
-                        if driver.is_none() {
-                            // Rotated only if the daemon's default driver is json-file: say so.
-                            let message = format!(
-                                "service `{}` sets log options without a driver; they only rotate logs if the daemon's default driver is json-file",
-                                service.name
-                            );
-                            let edits =
-                                insert_entries(cx.doc, cx.style, logging_target, &new_entries);
-                            cx.report_service(Self::META, &service, message)
-                                .set_fix(Fix::safe("Set `driver: json-file`", edits));
-                        }
-                        continue;
-                    }
-                    let mut missing =
-                        vec![("max-size", NewValue::str(cx.settings.log_max_size.clone()))];
-                    if !has("max-file") {
-                        missing.push(("max-file", NewValue::str(cx.settings.log_max_file.clone())));
-                    }
-                    edits.extend(insert_entries(cx.doc, cx.style, opts_target, &missing));
-                }
-            }
-            if !new_entries.is_empty() {
-                edits.extend(insert_entries(
-                    cx.doc,
-                    cx.style,
-                    logging_target,
-                    &new_entries,
-                ));
-            }
+        };
+        let Some(logging) = logging else {
+            let value = NewValue::Map(vec![
+                ("driver".into(), NewValue::str("json-file")),
+                ("options".into(), options()),
+            ]);
+            let edits = insert_entries(cx.doc, cx.style, target, &[("logging", value)]);
+            let message = format!("service `{}` never rotates its logs", service.name);
+            cx.report_service(message)
+                .set_fix(Fix::safe("Add json-file log rotation", edits));
+            return;
+        };
+        if cx.compose.is_reset(logging.value) {
             let message = format!(
-                "service `{}` never rotates its logs (no `max-size`)",
+                "service `{}` resets `logging` with `!reset`; its logs are not rotated",
                 service.name
             );
-            cx.report_service(Self::META, &service, message)
-                .set_fix(Fix::safe(
-                    "Add `max-size` and `max-file` log options",
-                    edits,
-                ));
+            cx.report_service(message);
+            return;
         }
+        let Some(logging_target) = cx.compose.value_target(&logging) else {
+            return; // a `${VAR}` or malformed value: nothing we can judge
+        };
+        let logging_map = cx.doc.node(logging.resolved);
+        let is_map = matches!(logging_map.kind, crate::document::NodeKind::Mapping(_));
+        let driver = if is_map {
+            cx.compose
+                .get(logging.resolved, "driver")
+                .and_then(|d| cx.doc.scalar(d.resolved))
+        } else {
+            None
+        };
+        match driver {
+            None | Some("json-file") => {}
+            // `local` rotates by default; `none` stores nothing; any other driver ships logs
+            // elsewhere; `${VAR}` cannot be judged.
+            Some(_) => return,
+        }
+        let mut new_entries: Vec<(&str, NewValue)> = Vec::new();
+        if driver.is_none() {
+            new_entries.push(("driver", NewValue::str("json-file")));
+        }
+        let opts = if is_map {
+            cx.compose.get(logging.resolved, "options")
+        } else {
+            None
+        };
+        let mut edits = Vec::new();
+        match opts.and_then(|o| cx.compose.value_target(&o).map(|t| (o, t))) {
+            None if opts.is_some() => return, // options is `${VAR}` or malformed
+            None => new_entries.push(("options", options())),
+            Some((opts, opts_target)) => {
+                let has = |k: &str| {
+                    matches!(opts_target, crate::style::MapTarget::Mapping(_))
+                        && cx.compose.get(opts.resolved, k).is_some()
+                };
+                if has("max-size") {
+                    if driver.is_none() {
+                        // Rotated only if the daemon's default driver is json-file: say so.
+                        let message = format!(
+                            "service `{}` sets log options without a driver; they only rotate logs if the daemon's default driver is json-file",
+                            service.name
+                        );
+                        let edits = insert_entries(cx.doc, cx.style, logging_target, &new_entries);
+                        cx.report_service(message)
+                            .set_fix(Fix::safe("Set `driver: json-file`", edits));
+                    }
+                    return;
+                }
+                let mut missing =
+                    vec![("max-size", NewValue::str(cx.settings.log_max_size.clone()))];
+                if !has("max-file") {
+                    missing.push(("max-file", NewValue::str(cx.settings.log_max_file.clone())));
+                }
+                edits.extend(insert_entries(cx.doc, cx.style, opts_target, &missing));
+            }
+        }
+        if !new_entries.is_empty() {
+            edits.extend(insert_entries(
+                cx.doc,
+                cx.style,
+                logging_target,
+                &new_entries,
+            ));
+        }
+        let message = format!(
+            "service `{}` never rotates its logs (no `max-size`)",
+            service.name
+        );
+        cx.report_service(message).set_fix(Fix::safe(
+            "Add `max-size` and `max-file` log options",
+            edits,
+        ));
     }
 }

@@ -2,7 +2,9 @@
 
 use crate::document::{Document, NodeId, NodeKind};
 
-use super::{Context, Rule, RuleMeta, declare_rule};
+use crate::compose::Service;
+use crate::context::Context;
+use crate::rule::{Check, declare_rule};
 
 /// The host source of a volume entry (short or long syntax), if it is a bind mount.
 pub(crate) fn bind_source(doc: &Document, item: NodeId) -> Option<String> {
@@ -112,6 +114,7 @@ declare_rule! {
         summary: "Do not mount the Docker socket",
         fix: None,
         cis: Some("5.32"),
+        preset: Baseline,
     }
 }
 
@@ -156,6 +159,7 @@ declare_rule! {
         summary: "Do not mount sensitive host directories",
         fix: None,
         cis: Some("5.6"),
+        preset: Baseline,
     }
 }
 
@@ -170,41 +174,29 @@ fn volume_sources(cx: &Context<'_>, service: &crate::compose::Service) -> Vec<(N
         .unwrap_or_default()
 }
 
-impl Rule for DockerSocket {
-    fn meta(&self) -> &'static RuleMeta {
-        Self::META
-    }
-
-    fn check(&self, cx: &mut Context<'_>) {
-        for service in cx.services() {
-            for (node, source) in volume_sources(cx, &service) {
-                if is_docker_socket(&source) {
-                    let message = format!(
-                        "service `{}` mounts the container engine's socket `{source}`",
-                        service.name
-                    );
-                    cx.report(Self::META, cx.span(node), Some(&service.name), message);
-                }
+impl Check for DockerSocket {
+    fn check_service(&self, cx: &mut Context<'_>, service: &Service) {
+        for (node, source) in volume_sources(cx, service) {
+            if is_docker_socket(&source) {
+                let message = format!(
+                    "service `{}` mounts the container engine's socket `{source}`",
+                    service.name
+                );
+                cx.report(cx.span(node), message);
             }
         }
     }
 }
 
-impl Rule for SensitiveMounts {
-    fn meta(&self) -> &'static RuleMeta {
-        Self::META
-    }
-
-    fn check(&self, cx: &mut Context<'_>) {
-        for service in cx.services() {
-            for (node, source) in volume_sources(cx, &service) {
-                if !is_docker_socket(&source) && sensitive_host_path(&source) {
-                    let message = format!(
-                        "service `{}` mounts the host directory `{source}`",
-                        service.name
-                    );
-                    cx.report(Self::META, cx.span(node), Some(&service.name), message);
-                }
+impl Check for SensitiveMounts {
+    fn check_service(&self, cx: &mut Context<'_>, service: &Service) {
+        for (node, source) in volume_sources(cx, service) {
+            if !is_docker_socket(&source) && sensitive_host_path(&source) {
+                let message = format!(
+                    "service `{}` mounts the host directory `{source}`",
+                    service.name
+                );
+                cx.report(cx.span(node), message);
             }
         }
     }

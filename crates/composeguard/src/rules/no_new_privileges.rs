@@ -2,7 +2,9 @@ use crate::document::NodeKind;
 use crate::edit::{Applicability, Fix};
 use crate::style::{NewValue, append_item, insert_entries};
 
-use super::{Context, Rule, RuleMeta, declare_rule};
+use crate::compose::Service;
+use crate::context::Context;
+use crate::rule::{Check, declare_rule};
 
 declare_rule! {
     /// ## What it does
@@ -48,6 +50,7 @@ declare_rule! {
         summary: "Set `no-new-privileges:true` so processes cannot gain privileges through setuid binaries",
         fix: Sometimes,
         cis: Some("5.26"),
+        preset: Baseline,
     }
 }
 
@@ -66,96 +69,87 @@ fn nnp_value(item: &str) -> Option<bool> {
     }
 }
 
-impl Rule for NoNewPrivileges {
-    fn meta(&self) -> &'static RuleMeta {
-        Self::META
-    }
-
-    fn check(&self, cx: &mut Context<'_>) {
-        for service in cx.services() {
-            let Some(target) = cx.compose.service_target(&service) else {
-                continue;
-            };
-            let known = cx.image(&service);
-            if let Some(k) = known.filter(|k| k.image.no_new_privileges == Some(false)) {
-                if cx.get(&service, "security_opt").is_none() {
-                    let message = format!(
-                        "service `{}` can gain privileges through setuid binaries; {} needs them ({}), so composeguard does not add `no-new-privileges`",
-                        service.name,
-                        k.image.name,
-                        k.image
-                            .no_new_privileges_why
-                            .unwrap_or("see `composeguard images`")
-                    );
-                    cx.report_service(Self::META, &service, message);
-                }
-                continue;
+impl Check for NoNewPrivileges {
+    fn check_service(&self, cx: &mut Context<'_>, service: &Service) {
+        let Some(target) = cx.compose.service_target(service) else {
+            return;
+        };
+        let known = cx.image(service);
+        if let Some(k) = known.filter(|k| k.image.no_new_privileges == Some(false)) {
+            if cx.get(service, "security_opt").is_none() {
+                let message = format!(
+                    "service `{}` can gain privileges through setuid binaries; {} needs them ({}), so composeguard does not add `no-new-privileges`",
+                    service.name,
+                    k.image.name,
+                    k.image
+                        .no_new_privileges_why
+                        .unwrap_or("see `composeguard images`")
+                );
+                cx.report_service(message);
             }
-            let applicability = if known.is_some() {
-                Applicability::Safe
-            } else {
-                Applicability::Unsafe
-            };
-            let found = cx.get(&service, "security_opt");
-            match found {
-                None => {
-                    let value = NewValue::strs(&["no-new-privileges:true"]);
-                    let edits =
-                        insert_entries(cx.doc, cx.style, target, &[("security_opt", value)]);
-                    let message = format!(
-                        "service `{}` can gain privileges through setuid binaries",
-                        service.name
-                    );
-                    cx.report_service(Self::META, &service, message)
-                        .set_fix(Fix::new(
-                            applicability,
-                            "Add `security_opt: [no-new-privileges:true]`",
-                            edits,
-                        ));
+            return;
+        }
+        let applicability = if known.is_some() {
+            Applicability::Safe
+        } else {
+            Applicability::Unsafe
+        };
+        let found = cx.get(service, "security_opt");
+        match found {
+            None => {
+                let value = NewValue::strs(&["no-new-privileges:true"]);
+                let edits = insert_entries(cx.doc, cx.style, target, &[("security_opt", value)]);
+                let message = format!(
+                    "service `{}` can gain privileges through setuid binaries",
+                    service.name
+                );
+                cx.report_service(message).set_fix(Fix::new(
+                    applicability,
+                    "Add `security_opt: [no-new-privileges:true]`",
+                    edits,
+                ));
+            }
+            Some(lookup) if cx.compose.is_reset(lookup.value) => {
+                let message = format!(
+                    "service `{}` resets `security_opt` with `!reset`, so `no-new-privileges` is not set",
+                    service.name
+                );
+                cx.report_service(message);
+            }
+            Some(lookup) => {
+                let doc = cx.doc;
+                if !matches!(doc.node(lookup.resolved).kind, NodeKind::Sequence(_)) {
+                    return;
                 }
-                Some(lookup) if cx.compose.is_reset(lookup.value) => {
-                    let message = format!(
-                        "service `{}` resets `security_opt` with `!reset`, so `no-new-privileges` is not set",
-                        service.name
-                    );
-                    cx.report_service(Self::META, &service, message);
-                }
-                Some(lookup) => {
-                    let doc = cx.doc;
-                    if !matches!(doc.node(lookup.resolved).kind, NodeKind::Sequence(_)) {
-                        continue;
+                // Compose appends the lists of the services it extends to this one.
+                let items = cx.list_with_bases(service, "security_opt");
+                match items.iter().find_map(|i| nnp_value(i)) {
+                    Some(true) => {}
+                    Some(false) => {
+                        let message = format!(
+                            "service `{}` explicitly allows gaining privileges (`no-new-privileges:false`)",
+                            service.name
+                        );
+                        cx.report_service(message);
                     }
-                    // Compose appends the lists of the services it extends to this one.
-                    let items = cx.list_with_bases(&service, "security_opt");
-                    match items.iter().find_map(|i| nnp_value(i)) {
-                        Some(true) => {}
-                        Some(false) => {
-                            let message = format!(
-                                "service `{}` explicitly allows gaining privileges (`no-new-privileges:false`)",
-                                service.name
-                            );
-                            cx.report_service(Self::META, &service, message);
-                        }
-                        None => {
-                            // Match the separator the list already uses (`=` is the newer one).
-                            let eq = items.iter().any(|i| i.contains('=') && !i.contains(':'));
-                            let item = if eq {
-                                "no-new-privileges=true"
-                            } else {
-                                "no-new-privileges:true"
-                            };
-                            let edit = append_item(doc, cx.style, lookup.resolved, item);
-                            let message = format!(
-                                "service `{}` can gain privileges through setuid binaries",
-                                service.name
-                            );
-                            cx.report_service(Self::META, &service, message)
-                                .set_fix(Fix::new(
-                                    applicability,
-                                    format!("Add `{item}` to `security_opt`"),
-                                    vec![edit],
-                                ));
-                        }
+                    None => {
+                        // Match the separator the list already uses (`=` is the newer one).
+                        let eq = items.iter().any(|i| i.contains('=') && !i.contains(':'));
+                        let item = if eq {
+                            "no-new-privileges=true"
+                        } else {
+                            "no-new-privileges:true"
+                        };
+                        let edit = append_item(doc, cx.style, lookup.resolved, item);
+                        let message = format!(
+                            "service `{}` can gain privileges through setuid binaries",
+                            service.name
+                        );
+                        cx.report_service(message).set_fix(Fix::new(
+                            applicability,
+                            format!("Add `{item}` to `security_opt`"),
+                            vec![edit],
+                        ));
                     }
                 }
             }

@@ -1,7 +1,9 @@
 use crate::edit::Fix;
 use crate::style::{NewValue, insert_entries, replace_scalar};
 
-use super::{Context, Rule, RuleMeta, UserSetting, declare_rule, user_setting};
+use crate::compose::{Service, UserSetting, user_setting};
+use crate::context::Context;
+use crate::rule::{Check, declare_rule};
 
 declare_rule! {
     /// ## What it does
@@ -45,93 +47,81 @@ declare_rule! {
         summary: "Run as a non-root user",
         fix: Sometimes,
         cis: Some("4.1"),
+        preset: Recommended,
     }
 }
 
-impl Rule for NonRootUser {
-    fn meta(&self) -> &'static RuleMeta {
-        Self::META
-    }
-
-    fn check(&self, cx: &mut Context<'_>) {
-        for service in cx.services() {
-            let Some(target) = cx.compose.service_target(&service) else {
-                continue;
-            };
-            let known = cx.image(&service);
-            let user = cx
-                .get(&service, "user")
-                .map(|l| (l, cx.doc.scalar(l.resolved).map(user_setting)));
-            if let Some((user, setting)) = user
-                && setting != Some(UserSetting::ImageDefault)
-            {
-                if setting != Some(UserSetting::Root) {
-                    continue;
-                }
-                let value = cx.doc.scalar(user.resolved).unwrap_or_default();
-                let replacement = known.and_then(|k| k.image.safe_user.or(k.user));
-                let message = format!("service `{}` runs as root (`user: {value}`)", service.name);
-                let fix = replacement.map(|new| {
-                    let edit = replace_scalar(cx.doc, cx.style, user.resolved, new);
-                    Fix::unsafe_(format!("Run as `{new}`, the image's own user"), vec![edit])
-                });
-                let diagnostic = cx.report(
-                    Self::META,
-                    cx.span(user.resolved),
-                    Some(&service.name),
-                    message,
-                );
-                if let Some(fix) = fix {
-                    diagnostic.set_fix(fix);
-                }
-                continue;
+impl Check for NonRootUser {
+    fn check_service(&self, cx: &mut Context<'_>, service: &Service) {
+        let Some(target) = cx.compose.service_target(service) else {
+            return;
+        };
+        let known = cx.image(service);
+        let user = cx
+            .get(service, "user")
+            .map(|l| (l, cx.doc.scalar(l.resolved).map(user_setting)));
+        if let Some((user, setting)) = user
+            && setting != Some(UserSetting::ImageDefault)
+        {
+            if setting != Some(UserSetting::Root) {
+                return;
             }
-            match known {
-                Some(k) if !k.image.runs.stays_root() => {} // non-root, or steps down after start
-                Some(k) => match k.image.safe_user {
-                    Some(user) => {
-                        let edits = match cx.get(&service, "user") {
-                            // `user: ""`: give the empty value the user, in this service only.
-                            Some(empty) if empty.inherited => continue,
-                            Some(empty) => {
-                                vec![replace_scalar(cx.doc, cx.style, empty.resolved, user)]
-                            }
-                            None => insert_entries(
-                                cx.doc,
-                                cx.style,
-                                target,
-                                &[("user", NewValue::str(user))],
-                            ),
-                        };
-                        let message = format!(
-                            "service `{}` runs as root; {} provides the user `{user}`",
-                            service.name, k.image.name
-                        );
-                        cx.report_service(Self::META, &service, message)
-                            .set_fix(Fix::unsafe_(format!("Add `user: {user}`"), edits));
-                    }
-                    None => {
-                        let hint = match k.image.name {
-                            "nginx" => "; nginxinc/nginx-unprivileged runs as 101 on port 8080",
-                            "httpd" => {
-                                "; run it as a uid that owns its logs and listens above 1024"
-                            }
-                            _ => "; set `user:` to a uid that owns the service's data",
-                        };
-                        let message = format!(
-                            "service `{}` runs as root ({} stays root){hint}",
-                            service.name, k.image.name
-                        );
-                        cx.report_service(Self::META, &service, message);
-                    }
-                },
-                None => {
+            let value = cx.doc.scalar(user.resolved).unwrap_or_default();
+            let replacement = known.and_then(|k| k.image.safe_user.or(k.user));
+            let message = format!("service `{}` runs as root (`user: {value}`)", service.name);
+            let fix = replacement.map(|new| {
+                let edit = replace_scalar(cx.doc, cx.style, user.resolved, new);
+                Fix::unsafe_(format!("Run as `{new}`, the image's own user"), vec![edit])
+            });
+            let diagnostic = cx.report(cx.span(user.resolved), message);
+            if let Some(fix) = fix {
+                diagnostic.set_fix(fix);
+            }
+            return;
+        }
+        match known {
+            Some(k) if !k.image.runs.stays_root() => {} // non-root, or steps down after start
+            Some(k) => match k.image.safe_user {
+                Some(user) => {
+                    let edits = match cx.get(service, "user") {
+                        // `user: ""`: give the empty value the user, in this service only.
+                        Some(empty) if empty.inherited => return,
+                        Some(empty) => {
+                            vec![replace_scalar(cx.doc, cx.style, empty.resolved, user)]
+                        }
+                        None => insert_entries(
+                            cx.doc,
+                            cx.style,
+                            target,
+                            &[("user", NewValue::str(user))],
+                        ),
+                    };
                     let message = format!(
-                        "service `{}` may run as root (its image is unknown to composeguard); set `user:` to a non-root uid",
-                        service.name
+                        "service `{}` runs as root; {} provides the user `{user}`",
+                        service.name, k.image.name
                     );
-                    cx.report_service(Self::META, &service, message);
+                    cx.report_service(message)
+                        .set_fix(Fix::unsafe_(format!("Add `user: {user}`"), edits));
                 }
+                None => {
+                    let hint = match k.image.name {
+                        "nginx" => "; nginxinc/nginx-unprivileged runs as 101 on port 8080",
+                        "httpd" => "; run it as a uid that owns its logs and listens above 1024",
+                        _ => "; set `user:` to a uid that owns the service's data",
+                    };
+                    let message = format!(
+                        "service `{}` runs as root ({} stays root){hint}",
+                        service.name, k.image.name
+                    );
+                    cx.report_service(message);
+                }
+            },
+            None => {
+                let message = format!(
+                    "service `{}` may run as root (its image is unknown to composeguard); set `user:` to a non-root uid",
+                    service.name
+                );
+                cx.report_service(message);
             }
         }
     }

@@ -1,7 +1,8 @@
 use crate::edit::Fix;
 use crate::style::remove_entry;
 
-use super::{Context, Rule, RuleMeta, declare_rule};
+use crate::context::Context;
+use crate::rule::{Check, declare_rule};
 
 declare_rule! {
     /// ## What it does
@@ -39,15 +40,12 @@ declare_rule! {
         summary: "Remove the obsolete top-level `version:`",
         fix: Sometimes,
         cis: None,
+        preset: Baseline,
     }
 }
 
-impl Rule for ObsoleteVersion {
-    fn meta(&self) -> &'static RuleMeta {
-        Self::META
-    }
-
-    fn check(&self, cx: &mut Context<'_>) {
+impl Check for ObsoleteVersion {
+    fn check_file(&self, cx: &mut Context<'_>) {
         let roots: Vec<_> = cx.compose.roots().collect();
         for (_, root) in roots {
             let Some((key, value)) = cx.doc.own_entry(root, "version") else {
@@ -58,7 +56,7 @@ impl Rule for ObsoleteVersion {
                 .flatten();
             let shown = cx.doc.text(value).to_owned();
             let message = format!("the top-level `version: {shown}` is obsolete");
-            let d = cx.report(Self::META, cx.span(key), None, message);
+            let d = cx.report(cx.span(key), message);
             if let Some(edit) = edit {
                 d.set_fix(Fix::safe("Remove `version:`", vec![edit]));
             }

@@ -6,7 +6,8 @@ use crate::edit::Fix;
 use crate::settings::Target;
 use crate::style::{MapTarget, NewValue, insert_entries, replace_scalar};
 
-use super::{Context, Rule, RuleMeta, declare_rule};
+use crate::context::Context;
+use crate::rule::{Check, declare_rule};
 
 /// A published port, parsed from the short or long syntax.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -178,6 +179,7 @@ declare_rule! {
         summary: "Publish sensitive ports on loopback only",
         fix: Sometimes,
         cis: Some("5.14"),
+        preset: Baseline,
     }
 }
 
@@ -219,6 +221,7 @@ declare_rule! {
         summary: "Publish on every interface only the ports meant to be public",
         fix: None,
         cis: Some("5.9"),
+        preset: Strict,
     }
 }
 
@@ -261,6 +264,7 @@ declare_rule! {
         summary: "Do not map host ports below 1024",
         fix: None,
         cis: Some("5.8"),
+        preset: Strict,
     }
 }
 
@@ -275,108 +279,90 @@ fn loopback_short(text: &str, port: &Published) -> String {
     }
 }
 
-impl Rule for SensitivePorts {
-    fn meta(&self) -> &'static RuleMeta {
-        Self::META
-    }
-
-    fn check(&self, cx: &mut Context<'_>) {
-        for service in cx.services() {
-            let ports = published(cx, &service);
-            let written: Vec<&str> = ports.iter().filter_map(|p| p.short.as_deref()).collect();
-            for port in &ports {
-                if !port.all_interfaces() || !is_sensitive(cx, &service, port) {
-                    continue;
-                }
-                let message = format!(
-                    "service `{}` publishes the sensitive port `{}` on every interface",
-                    service.name,
-                    describe(port)
-                );
-                let fix = match (cx.target, &port.short) {
-                    (Target::Swarm, _) => None,
-                    // The loopback form is already published too: rebinding would repeat it
-                    // (Compose rejects duplicate ports); the item is better removed by hand.
-                    (Target::Compose, Some(text))
-                        if written.contains(&loopback_short(text, port).as_str()) =>
-                    {
-                        None
-                    }
-                    (Target::Compose, Some(text)) => {
-                        let new = loopback_short(text, port);
-                        let edit = replace_scalar(cx.doc, cx.style, port.node, &new);
-                        Some(Fix::unsafe_(
-                            format!("Bind to loopback: `{new}`"),
-                            vec![edit],
-                        ))
-                    }
-                    (Target::Compose, None) => {
-                        let map = cx.doc.resolve(port.node);
-                        // An IPv6 any-address (`::`) becomes IPv6 loopback, not 127.0.0.1.
-                        let v6 = port.host_ip.as_deref().is_some_and(|ip| ip.contains(':'));
-                        let loopback = if v6 { "::1" } else { "127.0.0.1" };
-                        let edits = match cx.doc.own_entry(map, "host_ip") {
-                            Some((_, v)) => vec![replace_scalar(cx.doc, cx.style, v, loopback)],
-                            None => insert_entries(
-                                cx.doc,
-                                cx.style,
-                                MapTarget::Mapping(map),
-                                &[("host_ip", NewValue::str(loopback))],
-                            ),
-                        };
-                        Some(Fix::unsafe_(
-                            format!("Bind to loopback: `host_ip: {loopback}`"),
-                            edits,
-                        ))
-                    }
-                };
-                let d = cx.report(Self::META, cx.span(port.node), Some(&service.name), message);
-                if let Some(fix) = fix {
-                    d.set_fix(fix);
-                }
+impl Check for SensitivePorts {
+    fn check_service(&self, cx: &mut Context<'_>, service: &Service) {
+        let ports = published(cx, service);
+        let written: Vec<&str> = ports.iter().filter_map(|p| p.short.as_deref()).collect();
+        for port in &ports {
+            if !port.all_interfaces() || !is_sensitive(cx, service, port) {
+                continue;
             }
-        }
-    }
-}
-
-impl Rule for PublicPorts {
-    fn meta(&self) -> &'static RuleMeta {
-        Self::META
-    }
-
-    fn check(&self, cx: &mut Context<'_>) {
-        for service in cx.services() {
-            for port in published(cx, &service) {
-                if port.all_interfaces() && !is_sensitive(cx, &service, &port) {
-                    let message = format!(
-                        "service `{}` publishes `{}` on every interface",
-                        service.name,
-                        describe(&port)
-                    );
-                    cx.report(Self::META, cx.span(port.node), Some(&service.name), message);
-                }
-            }
-        }
-    }
-}
-
-impl Rule for PrivilegedPorts {
-    fn meta(&self) -> &'static RuleMeta {
-        Self::META
-    }
-
-    fn check(&self, cx: &mut Context<'_>) {
-        for service in cx.services() {
-            for port in published(cx, &service) {
-                if let Some((low, _)) = port.host
-                    && low < 1024
+            let message = format!(
+                "service `{}` publishes the sensitive port `{}` on every interface",
+                service.name,
+                describe(port)
+            );
+            let fix = match (cx.target, &port.short) {
+                (Target::Swarm, _) => None,
+                // The loopback form is already published too: rebinding would repeat it
+                // (Compose rejects duplicate ports); the item is better removed by hand.
+                (Target::Compose, Some(text))
+                    if written.contains(&loopback_short(text, port).as_str()) =>
                 {
-                    let message = format!(
-                        "service `{}` maps the privileged host port {low}",
-                        service.name
-                    );
-                    cx.report(Self::META, cx.span(port.node), Some(&service.name), message);
+                    None
                 }
+                (Target::Compose, Some(text)) => {
+                    let new = loopback_short(text, port);
+                    let edit = replace_scalar(cx.doc, cx.style, port.node, &new);
+                    Some(Fix::unsafe_(
+                        format!("Bind to loopback: `{new}`"),
+                        vec![edit],
+                    ))
+                }
+                (Target::Compose, None) => {
+                    let map = cx.doc.resolve(port.node);
+                    // An IPv6 any-address (`::`) becomes IPv6 loopback, not 127.0.0.1.
+                    let v6 = port.host_ip.as_deref().is_some_and(|ip| ip.contains(':'));
+                    let loopback = if v6 { "::1" } else { "127.0.0.1" };
+                    let edits = match cx.doc.own_entry(map, "host_ip") {
+                        Some((_, v)) => vec![replace_scalar(cx.doc, cx.style, v, loopback)],
+                        None => insert_entries(
+                            cx.doc,
+                            cx.style,
+                            MapTarget::Mapping(map),
+                            &[("host_ip", NewValue::str(loopback))],
+                        ),
+                    };
+                    Some(Fix::unsafe_(
+                        format!("Bind to loopback: `host_ip: {loopback}`"),
+                        edits,
+                    ))
+                }
+            };
+            let d = cx.report(cx.span(port.node), message);
+            if let Some(fix) = fix {
+                d.set_fix(fix);
+            }
+        }
+    }
+}
+
+impl Check for PublicPorts {
+    fn check_service(&self, cx: &mut Context<'_>, service: &Service) {
+        for port in published(cx, service) {
+            if port.all_interfaces() && !is_sensitive(cx, service, &port) {
+                let message = format!(
+                    "service `{}` publishes `{}` on every interface",
+                    service.name,
+                    describe(&port)
+                );
+                cx.report(cx.span(port.node), message);
+            }
+        }
+    }
+}
+
+impl Check for PrivilegedPorts {
+    fn check_service(&self, cx: &mut Context<'_>, service: &Service) {
+        for port in published(cx, service) {
+            if let Some((low, _)) = port.host
+                && low < 1024
+            {
+                let message = format!(
+                    "service `{}` maps the privileged host port {low}",
+                    service.name
+                );
+                cx.report(cx.span(port.node), message);
             }
         }
     }

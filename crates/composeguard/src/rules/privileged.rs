@@ -1,4 +1,6 @@
-use super::{Context, Rule, RuleMeta, declare_rule};
+use crate::compose::Service;
+use crate::context::Context;
+use crate::rule::{Check, declare_rule};
 
 declare_rule! {
     /// ## What it does
@@ -38,35 +40,25 @@ declare_rule! {
         summary: "Do not run privileged containers",
         fix: None,
         cis: Some("5.5"),
+        preset: Baseline,
     }
 }
 
-impl Rule for Privileged {
-    fn meta(&self) -> &'static RuleMeta {
-        Self::META
-    }
-
-    fn check(&self, cx: &mut Context<'_>) {
-        for service in cx.services() {
-            let Some(lookup) = cx.get(&service, "privileged") else {
-                continue;
-            };
-            if cx
-                .doc
-                .scalar(lookup.resolved)
-                .is_some_and(|v| v.eq_ignore_ascii_case("true"))
-            {
-                let message = format!(
-                    "service `{}` runs privileged: every capability and every host device",
-                    service.name
-                );
-                cx.report(
-                    Self::META,
-                    cx.span(lookup.resolved),
-                    Some(&service.name),
-                    message,
-                );
-            }
+impl Check for Privileged {
+    fn check_service(&self, cx: &mut Context<'_>, service: &Service) {
+        let Some(lookup) = cx.get(service, "privileged") else {
+            return;
+        };
+        if cx
+            .doc
+            .scalar(lookup.resolved)
+            .is_some_and(|v| v.eq_ignore_ascii_case("true"))
+        {
+            let message = format!(
+                "service `{}` runs privileged: every capability and every host device",
+                service.name
+            );
+            cx.report(cx.span(lookup.resolved), message);
         }
     }
 }

@@ -4,7 +4,8 @@ use crate::edit::{Applicability, Edit, Fix};
 use crate::settings::Target;
 use crate::style::{NewValue, append_values, insert_entries};
 
-use super::{Context, Rule, RuleMeta, declare_rule};
+use crate::context::Context;
+use crate::rule::{Check, declare_rule};
 
 /// Normalises a container path for comparison (`/tmp/` = `/tmp`).
 pub(crate) fn clean_path(path: &str) -> String {
@@ -232,146 +233,140 @@ declare_rule! {
         summary: "Mount the root file system read-only, with tmpfs for run-time paths",
         fix: Sometimes,
         cis: Some("5.13"),
+        preset: Recommended,
     }
 }
 
-impl Rule for ReadOnlyRootfs {
-    fn meta(&self) -> &'static RuleMeta {
-        Self::META
-    }
-
-    fn check(&self, cx: &mut Context<'_>) {
-        for service in cx.services() {
-            let Some(target) = cx.compose.service_target(&service) else {
-                continue;
-            };
-            if cx.get(&service, "read_only").is_some() {
-                continue; // set either way: `false` is a decision composeguard respects
-            }
-            let known = cx.image(&service);
-            // Which paths an image writes at run time must be known: a read-only root with a
-            // guessed `/tmp` stops every image that writes elsewhere.
-            let Some(k) =
-                known.filter(|k| k.image.read_only_ok.is_some() && k.image.writable.is_some())
-            else {
-                let message = format!(
-                    "service `{}` has a writable root file system; composeguard does not know which paths {} writes at run time, so it does not make it read-only: run it once and list what it wrote (`docker diff <container>`), then add `read_only: true` with a tmpfs or volume for each of those paths",
-                    service.name,
-                    cx.image_ref(&service)
-                        .map_or_else(|| "its image".to_owned(), |r| format!("`{r}`"))
-                );
-                cx.report_service(Self::META, &service, message);
-                continue;
-            };
-            if k.image.read_only_ok == Some(false) {
-                let message = format!(
-                    "service `{}` has a writable root file system; {} is known to fail with `read_only: true`, so make its writable paths volumes first",
-                    service.name, k.image.name
-                );
-                cx.report_service(Self::META, &service, message);
-                continue;
-            }
-            let copied = copied_sources(cx, &service);
-            if !copied.is_empty() {
-                let message = format!(
-                    "service `{}` has a writable root file system; Compose refuses `read_only: true` with secrets or configs from `environment:`/`content:` ({})",
-                    service.name,
-                    copied.join(", ")
-                );
-                cx.report_service(Self::META, &service, message);
-                continue;
-            }
-            let paths = writable_paths(cx, &service, &k);
-            let size = &cx.settings.tmpfs_size;
-            let mut edits: Vec<Edit> = Vec::new();
-            let mut new_entries: Vec<(&str, NewValue)> =
-                vec![("read_only", NewValue::Raw("true".into()))];
-            let doc = cx.doc;
-            if !paths.is_empty() {
-                match cx.target {
-                    Target::Compose => {
-                        let items: Vec<NewValue> =
-                            paths.iter().map(|p| tmpfs_item(cx, &k, p)).collect();
-                        match cx
-                            .get(&service, "tmpfs")
-                            .map(|l| (l, &doc.node(l.resolved).kind))
-                        {
-                            None => new_entries.push(("tmpfs", NewValue::Seq(items))),
-                            Some((_, NodeKind::Sequence(_))) => {
-                                let Some(plan) = cx
-                                    .plan_list(&service, "tmpfs", &items, |s| tmpfs_needed(cx, s))
-                                else {
-                                    continue;
-                                };
-                                if !plan.blocked.is_empty() {
-                                    let message = format!(
-                                        "service `{}` has a writable root file system; its `tmpfs` list is shared with services that merge it, and it needs more there than they do: give it a `tmpfs` list of its own",
-                                        service.name
-                                    );
-                                    cx.report_service(Self::META, &service, message);
-                                    continue;
-                                }
-                                edits.extend(plan.edits);
-                                if let Some(own) = plan.new_key {
-                                    new_entries.push(("tmpfs", NewValue::Seq(own)));
-                                }
+impl Check for ReadOnlyRootfs {
+    fn check_service(&self, cx: &mut Context<'_>, service: &Service) {
+        let Some(target) = cx.compose.service_target(service) else {
+            return;
+        };
+        if cx.get(service, "read_only").is_some() {
+            return; // set either way: `false` is a decision composeguard respects
+        }
+        let known = cx.image(service);
+        // Which paths an image writes at run time must be known: a read-only root with a
+        // guessed `/tmp` stops every image that writes elsewhere.
+        let Some(k) =
+            known.filter(|k| k.image.read_only_ok.is_some() && k.image.writable.is_some())
+        else {
+            let message = format!(
+                "service `{}` has a writable root file system; composeguard does not know which paths {} writes at run time, so it does not make it read-only: run it once and list what it wrote (`docker diff <container>`), then add `read_only: true` with a tmpfs or volume for each of those paths",
+                service.name,
+                cx.image_ref(service)
+                    .map_or_else(|| "its image".to_owned(), |r| format!("`{r}`"))
+            );
+            cx.report_service(message);
+            return;
+        };
+        if k.image.read_only_ok == Some(false) {
+            let message = format!(
+                "service `{}` has a writable root file system; {} is known to fail with `read_only: true`, so make its writable paths volumes first",
+                service.name, k.image.name
+            );
+            cx.report_service(message);
+            return;
+        }
+        let copied = copied_sources(cx, service);
+        if !copied.is_empty() {
+            let message = format!(
+                "service `{}` has a writable root file system; Compose refuses `read_only: true` with secrets or configs from `environment:`/`content:` ({})",
+                service.name,
+                copied.join(", ")
+            );
+            cx.report_service(message);
+            return;
+        }
+        let paths = writable_paths(cx, service, &k);
+        let size = &cx.settings.tmpfs_size;
+        let mut edits: Vec<Edit> = Vec::new();
+        let mut new_entries: Vec<(&str, NewValue)> =
+            vec![("read_only", NewValue::Raw("true".into()))];
+        let doc = cx.doc;
+        if !paths.is_empty() {
+            match cx.target {
+                Target::Compose => {
+                    let items: Vec<NewValue> =
+                        paths.iter().map(|p| tmpfs_item(cx, &k, p)).collect();
+                    match cx
+                        .get(service, "tmpfs")
+                        .map(|l| (l, &doc.node(l.resolved).kind))
+                    {
+                        None => new_entries.push(("tmpfs", NewValue::Seq(items))),
+                        Some((_, NodeKind::Sequence(_))) => {
+                            let Some(plan) =
+                                cx.plan_list(service, "tmpfs", &items, |s| tmpfs_needed(cx, s))
+                            else {
+                                return;
+                            };
+                            if !plan.blocked.is_empty() {
+                                let message = format!(
+                                    "service `{}` has a writable root file system; its `tmpfs` list is shared with services that merge it, and it needs more there than they do: give it a `tmpfs` list of its own",
+                                    service.name
+                                );
+                                cx.report_service(message);
+                                return;
                             }
-                            Some((l, NodeKind::Scalar { .. })) if !doc.is_null(l.resolved) => {
-                                let mut all =
-                                    vec![NewValue::str(doc.scalar(l.resolved).unwrap_or(""))];
-                                all.extend(items);
-                                let node = doc.node(l.resolved);
-                                edits.push(Edit::replacement(
-                                    node.start..node.end,
-                                    cx.style.flow(&NewValue::Seq(all)),
-                                ));
+                            edits.extend(plan.edits);
+                            if let Some(own) = plan.new_key {
+                                new_entries.push(("tmpfs", NewValue::Seq(own)));
                             }
-                            Some(_) => continue,
                         }
+                        Some((l, NodeKind::Scalar { .. })) if !doc.is_null(l.resolved) => {
+                            let mut all = vec![NewValue::str(doc.scalar(l.resolved).unwrap_or(""))];
+                            all.extend(items);
+                            let node = doc.node(l.resolved);
+                            edits.push(Edit::replacement(
+                                node.start..node.end,
+                                cx.style.flow(&NewValue::Seq(all)),
+                            ));
+                        }
+                        Some(_) => return,
                     }
-                    Target::Swarm => {
-                        let Some(bytes) = size_in_bytes(size) else {
-                            continue;
-                        };
-                        let items: Vec<NewValue> = paths
-                            .iter()
-                            .map(|p| {
-                                NewValue::Map(vec![
-                                    ("type".into(), NewValue::str("tmpfs")),
-                                    ("target".into(), NewValue::str(*p)),
-                                    (
-                                        "tmpfs".into(),
-                                        NewValue::Map(vec![(
-                                            "size".into(),
-                                            NewValue::Raw(bytes.to_string()),
-                                        )]),
-                                    ),
-                                ])
-                            })
-                            .collect();
-                        match cx
-                            .get(&service, "volumes")
-                            .map(|l| (l, &doc.node(l.resolved).kind))
-                        {
-                            None => new_entries.push(("volumes", NewValue::Seq(items))),
-                            Some((l, NodeKind::Sequence(_))) => {
-                                edits.push(append_values(doc, cx.style, l.resolved, &items));
-                            }
-                            Some(_) => continue,
+                }
+                Target::Swarm => {
+                    let Some(bytes) = size_in_bytes(size) else {
+                        return;
+                    };
+                    let items: Vec<NewValue> = paths
+                        .iter()
+                        .map(|p| {
+                            NewValue::Map(vec![
+                                ("type".into(), NewValue::str("tmpfs")),
+                                ("target".into(), NewValue::str(*p)),
+                                (
+                                    "tmpfs".into(),
+                                    NewValue::Map(vec![(
+                                        "size".into(),
+                                        NewValue::Raw(bytes.to_string()),
+                                    )]),
+                                ),
+                            ])
+                        })
+                        .collect();
+                    match cx
+                        .get(service, "volumes")
+                        .map(|l| (l, &doc.node(l.resolved).kind))
+                    {
+                        None => new_entries.push(("volumes", NewValue::Seq(items))),
+                        Some((l, NodeKind::Sequence(_))) => {
+                            edits.push(append_values(doc, cx.style, l.resolved, &items));
                         }
+                        Some(_) => return,
                     }
                 }
             }
-            edits.extend(insert_entries(doc, cx.style, target, &new_entries));
-            let what = if paths.is_empty() {
-                "Add `read_only: true`".to_owned()
-            } else {
-                format!("Add `read_only: true` with tmpfs for {}", paths.join(", "))
-            };
-            let message = format!("service `{}` has a writable root file system", service.name);
-            cx.report_service(Self::META, &service, message)
-                .set_fix(Fix::new(Applicability::Unsafe, what, edits));
         }
+        edits.extend(insert_entries(doc, cx.style, target, &new_entries));
+        let what = if paths.is_empty() {
+            "Add `read_only: true`".to_owned()
+        } else {
+            format!("Add `read_only: true` with tmpfs for {}", paths.join(", "))
+        };
+        let message = format!("service `{}` has a writable root file system", service.name);
+        cx.report_service(message)
+            .set_fix(Fix::new(Applicability::Unsafe, what, edits));
     }
 }
 

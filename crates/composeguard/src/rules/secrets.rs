@@ -13,7 +13,8 @@ use crate::edit::{Edit, Fix, NewFile, NewFileKind};
 use crate::small;
 use crate::style::{MapTarget, NewValue, append_values, insert_entries, replace_scalar};
 
-use super::{Context, Rule, RuleMeta, declare_rule};
+use crate::context::Context;
+use crate::rule::{Check, declare_rule};
 
 /// Where a variable is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -183,6 +184,7 @@ declare_rule! {
         summary: "Keep passwords and tokens out of `environment`: use Compose secrets",
         fix: Sometimes,
         cis: Some("4.10"),
+        preset: Recommended,
     }
 }
 
@@ -230,6 +232,7 @@ declare_rule! {
         summary: "Do not put passwords inside URLs in `environment`",
         fix: None,
         cis: Some("4.10"),
+        preset: Recommended,
     }
 }
 
@@ -243,14 +246,10 @@ struct Conversion {
     services: Vec<usize>,
 }
 
-impl Rule for LiteralSecret {
-    fn meta(&self) -> &'static RuleMeta {
-        Self::META
-    }
-
-    fn check(&self, cx: &mut Context<'_>) {
-        let services = cx.services();
-        let vars = variables(cx, &services);
+impl Check for LiteralSecret {
+    fn check_file(&self, cx: &mut Context<'_>) {
+        let services = cx.services;
+        let vars = variables(cx, services);
         // Which services see each entry (a merged `x-` block is shared).
         // (entry node, service), grouped by entry. Sorted vectors rather than more map types:
         // each map type adds kilobytes to the WebAssembly module.
@@ -319,12 +318,12 @@ impl Rule for LiteralSecret {
                 service.name, v.name
             );
             let shared_anchor =
-                all_support && !already && value_shared_elsewhere(cx, &services, &vars, v);
+                all_support && !already && value_shared_elsewhere(cx, services, &vars, v);
             let convertible = all_support && !already;
             let merged_conflict = if convertible && hides_merged_value(cx, &services[v.service], v)
             {
                 Some("it overrides a value merged from `<<`, which renaming it would bring back")
-            } else if convertible && hidden_somewhere(cx, &services, v) {
+            } else if convertible && hidden_somewhere(cx, services, v) {
                 Some(
                     "another service merges this entry with `<<` and sets the variable itself, so renaming it would give that service both",
                 )
@@ -392,10 +391,10 @@ impl Rule for LiteralSecret {
         }
         // Secret files in the order of their values.
         small::sort_by(&mut secret_values, |a, b| a.0.cmp(&b.0));
-        let fix = build_fix(cx, &services, &conversions, &env_moves, &secret_values);
+        let fix = build_fix(cx, services, &conversions, &env_moves, &secret_values);
         for (service, entry, message, secret, fixable) in reports {
             let range = cx.span(entry.id());
-            let d = cx.report(Self::META, range, Some(&services[service].name), message);
+            let d = cx.report_about(&services[service], range, message);
             d.secret = secret;
             if fixable && let Some(fix) = &fix {
                 d.set_fix(fix.clone());
@@ -752,15 +751,11 @@ fn env_file_value(value: &str) -> String {
     }
 }
 
-impl Rule for UrlCredentials {
-    fn meta(&self) -> &'static RuleMeta {
-        Self::META
-    }
-
-    fn check(&self, cx: &mut Context<'_>) {
-        let services = cx.services();
+impl Check for UrlCredentials {
+    fn check_file(&self, cx: &mut Context<'_>) {
+        let services = cx.services;
         let mut seen = vec![false; cx.doc.nodes().len()];
-        for v in variables(cx, &services) {
+        for v in variables(cx, services) {
             let Some((user, password)) = url_password(&v.raw) else {
                 continue;
             };
@@ -772,8 +767,8 @@ impl Rule for UrlCredentials {
                 services[v.service].name, v.name
             );
             let range = cx.span(v.entry.id());
-            cx.report(Self::META, range, Some(&services[v.service].name), message)
-                .secret = Some(password.to_owned());
+            cx.report_about(&services[v.service], range, message).secret =
+                Some(password.to_owned());
         }
     }
 }

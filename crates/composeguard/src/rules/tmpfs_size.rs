@@ -2,7 +2,9 @@ use crate::edit::Fix;
 use crate::style::replace_scalar;
 
 use super::read_only::tmpfs_entries;
-use super::{Context, Rule, RuleMeta, declare_rule};
+use crate::compose::Service;
+use crate::context::Context;
+use crate::rule::{Check, declare_rule};
 
 declare_rule! {
     /// ## What it does
@@ -47,76 +49,68 @@ declare_rule! {
         summary: "Give every tmpfs a size, and keep it noexec and nosuid",
         fix: Sometimes,
         cis: Some("5.13"),
+        preset: Recommended,
     }
 }
 
-impl Rule for TmpfsSize {
-    fn meta(&self) -> &'static RuleMeta {
-        Self::META
-    }
-
-    fn check(&self, cx: &mut Context<'_>) {
+impl Check for TmpfsSize {
+    fn check_service(&self, cx: &mut Context<'_>, service: &Service) {
         let size = cx.settings.tmpfs_size.clone();
-        for service in cx.services() {
-            let entries = tmpfs_entries(cx, &service);
-            let path_of = |e: &str| {
-                e.split(':')
-                    .next()
-                    .unwrap_or("")
-                    .trim()
-                    .trim_end_matches('/')
-                    .to_owned()
-            };
-            let paths: Vec<String> = entries.iter().map(|(_, e)| path_of(e)).collect();
-            for (node, entry) in entries.iter().cloned() {
-                // Two entries for one path are the file's own mistake: rewriting one changes
-                // which of them Compose keeps, so both stay as they are.
-                if paths.iter().filter(|p| **p == path_of(&entry)).count() > 1 {
-                    continue;
-                }
-                // An interpolated entry is unknown until run time; an empty item (`-`) or one
-                // that is not an absolute path is not a mount composeguard can size.
-                if entry.contains('$')
-                    || cx.doc.is_null(node)
-                    || !entry.trim_start().starts_with('/')
-                {
-                    continue;
-                }
-                let (path, options) = entry.split_once(':').unwrap_or((&entry, ""));
-                let opts: Vec<&str> = options
-                    .split(',')
-                    .map(str::trim)
-                    .filter(|o| !o.is_empty())
-                    .collect();
-                let risky: Vec<&str> = opts
-                    .iter()
-                    .copied()
-                    .filter(|o| *o == "exec" || *o == "suid")
-                    .collect();
-                if !risky.is_empty() {
-                    let message = format!(
-                        "service `{}` mounts tmpfs `{path}` with `{}`",
-                        service.name,
-                        risky.join(",")
-                    );
-                    cx.report(Self::META, cx.span(node), Some(&service.name), message);
-                }
-                if opts.iter().any(|o| o.starts_with("size=")) {
-                    continue;
-                }
-                let new = if opts.is_empty() {
-                    format!("{path}:noexec,nosuid,size={size}")
-                } else {
-                    format!("{path}:{options},size={size}")
-                };
-                let edit = replace_scalar(cx.doc, cx.style, node, &new);
-                let message = format!(
-                    "service `{}` mounts tmpfs `{path}` without a size",
-                    service.name
-                );
-                cx.report(Self::META, cx.span(node), Some(&service.name), message)
-                    .set_fix(Fix::unsafe_(format!("Limit it: `{new}`"), vec![edit]));
+        let entries = tmpfs_entries(cx, service);
+        let path_of = |e: &str| {
+            e.split(':')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .trim_end_matches('/')
+                .to_owned()
+        };
+        let paths: Vec<String> = entries.iter().map(|(_, e)| path_of(e)).collect();
+        for (node, entry) in entries.iter().cloned() {
+            // Two entries for one path are the file's own mistake: rewriting one changes
+            // which of them Compose keeps, so both stay as they are.
+            if paths.iter().filter(|p| **p == path_of(&entry)).count() > 1 {
+                continue;
             }
+            // An interpolated entry is unknown until run time; an empty item (`-`) or one
+            // that is not an absolute path is not a mount composeguard can size.
+            if entry.contains('$') || cx.doc.is_null(node) || !entry.trim_start().starts_with('/') {
+                continue;
+            }
+            let (path, options) = entry.split_once(':').unwrap_or((&entry, ""));
+            let opts: Vec<&str> = options
+                .split(',')
+                .map(str::trim)
+                .filter(|o| !o.is_empty())
+                .collect();
+            let risky: Vec<&str> = opts
+                .iter()
+                .copied()
+                .filter(|o| *o == "exec" || *o == "suid")
+                .collect();
+            if !risky.is_empty() {
+                let message = format!(
+                    "service `{}` mounts tmpfs `{path}` with `{}`",
+                    service.name,
+                    risky.join(",")
+                );
+                cx.report(cx.span(node), message);
+            }
+            if opts.iter().any(|o| o.starts_with("size=")) {
+                continue;
+            }
+            let new = if opts.is_empty() {
+                format!("{path}:noexec,nosuid,size={size}")
+            } else {
+                format!("{path}:{options},size={size}")
+            };
+            let edit = replace_scalar(cx.doc, cx.style, node, &new);
+            let message = format!(
+                "service `{}` mounts tmpfs `{path}` without a size",
+                service.name
+            );
+            cx.report(cx.span(node), message)
+                .set_fix(Fix::unsafe_(format!("Limit it: `{new}`"), vec![edit]));
         }
     }
 }

@@ -2,7 +2,9 @@ use crate::document::NodeKind;
 use crate::edit::Fix;
 use crate::style::{MapTarget, NewValue, insert_entries};
 
-use super::{Context, Rule, RuleMeta, declare_rule};
+use crate::compose::Service;
+use crate::context::Context;
+use crate::rule::{Check, declare_rule};
 
 declare_rule! {
     /// ## What it does
@@ -55,15 +57,12 @@ declare_rule! {
         summary: "Set `ulimits` for open files and processes",
         fix: Sometimes,
         cis: Some("5.19"),
+        preset: Recommended,
     }
 }
 
-impl Rule for Ulimits {
-    fn meta(&self) -> &'static RuleMeta {
-        Self::META
-    }
-
-    fn check(&self, cx: &mut Context<'_>) {
+impl Check for Ulimits {
+    fn check_service(&self, cx: &mut Context<'_>, service: &Service) {
         let nofile = cx.settings.nofile.map(|n| {
             NewValue::Map(vec![
                 ("soft".into(), NewValue::Raw(n.to_string())),
@@ -71,66 +70,60 @@ impl Rule for Ulimits {
             ])
         });
         let nproc = cx.settings.nproc.map(|n| NewValue::Raw(n.to_string()));
-        for service in cx.services() {
-            let Some(target) = cx.compose.service_target(&service) else {
-                continue;
-            };
-            let existing = cx.get(&service, "ulimits");
-            let map =
-                existing.filter(|l| matches!(cx.doc.node(l.resolved).kind, NodeKind::Mapping(_)));
-            if existing.is_some() && map.is_none() {
-                continue;
-            }
-            let has = |key: &str| map.is_some_and(|m| cx.compose.get(m.resolved, key).is_some());
-            let mut names: Vec<&str> = Vec::new();
-            let mut missing: Vec<(&str, NewValue)> = Vec::new();
-            for (key, value) in [("nofile", &nofile), ("nproc", &nproc)] {
-                if has(key) {
-                    continue;
-                }
-                names.push(key);
-                if let Some(value) = value {
-                    missing.push((key, value.clone()));
-                }
-            }
-            if names.is_empty() {
-                continue;
-            }
-            let message = format!(
-                "service `{}` sets no `{}` ulimit",
-                service.name,
-                names.join("`/`")
-            );
-            if missing.len() < names.len() {
-                // Without the operator's values nothing is written (see the rule's docs).
-                let message = format!(
-                    "{message}; set it to what the service needs and the Docker daemon's hard limit allows (composeguard's `nofile`/`nproc` options make this a fix)"
-                );
-                cx.report_service(Self::META, &service, message);
-                continue;
-            }
-            let edits = match map {
-                Some(m) => {
-                    insert_entries(cx.doc, cx.style, MapTarget::Mapping(m.resolved), &missing)
-                }
-                None => {
-                    let owned: Vec<(String, NewValue)> = missing
-                        .into_iter()
-                        .map(|(k, v)| (k.to_owned(), v))
-                        .collect();
-                    insert_entries(
-                        cx.doc,
-                        cx.style,
-                        target,
-                        &[("ulimits", NewValue::Map(owned))],
-                    )
-                }
-            };
-            cx.report_service(Self::META, &service, message)
-                .set_fix(Fix::unsafe_(
-                    format!("Add `ulimits` for {}", names.join(" and ")),
-                    edits,
-                ));
+        let Some(target) = cx.compose.service_target(service) else {
+            return;
+        };
+        let existing = cx.get(service, "ulimits");
+        let map = existing.filter(|l| matches!(cx.doc.node(l.resolved).kind, NodeKind::Mapping(_)));
+        if existing.is_some() && map.is_none() {
+            return;
         }
+        let has = |key: &str| map.is_some_and(|m| cx.compose.get(m.resolved, key).is_some());
+        let mut names: Vec<&str> = Vec::new();
+        let mut missing: Vec<(&str, NewValue)> = Vec::new();
+        for (key, value) in [("nofile", &nofile), ("nproc", &nproc)] {
+            if has(key) {
+                continue;
+            }
+            names.push(key);
+            if let Some(value) = value {
+                missing.push((key, value.clone()));
+            }
+        }
+        if names.is_empty() {
+            return;
+        }
+        let message = format!(
+            "service `{}` sets no `{}` ulimit",
+            service.name,
+            names.join("`/`")
+        );
+        if missing.len() < names.len() {
+            // Without the operator's values nothing is written (see the rule's docs).
+            let message = format!(
+                "{message}; set it to what the service needs and the Docker daemon's hard limit allows (composeguard's `nofile`/`nproc` options make this a fix)"
+            );
+            cx.report_service(message);
+            return;
+        }
+        let edits = match map {
+            Some(m) => insert_entries(cx.doc, cx.style, MapTarget::Mapping(m.resolved), &missing),
+            None => {
+                let owned: Vec<(String, NewValue)> = missing
+                    .into_iter()
+                    .map(|(k, v)| (k.to_owned(), v))
+                    .collect();
+                insert_entries(
+                    cx.doc,
+                    cx.style,
+                    target,
+                    &[("ulimits", NewValue::Map(owned))],
+                )
+            }
+        };
+        cx.report_service(message).set_fix(Fix::unsafe_(
+            format!("Add `ulimits` for {}", names.join(" and ")),
+            edits,
+        ));
     }
 }

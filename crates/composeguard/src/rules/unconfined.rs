@@ -2,7 +2,9 @@ use crate::document::NodeId;
 use crate::edit::Fix;
 use crate::style::{remove_entry, remove_items};
 
-use super::{Context, Rule, RuleMeta, declare_rule};
+use crate::compose::Service;
+use crate::context::Context;
+use crate::rule::{Check, declare_rule};
 
 /// The `security_opt` entries that switch a confinement off, normalised to `key:value`.
 fn disables_confinement(option: &str) -> Option<&'static str> {
@@ -60,54 +62,48 @@ declare_rule! {
         summary: "Keep seccomp, AppArmor and SELinux confinement on",
         fix: Sometimes,
         cis: Some("5.22"),
+        preset: Baseline,
     }
 }
 
-impl Rule for Unconfined {
-    fn meta(&self) -> &'static RuleMeta {
-        Self::META
-    }
-
-    fn check(&self, cx: &mut Context<'_>) {
-        for service in cx.services() {
-            let Some((lookup, items)) = cx.list(&service, "security_opt") else {
-                continue;
-            };
-            let found: Vec<(usize, NodeId, &str, &str)> = items
-                .iter()
-                .enumerate()
-                .filter_map(|(index, (node, value))| {
-                    let value = (*value)?;
-                    disables_confinement(value).map(|what| (index, *node, value, what))
-                })
-                .collect();
-            if found.is_empty() {
-                continue;
+impl Check for Unconfined {
+    fn check_service(&self, cx: &mut Context<'_>, service: &Service) {
+        let Some((lookup, items)) = cx.list(service, "security_opt") else {
+            return;
+        };
+        let found: Vec<(usize, NodeId, &str, &str)> = items
+            .iter()
+            .enumerate()
+            .filter_map(|(index, (node, value))| {
+                let value = (*value)?;
+                disables_confinement(value).map(|what| (index, *node, value, what))
+            })
+            .collect();
+        if found.is_empty() {
+            return;
+        }
+        // One fix removes every such item of the list (each finding carries it; identical
+        // fixes apply once), so removing them all removes the key instead of leaving a null.
+        let remove: Vec<usize> = found.iter().map(|f| f.0).collect();
+        let edits = if remove.len() == items.len() {
+            (!lookup.inherited)
+                .then(|| remove_entry(cx.doc, lookup.key, lookup.value))
+                .flatten()
+                .map(|e| vec![e])
+        } else {
+            remove_items(cx.doc, lookup.resolved, &remove)
+        };
+        let values: Vec<&str> = found.iter().map(|f| f.2).collect();
+        let fix =
+            edits.map(|edits| Fix::unsafe_(format!("Remove `{}`", values.join("`, `")), edits));
+        for (_, node, value, what) in found {
+            let mut message = format!("service `{}` turns {what} off (`{value}`)", service.name);
+            if fix.is_none() {
+                message.push_str("; remove it by hand (composeguard keeps lists whose items carry comments, or that other services inherit)");
             }
-            // One fix removes every such item of the list (each finding carries it; identical
-            // fixes apply once), so removing them all removes the key instead of leaving a null.
-            let remove: Vec<usize> = found.iter().map(|f| f.0).collect();
-            let edits = if remove.len() == items.len() {
-                (!lookup.inherited)
-                    .then(|| remove_entry(cx.doc, lookup.key, lookup.value))
-                    .flatten()
-                    .map(|e| vec![e])
-            } else {
-                remove_items(cx.doc, lookup.resolved, &remove)
-            };
-            let values: Vec<&str> = found.iter().map(|f| f.2).collect();
-            let fix =
-                edits.map(|edits| Fix::unsafe_(format!("Remove `{}`", values.join("`, `")), edits));
-            for (_, node, value, what) in found {
-                let mut message =
-                    format!("service `{}` turns {what} off (`{value}`)", service.name);
-                if fix.is_none() {
-                    message.push_str("; remove it by hand (composeguard keeps lists whose items carry comments, or that other services inherit)");
-                }
-                let diagnostic = cx.report(Self::META, cx.span(node), Some(&service.name), message);
-                if let Some(fix) = &fix {
-                    diagnostic.set_fix(fix.clone());
-                }
+            let diagnostic = cx.report(cx.span(node), message);
+            if let Some(fix) = &fix {
+                diagnostic.set_fix(fix.clone());
             }
         }
     }

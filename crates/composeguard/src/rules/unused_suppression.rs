@@ -1,4 +1,4 @@
-use super::{Context, Rule, RuleMeta, declare_rule};
+use crate::rule::{Check, declare_rule};
 
 declare_rule! {
     /// ## What it does
@@ -34,14 +34,9 @@ declare_rule! {
         summary: "Remove suppression comments that silence nothing",
         fix: None,
         cis: None,
+        preset: Recommended,
     }
 }
 
-impl Rule for UnusedSuppression {
-    fn meta(&self) -> &'static RuleMeta {
-        Self::META
-    }
-
-    /// Reported by the engine after every other rule has run (see `suppressions`).
-    fn check(&self, _cx: &mut Context<'_>) {}
-}
+/// Reported by the engine after every other rule has run (see `suppressions`).
+impl Check for UnusedSuppression {}
