@@ -1,8 +1,12 @@
 //! Snapshot tests, one per fixture under `tests/fixtures/<CODE>/`: the input, what the rule
-//! reports, and the diff its fixes (unsafe ones included) make, in one `.snap` file.
+//! reports, and the diff its fixes (unsafe ones included) make, in one `.snap` file beside the
+//! fixture (`tests/fixtures/<CODE>/snapshots/<fixture>.snap`). Every fixture is checked and
+//! every mismatch reported, not only the first. Update with
+//! `INSTA_UPDATE=always cargo test -p composeguard --test rules` or `cargo insta review`.
 
+use std::collections::BTreeSet;
 use std::fmt::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use composeguard::{Options, rules};
 
@@ -49,37 +53,57 @@ fn report(code: &str, input: &str) -> String {
     out
 }
 
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
 #[test]
 fn rule_fixtures() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
-    let mut count = 0;
+    insta::glob!("fixtures", "*/*.yaml", |path| {
+        let dir = path.parent().unwrap();
+        let code = dir.file_name().unwrap().to_str().unwrap();
+        let input = std::fs::read_to_string(path).unwrap();
+        let snapshot = report(code, &input);
+        let mut settings = insta::Settings::clone_current();
+        settings.set_snapshot_path(dir.join("snapshots"));
+        settings.set_prepend_module_to_snapshot(false);
+        settings.remove_snapshot_suffix();
+        let name = path.file_stem().unwrap().to_str().unwrap();
+        settings.bind(|| insta::assert_snapshot!(name, snapshot));
+    });
+}
+
+/// A rule without a fixture folder, or a folder no rule owns, fails here (the glob above
+/// would just skip it).
+#[test]
+fn fixture_folders_are_the_rules() {
+    let codes: BTreeSet<String> = rules::all()
+        .iter()
+        .map(|r| r.meta().code.to_owned())
+        .collect();
+    let folders: BTreeSet<String> = std::fs::read_dir(fixtures())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    let missing: Vec<_> = codes.difference(&folders).collect();
+    let extra: Vec<_> = folders.difference(&codes).collect();
+    assert!(missing.is_empty(), "rules without fixtures: {missing:?}");
+    assert!(extra.is_empty(), "folders without a rule: {extra:?}");
+}
+
+#[test]
+fn already_hardened_fixtures_are_clean() {
+    let mut failures = Vec::new();
     for rule in rules::all() {
         let code = rule.meta().code;
-        let dir = root.join(code);
-        let mut files: Vec<_> = std::fs::read_dir(&dir)
-            .unwrap_or_else(|_| panic!("every rule needs fixtures in {}", dir.display()))
-            .map(|e| e.unwrap().path())
-            .collect();
-        files.sort();
-        assert!(
-            files
-                .iter()
-                .any(|f| f.file_stem().unwrap() == "already-hardened"),
-            "{code} needs an already-hardened fixture"
-        );
-        for file in files {
-            let input = std::fs::read_to_string(&file).unwrap();
-            let name = format!("{code}__{}", file.file_stem().unwrap().to_string_lossy());
-            let snapshot = report(code, &input);
-            if file.file_stem().unwrap() == "already-hardened" {
-                assert!(
-                    snapshot.contains("---- diagnostics ----\n(none)\n"),
-                    "{name} must be clean"
-                );
-            }
-            insta::assert_snapshot!(name, snapshot);
-            count += 1;
+        let path = fixtures().join(code).join("already-hardened.yaml");
+        let Ok(input) = std::fs::read_to_string(&path) else {
+            failures.push(format!("{code} needs an already-hardened fixture"));
+            continue;
+        };
+        if !report(code, &input).contains("---- diagnostics ----\n(none)\n") {
+            failures.push(format!("{code}/already-hardened must be clean"));
         }
     }
-    assert!(count >= 15);
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
