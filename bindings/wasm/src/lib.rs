@@ -53,12 +53,24 @@ pub fn harden(
 pub fn harden_with(source: &str, options: &Options, show_secrets: bool) -> String {
     match composeguard::fix(source, options) {
         Ok(outcome) => {
-            // The values the rules reported, masked wherever they occur. The CLI's span-exact
-            // masking (composeguard::masking) costs 4 KB the module's budget does not have yet.
-            let mut diff = outcome.diff(source, "compose.yaml");
-            if !show_secrets {
-                diff = composeguard::mask_secrets(&diff, &outcome.secrets);
-            }
+            // Every value the secret patterns match is masked by its own span on both sides of
+            // the diff, whatever rules run (as the CLI does). The masking parses both texts
+            // again; if that ever fails, no diff is shown rather than one that may hold a
+            // secret.
+            let diff = if show_secrets {
+                outcome.diff(source, "compose.yaml")
+            } else {
+                composeguard::masking::masked_diff(
+                    source,
+                    &outcome.changes,
+                    "compose.yaml",
+                    &options.settings,
+                    &options.limits,
+                )
+                .unwrap_or_else(|e| {
+                    format!("(diff hidden: its secrets could not be masked: {e})\n")
+                })
+            };
             let index = Utf16::new(source);
             let diagnostics: Vec<String> = outcome
                 .diagnostics
@@ -261,6 +273,22 @@ mod tests {
         assert!(
             harden(&deep, true, "strict", "compose", "", "", false).starts_with("{\"ok\":false")
         );
+    }
+
+    #[test]
+    fn diffs_mask_every_secret_by_its_span_whatever_rules_run() {
+        let source = "services:\n  db:\n    environment:\n      POSTGRES_PASSWORD: postgres\n      API_TOKEN: s3cr3t-t0ken\n    image: postgres:16\n";
+        // Only CG102 runs: no rule reports the values, and the diff still shows their lines.
+        let out = harden(source, true, "recommended", "compose", "CG102", "", false);
+        assert!(out.contains("\"changed\":true"), "{out}");
+        let diff = out.split("\"diff\":").nth(1).unwrap();
+        let diff = &diff[..diff.find("\",\"changed\"").unwrap()];
+        assert!(diff.contains("POSTGRES_PASSWORD: ****"), "{diff}");
+        assert!(!diff.contains("s3cr3t-t0ken"), "{diff}");
+        // The image's name is not the password: it is left alone.
+        assert!(diff.contains("image: postgres:16"), "{diff}");
+        let shown = harden(source, true, "recommended", "compose", "CG102", "", true);
+        assert!(shown.contains("s3cr3t-t0ken"));
     }
 
     #[test]
