@@ -57,7 +57,7 @@ impl<'a> Context<'a> {
             target,
             enabled,
             diagnostics: Vec::new(),
-            rule: crate::rules::UnusedSuppression::META,
+            rule: crate::rules::unused_suppression::UnusedSuppression::META,
             service: None,
         }
     }

@@ -106,7 +106,7 @@ pub(crate) fn apply(
             kept.push(d);
         }
     }
-    if enabled.contains(&rules::UnusedSuppression::META.code) {
+    if enabled.contains(&rules::unused_suppression::UnusedSuppression::META.code) {
         for s in suppressions.iter().filter(|s| !s.used) {
             let what = if s.codes.is_empty() {
                 "anything".to_owned()
@@ -130,7 +130,7 @@ pub(crate) fn apply(
             };
             kept.push(Diagnostic::new(
                 doc,
-                rules::UnusedSuppression::META,
+                rules::unused_suppression::UnusedSuppression::META,
                 s.span.clone(),
                 None,
                 format!("this suppression does not silence {what}; remove it"),

@@ -23,68 +23,47 @@ mod secrets;
 mod tmpfs_size;
 mod ulimits;
 mod unconfined;
-mod unused_suppression;
+pub(crate) mod unused_suppression;
 
-pub use cap_drop_all::CapDropAll;
-pub use dangerous_capabilities::DangerousCapabilities;
-pub use healthcheck::Healthcheck;
-pub use host_namespaces::HostNamespaces;
-pub use image_pinning::{ImageDigest, ImageTag};
-pub(crate) use limits::ResourceLimits;
-pub use limits::{CpuLimit, MemoryLimit, PidsLimit};
-pub use log_rotation::LogRotation;
-pub use mounts::{DockerSocket, SensitiveMounts};
-pub use no_new_privileges::NoNewPrivileges;
-pub use non_root_user::NonRootUser;
-pub use obsolete_version::ObsoleteVersion;
-pub use ports::{PrivilegedPorts, PublicPorts, SensitivePorts};
-pub use privileged::Privileged;
-pub use read_only::ReadOnlyRootfs;
-pub use secrets::{LiteralSecret, UrlCredentials};
-pub use tmpfs_size::TmpfsSize;
-pub use ulimits::Ulimits;
-pub use unconfined::Unconfined;
-pub use unused_suppression::UnusedSuppression;
-
-/// The registry: one line per rule, in code order. A line names the type that implements
-/// [`Check`]; a check that reports under several rules lists them (CG301–CG303 share one
+/// The registry: one line per rule, in code order, naming the module and the type that
+/// implements [`Check`]; a check that reports under several rules lists them (CG301–CG303 share one
 /// check, so a service gets one `limits` block).
 macro_rules! registry {
-    ($($check:ident $(=> [$($rule:ident),+])?,)*) => {
+    ($($module:ident::$check:ident $(=> [$($rule:ident),+])?,)*) => {
         /// Every check, with the rules it reports under.
         pub(crate) fn checks() -> &'static [(&'static dyn Check, &'static [&'static dyn Rule])] {
-            &[$((&$check, registry!(@rules $check $(, $($rule),+)?))),*]
+            &[$((&$module::$check, registry!(@rules $module::$check $(, $($rule),+)?))),*]
         }
     };
-    (@rules $check:ident) => { &[&$check] };
-    (@rules $check:ident, $($rule:ident),+) => { &[$(&$rule),+] };
+    (@rules $module:ident::$check:ident) => { &[&$module::$check] };
+    (@rules $module:ident::$check:ident, $($rule:ident),+) => { &[$(&$module::$rule),+] };
 }
 
 registry! {
-    UnusedSuppression,
-    CapDropAll,
-    NoNewPrivileges,
-    NonRootUser,
-    Privileged,
-    DangerousCapabilities,
-    HostNamespaces,
-    Unconfined,
-    DockerSocket,
-    SensitiveMounts,
-    ReadOnlyRootfs,
-    TmpfsSize,
-    ResourceLimits => [MemoryLimit, CpuLimit, PidsLimit],
-    Ulimits,
-    Healthcheck,
-    SensitivePorts,
-    PublicPorts,
-    PrivilegedPorts,
-    LogRotation,
-    LiteralSecret,
-    UrlCredentials,
-    ImageTag,
-    ImageDigest,
-    ObsoleteVersion,
+    unused_suppression::UnusedSuppression,
+    cap_drop_all::CapDropAll,
+    no_new_privileges::NoNewPrivileges,
+    non_root_user::NonRootUser,
+    privileged::Privileged,
+    dangerous_capabilities::DangerousCapabilities,
+    host_namespaces::HostNamespaces,
+    unconfined::Unconfined,
+    mounts::DockerSocket,
+    mounts::SensitiveMounts,
+    read_only::ReadOnlyRootfs,
+    tmpfs_size::TmpfsSize,
+    limits::ResourceLimits => [MemoryLimit, CpuLimit, PidsLimit],
+    ulimits::Ulimits,
+    healthcheck::Healthcheck,
+    ports::SensitivePorts,
+    ports::PublicPorts,
+    ports::PrivilegedPorts,
+    log_rotation::LogRotation,
+    secrets::LiteralSecret,
+    secrets::UrlCredentials,
+    image_pinning::ImageTag,
+    image_pinning::ImageDigest,
+    obsolete_version::ObsoleteVersion,
 }
 
 /// Every rule, in code order.
