@@ -124,6 +124,14 @@ impl<'a> Context<'a> {
         self.report_service_as(self.rule, message)
     }
 
+    /// Reports that the service being checked clears `key` with `!reset` (so the control is
+    /// off whatever its bases say): `service `web` resets `key` with `!reset`<consequence>`.
+    pub fn report_reset(&mut self, key: &str, consequence: &str) -> &mut Diagnostic {
+        let name = self.service.map_or("", |s| s.name.as_str());
+        let message = format!("service `{name}` resets `{key}` with `!reset`{consequence}");
+        self.report_service(message)
+    }
+
     /// Reports a finding under another rule of the same check on the service's key.
     pub fn report_service_as(
         &mut self,

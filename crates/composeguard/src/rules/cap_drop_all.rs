@@ -164,11 +164,7 @@ impl Check for CapDropAll {
                     .set_fix(Fix::new(applicability, what, edits));
             }
             Some(lookup) if cx.compose.is_reset(lookup.value) => {
-                let message = format!(
-                    "service `{}` resets `cap_drop` with `!reset`, so it keeps the default capabilities",
-                    service.name
-                );
-                cx.report_service(message);
+                cx.report_reset("cap_drop", ", so it keeps the default capabilities");
             }
             Some(lookup) => {
                 if !matches!(doc.node(lookup.resolved).kind, NodeKind::Sequence(_)) {

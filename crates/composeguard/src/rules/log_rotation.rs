@@ -100,11 +100,7 @@ impl Check for LogRotation {
             return;
         };
         if cx.compose.is_reset(logging.value) {
-            let message = format!(
-                "service `{}` resets `logging` with `!reset`; its logs are not rotated",
-                service.name
-            );
-            cx.report_service(message);
+            cx.report_reset("logging", "; its logs are not rotated");
             return;
         }
         let Some(logging_target) = cx.compose.value_target(&logging) else {

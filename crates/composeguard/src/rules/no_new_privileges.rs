@@ -110,11 +110,7 @@ impl Check for NoNewPrivileges {
                 ));
             }
             Some(lookup) if cx.compose.is_reset(lookup.value) => {
-                let message = format!(
-                    "service `{}` resets `security_opt` with `!reset`, so `no-new-privileges` is not set",
-                    service.name
-                );
-                cx.report_service(message);
+                cx.report_reset("security_opt", ", so `no-new-privileges` is not set");
             }
             Some(lookup) => {
                 let doc = cx.doc;
