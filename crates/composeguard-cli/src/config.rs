@@ -4,33 +4,61 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use serde::{Deserialize, Serialize};
+use clap::ValueEnum;
+use serde::{Deserialize, Serialize, Serializer};
+
+use crate::args::{self, Preset, Target};
+use crate::output;
 
 /// The configuration file names, in the order they are looked for in each folder.
 pub const NAMES: [&str; 2] = ["composeguard.toml", ".composeguard.toml"];
 
 /// Everything a configuration file can set. Command-line flags win over it.
+///
+/// `preset`, `target` and `output-format` are read as text and turned into their values by
+/// [`parse`], after every other error of the file, so that a wrong name is reported where it
+/// is written, with the names allowed.
 #[derive(Debug, Default, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Config {
+    /// `preset` as written.
+    #[serde(rename = "preset", skip_serializing)]
+    preset_name: Option<String>,
     /// `baseline`, `recommended` or `strict`.
-    pub preset: Option<String>,
+    #[serde(skip_deserializing, serialize_with = "name")]
+    pub preset: Option<Preset>,
+    /// `target` as written.
+    #[serde(rename = "target", skip_serializing)]
+    target_name: Option<String>,
     /// `compose` or `swarm`.
-    pub target: Option<String>,
+    #[serde(skip_deserializing, serialize_with = "name")]
+    pub target: Option<Target>,
     /// Rules to run (codes, code prefixes or names) instead of the preset's.
     pub select: Option<Vec<String>>,
     /// Rules to skip.
     pub ignore: Option<Vec<String>>,
     /// Apply unsafe fixes too.
     pub unsafe_fixes: Option<bool>,
+    /// `output-format` as written.
+    #[serde(rename = "output-format", skip_serializing)]
+    output_format_name: Option<String>,
     /// Default output format of `check`.
-    pub output_format: Option<String>,
+    #[serde(skip_deserializing, serialize_with = "name")]
+    pub output_format: Option<output::Format>,
     /// Values the rules use.
     #[serde(default)]
     pub options: RuleOptions,
     /// Per-service overrides, by service name.
     #[serde(default)]
     pub services: BTreeMap<String, ServiceOverride>,
+}
+
+/// Writes a value by its name (nothing for `None`).
+fn name<T: ValueEnum, S: Serializer>(value: &Option<T>, serializer: S) -> Result<S::Ok, S::Error> {
+    match value {
+        Some(v) => serializer.serialize_some(&args::name_of(v)),
+        None => serializer.serialize_none(),
+    }
 }
 
 /// Per-rule options.
@@ -93,6 +121,45 @@ pub struct ServiceOverride {
     pub ignore: Vec<String>,
 }
 
+/// Why a configuration file cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// It cannot be read.
+    #[error("{}: cannot read: {source}", .path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A folder, FIFO or device.
+    #[error("{}: not a regular file; name a composeguard.toml file with --config", .0.display())]
+    NotAFile(PathBuf),
+    /// Larger than any configuration.
+    #[error("{}: over {max} bytes, which no configuration needs; check the path", .path.display())]
+    TooLarge {
+        /// The file.
+        path: PathBuf,
+        /// The limit.
+        max: u64,
+    },
+    /// Not UTF-8.
+    #[error("{}: not UTF-8 text; save it as UTF-8", .0.display())]
+    NotUtf8(PathBuf),
+    /// Not TOML, an unknown key, or a wrong value.
+    #[error("{}:{line}:{column}: {message}", .path.display())]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// 1-based.
+        line: usize,
+        /// 1-based, in characters.
+        column: usize,
+        /// What is wrong, and what to write instead.
+        message: String,
+    },
+}
+
 /// The nearest configuration file at or above `start`.
 pub fn find(start: &Path) -> Option<PathBuf> {
     let start = if start.is_dir() {
@@ -108,70 +175,77 @@ pub fn find(start: &Path) -> Option<PathBuf> {
 }
 
 /// Reads and checks a configuration file.
-pub fn load(path: &Path) -> Result<Config, String> {
+pub fn load(path: &Path) -> Result<Config, ConfigError> {
     use std::io::Read;
     /// Far more than any configuration needs; a larger file is a wrong path.
     const MAX_BYTES: u64 = 1 << 20;
-    let shown = path.display();
+    let read = |source| ConfigError::Read {
+        path: path.to_path_buf(),
+        source,
+    };
     // Checked before opening: opening a FIFO blocks, and a device never ends.
-    let meta = std::fs::metadata(path).map_err(|e| format!("{shown}: cannot read: {e}"))?;
+    let meta = std::fs::metadata(path).map_err(read)?;
     if !meta.is_file() {
-        return Err(format!(
-            "{shown}: not a regular file; name a composeguard.toml file with --config"
-        ));
+        return Err(ConfigError::NotAFile(path.to_path_buf()));
     }
     let mut bytes = Vec::new();
     std::fs::File::open(path)
         .and_then(|f| f.take(MAX_BYTES + 1).read_to_end(&mut bytes))
-        .map_err(|e| format!("{shown}: cannot read: {e}"))?;
+        .map_err(read)?;
     if bytes.len() as u64 > MAX_BYTES {
-        return Err(format!(
-            "{shown}: over {MAX_BYTES} bytes, which no configuration needs; check the path"
-        ));
+        return Err(ConfigError::TooLarge {
+            path: path.to_path_buf(),
+            max: MAX_BYTES,
+        });
     }
-    let text = String::from_utf8(bytes)
-        .map_err(|_| format!("{shown}: not UTF-8 text; save it as UTF-8"))?;
-    parse(&text)
-        .map_err(|(line, column, message)| format!("{}:{line}:{column}: {message}", path.display()))
+    let text = String::from_utf8(bytes).map_err(|_| ConfigError::NotUtf8(path.to_path_buf()))?;
+    parse(&text).map_err(|(line, column, message)| ConfigError::Invalid {
+        path: path.to_path_buf(),
+        line,
+        column,
+        message,
+    })
 }
 
 /// Parses configuration text; errors carry a 1-based line and column.
 pub fn parse(text: &str) -> Result<Config, (usize, usize, String)> {
-    let config: Config = toml::from_str(text).map_err(|e| {
+    let mut config: Config = toml::from_str(text).map_err(|e| {
         let offset = e.span().map_or(0, |s| s.start);
         let before = &text[..offset.min(text.len())];
         let line = before.matches('\n').count() + 1;
         let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
         (line, column, describe(e.message()))
     })?;
-    for (name, value) in [
-        ("preset", &config.preset),
-        ("target", &config.target),
-        ("output-format", &config.output_format),
-    ] {
-        let allowed: &[&str] = match name {
-            "preset" => &["baseline", "recommended", "strict"],
-            "target" => &["compose", "swarm"],
-            _ => &["concise", "full", "json", "sarif", "github"],
-        };
-        if let Some(v) = value
-            && !allowed.contains(&v.as_str())
-        {
-            let offset = text.find(name).unwrap_or(0);
-            let line = text[..offset].matches('\n').count() + 1;
-            return Err((
-                line,
-                1,
-                format!(
-                    "`{name}` must be one of {}{}",
-                    allowed.join(", "),
-                    suggest(v, allowed)
-                ),
-            ));
-        }
-    }
+    config.preset = choice(text, "preset", config.preset_name.as_deref())?;
+    config.target = choice(text, "target", config.target_name.as_deref())?;
+    config.output_format = choice(text, "output-format", config.output_format_name.as_deref())?;
     validate(text, &config)?;
     Ok(config)
+}
+
+/// The value of `key` written `value`; a name that is none of `T`'s is reported at the line
+/// where `key` is first written, with the names allowed.
+fn choice<T: ValueEnum>(
+    text: &str,
+    key: &str,
+    value: Option<&str>,
+) -> Result<Option<T>, (usize, usize, String)> {
+    let Some(v) = value else { return Ok(None) };
+    T::from_str(v, false).map(Some).map_err(|_| {
+        let allowed = args::names_of::<T>();
+        let allowed: Vec<&str> = allowed.iter().map(String::as_str).collect();
+        let offset = text.find(key).unwrap_or(0);
+        let line = text[..offset].matches('\n').count() + 1;
+        (
+            line,
+            1,
+            format!(
+                "`{key}` must be one of {}{}",
+                allowed.join(", "),
+                suggest(v, &allowed)
+            ),
+        )
+    })
 }
 
 /// 1-based line and column (in characters) of a byte offset.
