@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use clap::ValueEnum;
+use composeguard::Settings;
+use composeguard::settings::Limits;
 use serde::{Deserialize, Serialize, Serializer};
 
 use crate::args::{self, Preset, Target};
@@ -61,31 +63,143 @@ fn name<T: ValueEnum, S: Serializer>(value: &Option<T>, serializer: S) -> Result
     }
 }
 
-/// Per-rule options.
-#[derive(Debug, Default, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub struct RuleOptions {
-    /// CG501: `max-size` (default `10m`).
-    pub log_max_size: Option<String>,
-    /// CG501: `max-file` (default `3`).
-    pub log_max_file: Option<String>,
-    /// CG201/CG202: size of each tmpfs (default `64m`).
-    pub tmpfs_size: Option<String>,
-    /// CG304: `nofile` to write (default: none, as the daemon's hard limit is unknown).
-    pub nofile: Option<u32>,
-    /// CG304: `nproc` to write (default: none).
-    pub nproc: Option<u32>,
-    /// CG401: the sensitive ports (replaces the default list).
-    pub sensitive_ports: Option<Vec<u16>>,
-    /// CG601: name parts that mark a secret (replaces the default list).
-    pub secret_patterns: Option<Vec<String>>,
-    /// CG601: name endings that are never secrets (replaces the default list).
-    pub secret_exclude_suffixes: Option<Vec<String>>,
-    /// CG601: env file for secrets the image cannot read from a file.
-    pub secrets_env_file: Option<String>,
+/// How a [`Settings`] field takes the value a configuration file gives it, and gives its own.
+trait Overlay {
+    /// What the file writes.
+    type Value: Clone;
+    /// Sets the field to the file's value.
+    fn overlay(&mut self, value: Self::Value);
+    /// The field's value as the file would write it (`None`: not set).
+    fn value(&self) -> Option<Self::Value>;
+}
+
+impl Overlay for String {
+    type Value = String;
+    fn overlay(&mut self, value: String) {
+        *self = value;
+    }
+    fn value(&self) -> Option<String> {
+        Some(self.clone())
+    }
+}
+
+impl Overlay for u32 {
+    type Value = u32;
+    fn overlay(&mut self, value: u32) {
+        *self = value;
+    }
+    fn value(&self) -> Option<u32> {
+        Some(*self)
+    }
+}
+
+impl<T: Clone> Overlay for Vec<T> {
+    type Value = Vec<T>;
+    fn overlay(&mut self, value: Vec<T>) {
+        *self = value;
+    }
+    fn value(&self) -> Option<Vec<T>> {
+        Some(self.clone())
+    }
+}
+
+impl<T: Clone> Overlay for Option<T> {
+    type Value = T;
+    fn overlay(&mut self, value: T) {
+        *self = Some(value);
+    }
+    fn value(&self) -> Option<T> {
+        self.clone()
+    }
+}
+
+/// The table of options: each line is a key of a configuration table (in kebab-case), named
+/// as the field of the library's type it sets, with the type the file writes. It defines the
+/// table's serde struct (so the file's errors, and the keys a "did you mean" lists, come from
+/// serde as they always did), how the file's values overlay the library's defaults, and how
+/// `composeguard config` prints the values in force.
+macro_rules! options_table {
+    (
+        $(#[$meta:meta])*
+        $name:ident for $target:ty {
+            $( $(#[$doc:meta])* $field:ident: $ty:ty, )*
+        }
+        $( then $(#[$extra_doc:meta])* $extra:ident: $extra_ty:ty, )?
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Default, Clone, Deserialize, Serialize)]
+        #[serde(deny_unknown_fields, rename_all = "kebab-case")]
+        pub struct $name {
+            $( $(#[$doc])* pub $field: Option<$ty>, )*
+            $( $(#[$extra_doc])* #[serde(default)] pub $extra: $extra_ty, )?
+        }
+
+        impl $name {
+            /// Sets what the file sets; the rest keeps its value.
+            pub fn apply(&self, target: &mut $target) {
+                $( if let Some(v) = &self.$field {
+                    target.$field.overlay(v.clone());
+                } )*
+                $( self.$extra.apply(target); )?
+            }
+
+            /// Every value of `target`, as the file would write it.
+            pub fn of(target: &$target) -> Self {
+                $name {
+                    $( $field: target.$field.value(), )*
+                    $( $extra: <$extra_ty>::of(target), )?
+                }
+            }
+        }
+    };
+}
+
+options_table! {
+    /// Per-rule options.
+    RuleOptions for Settings {
+        /// CG501: `max-size` (default `10m`).
+        log_max_size: String,
+        /// CG501: `max-file` (default `3`).
+        log_max_file: String,
+        /// CG201/CG202: size of each tmpfs (default `64m`).
+        tmpfs_size: String,
+        /// CG304: `nofile` to write (default: none, as the daemon's hard limit is unknown).
+        nofile: u32,
+        /// CG304: `nproc` to write (default: none).
+        nproc: u32,
+        /// CG401: the sensitive ports (replaces the default list).
+        sensitive_ports: Vec<u16>,
+        /// CG601: name parts that mark a secret (replaces the default list).
+        secret_patterns: Vec<String>,
+        /// CG601: name endings that are never secrets (replaces the default list).
+        secret_exclude_suffixes: Vec<String>,
+        /// CG601: env file for secrets the image cannot read from a file.
+        secrets_env_file: String,
+    }
+    then
     /// CG301-CG303: limits by kind of service.
-    #[serde(default)]
-    pub limits: LimitOptions,
+    limits: LimitOptions,
+}
+
+options_table! {
+    /// One kind's limits.
+    Limit for Limits {
+        /// e.g. `512M`.
+        memory: String,
+        /// e.g. `"1.0"`.
+        cpus: String,
+        /// e.g. 512.
+        pids: u32,
+    }
+}
+
+impl RuleOptions {
+    /// The library's settings: its defaults, with what the file sets.
+    pub fn settings(&self) -> Settings {
+        let mut settings = Settings::default();
+        self.apply(&mut settings);
+        settings
+    }
 }
 
 /// Limits for the three kinds of service.
@@ -100,16 +214,28 @@ pub struct LimitOptions {
     pub large: Option<Limit>,
 }
 
-/// One kind's limits.
-#[derive(Debug, Default, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub struct Limit {
-    /// e.g. `512M`.
-    pub memory: Option<String>,
-    /// e.g. `"1.0"`.
-    pub cpus: Option<String>,
-    /// e.g. 512.
-    pub pids: Option<u32>,
+impl LimitOptions {
+    /// Sets the limits each kind's table sets.
+    fn apply(&self, settings: &mut Settings) {
+        for (limit, target) in [
+            (&self.small, &mut settings.limits_small),
+            (&self.medium, &mut settings.limits_medium),
+            (&self.large, &mut settings.limits_large),
+        ] {
+            if let Some(l) = limit {
+                l.apply(target);
+            }
+        }
+    }
+
+    /// Every kind's limits in `settings`.
+    fn of(settings: &Settings) -> LimitOptions {
+        LimitOptions {
+            small: Some(Limit::of(&settings.limits_small)),
+            medium: Some(Limit::of(&settings.limits_medium)),
+            large: Some(Limit::of(&settings.limits_large)),
+        }
+    }
 }
 
 /// Overrides for one service.
@@ -533,6 +659,48 @@ mod tests {
             &defaults.limits_large.memory,
         ] {
             assert!(is_size(v), "{v}");
+        }
+    }
+
+    #[test]
+    fn the_table_overlays_every_key_and_prints_it_back() {
+        let c = parse(
+            "[options]\nlog-max-size = \"20m\"\nlog-max-file = \"5\"\ntmpfs-size = \"32m\"\nnofile = 1024\nnproc = 99\nsensitive-ports = [22]\nsecret-patterns = [\"KEY\"]\nsecret-exclude-suffixes = [\"_ID\"]\nsecrets-env-file = \".env\"\n[options.limits.small]\nmemory = \"256M\"\n[options.limits.large]\ncpus = \"4.0\"\npids = 4096\n",
+        )
+        .unwrap();
+        let s = c.options.settings();
+        let d = Settings::default();
+        assert_eq!(
+            (s.log_max_size.as_str(), s.log_max_file.as_str()),
+            ("20m", "5")
+        );
+        assert_eq!(
+            (s.tmpfs_size.as_str(), s.nofile, s.nproc),
+            ("32m", Some(1024), Some(99))
+        );
+        assert_eq!(s.sensitive_ports, [22]);
+        assert_eq!(
+            (s.secret_patterns.len(), s.secret_exclude_suffixes.len()),
+            (1, 1)
+        );
+        assert_eq!(s.secrets_env_file.as_deref(), Some(".env"));
+        // A table sets only the limits it names; the kind's defaults keep the rest.
+        assert_eq!(s.limits_small.memory, "256M");
+        assert_eq!(s.limits_small.cpus, d.limits_small.cpus);
+        assert_eq!(s.limits_medium, d.limits_medium);
+        assert_eq!(
+            (
+                s.limits_large.memory.as_str(),
+                s.limits_large.cpus.as_str(),
+                s.limits_large.pids
+            ),
+            (d.limits_large.memory.as_str(), "4.0", 4096)
+        );
+        // What `composeguard config` prints reads back as the same settings.
+        for settings in [s, d] {
+            let printed = toml::to_string_pretty(&RuleOptions::of(&settings)).unwrap();
+            let read: RuleOptions = toml::from_str(&printed).unwrap();
+            assert_eq!(read.settings(), settings);
         }
     }
 

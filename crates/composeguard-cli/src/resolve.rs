@@ -72,7 +72,7 @@ pub fn resolve(common: &CommonArgs) -> Result<Resolved, Error> {
     }
     let preset = common.preset.or(cfg.preset).unwrap_or_default();
     let target = common.target.or(cfg.target).unwrap_or_default();
-    let mut options = Options {
+    let options = Options {
         unsafe_fixes: common.unsafe_fixes || cfg.unsafe_fixes.unwrap_or(false),
         select: if common.select.is_empty() {
             cfg.select.clone().unwrap_or_default()
@@ -93,54 +93,9 @@ pub fn resolve(common: &CommonArgs) -> Result<Resolved, Error> {
             .iter()
             .map(|(k, v)| (k.clone(), v.ignore.clone()))
             .collect(),
+        settings: cfg.options.settings(),
         ..Options::default()
     };
-    let o = &cfg.options;
-    let s = &mut options.settings;
-    if let Some(v) = &o.log_max_size {
-        s.log_max_size = v.clone();
-    }
-    if let Some(v) = &o.log_max_file {
-        s.log_max_file = v.clone();
-    }
-    if let Some(v) = &o.tmpfs_size {
-        s.tmpfs_size = v.clone();
-    }
-    if let Some(v) = o.nofile {
-        s.nofile = Some(v);
-    }
-    if let Some(v) = o.nproc {
-        s.nproc = Some(v);
-    }
-    if let Some(v) = &o.sensitive_ports {
-        s.sensitive_ports = v.clone();
-    }
-    if let Some(v) = &o.secret_patterns {
-        s.secret_patterns = v.clone();
-    }
-    if let Some(v) = &o.secret_exclude_suffixes {
-        s.secret_exclude_suffixes = v.clone();
-    }
-    if o.secrets_env_file.is_some() {
-        s.secrets_env_file = o.secrets_env_file.clone();
-    }
-    for (limit, target) in [
-        (&o.limits.small, &mut s.limits_small),
-        (&o.limits.medium, &mut s.limits_medium),
-        (&o.limits.large, &mut s.limits_large),
-    ] {
-        if let Some(l) = limit {
-            if let Some(m) = &l.memory {
-                target.memory = m.clone();
-            }
-            if let Some(c) = &l.cpus {
-                target.cpus = c.clone();
-            }
-            if let Some(p) = l.pids {
-                target.pids = p;
-            }
-        }
-    }
     Ok(Resolved {
         source,
         config: cfg,

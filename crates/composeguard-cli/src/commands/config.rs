@@ -6,7 +6,7 @@ use anstream::{print, println};
 
 use crate::ExitStatus;
 use crate::args::CommonArgs;
-use crate::config::{self, Config};
+use crate::config::{Config, RuleOptions};
 use crate::error::Error;
 use crate::resolve;
 
@@ -32,23 +32,7 @@ pub fn run(path: Option<PathBuf>, config: Option<PathBuf>) -> Result<ExitStatus,
     );
     shown.ignore = Some(options.ignore.clone());
     shown.unsafe_fixes = Some(options.unsafe_fixes);
-    let s = &options.settings;
-    shown.options = config::RuleOptions {
-        log_max_size: Some(s.log_max_size.clone()),
-        log_max_file: Some(s.log_max_file.clone()),
-        tmpfs_size: Some(s.tmpfs_size.clone()),
-        nofile: s.nofile,
-        nproc: s.nproc,
-        sensitive_ports: Some(s.sensitive_ports.clone()),
-        secret_patterns: Some(s.secret_patterns.clone()),
-        secret_exclude_suffixes: Some(s.secret_exclude_suffixes.clone()),
-        secrets_env_file: s.secrets_env_file.clone(),
-        limits: config::LimitOptions {
-            small: Some(limit(&s.limits_small)),
-            medium: Some(limit(&s.limits_medium)),
-            large: Some(limit(&s.limits_large)),
-        },
-    };
+    shown.options = RuleOptions::of(&options.settings);
     shown.services = resolved.config.services.clone();
     match &resolved.source {
         Some(p) => println!("# from {}", p.display()),
@@ -56,12 +40,4 @@ pub fn run(path: Option<PathBuf>, config: Option<PathBuf>) -> Result<ExitStatus,
     }
     print!("{}", toml::to_string_pretty(&shown).expect("TOML"));
     Ok(ExitStatus::Success)
-}
-
-fn limit(l: &composeguard::settings::Limits) -> config::Limit {
-    config::Limit {
-        memory: Some(l.memory.clone()),
-        cpus: Some(l.cpus.clone()),
-        pids: Some(l.pids),
-    }
 }
