@@ -124,6 +124,17 @@ pub fn names_of<T: ValueEnum>() -> Vec<String> {
     T::value_variants().iter().map(name_of).collect()
 }
 
+/// `--select` and `--ignore`, as `check`, `fix` and `verify` take them.
+#[derive(Debug, Default, Clone, Args)]
+pub struct RuleSelection {
+    /// Only these rules (codes, code prefixes or names), comma-separated.
+    #[arg(long, value_delimiter = ',', value_name = "RULES")]
+    pub select: Vec<String>,
+    /// Skip these rules (codes, code prefixes or names), comma-separated.
+    #[arg(long, value_delimiter = ',', value_name = "RULES")]
+    pub ignore: Vec<String>,
+}
+
 /// Paths, rule choices and the configuration: what `check`, `fix`, `verify` and `config`
 /// resolve their options from.
 #[derive(Debug, Default, Args)]
@@ -133,12 +144,8 @@ pub struct CommonArgs {
     /// compose.yml, docker-compose.yaml and docker-compose.yml in the current folder.
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
-    /// Only these rules (codes, code prefixes or names), comma-separated.
-    #[arg(long, value_delimiter = ',', value_name = "RULES")]
-    pub select: Vec<String>,
-    /// Skip these rules (codes, code prefixes or names), comma-separated.
-    #[arg(long, value_delimiter = ',', value_name = "RULES")]
-    pub ignore: Vec<String>,
+    #[command(flatten)]
+    pub rules: RuleSelection,
     /// Include unsafe fixes (they may break a service: review them).
     #[arg(long)]
     pub unsafe_fixes: bool,
@@ -188,12 +195,8 @@ pub struct VerifyArgs {
     /// How to print the report.
     #[arg(long, value_enum, value_name = "FORMAT", default_value_t)]
     pub output_format: verify::Format,
-    /// Only these rules (codes, code prefixes or names), comma-separated.
-    #[arg(long, value_delimiter = ',', value_name = "RULES")]
-    pub select: Vec<String>,
-    /// Skip these rules (codes, code prefixes or names), comma-separated.
-    #[arg(long, value_delimiter = ',', value_name = "RULES")]
-    pub ignore: Vec<String>,
+    #[command(flatten)]
+    pub rules: RuleSelection,
     /// The rule set: baseline, recommended (default), or strict.
     #[arg(long, value_enum, value_name = "PRESET")]
     pub preset: Option<Preset>,

@@ -63,8 +63,8 @@ pub fn resolve(common: &CommonArgs) -> Result<Resolved, Error> {
     let shown = source
         .as_ref()
         .map_or("the configuration".to_owned(), |p| p.display().to_string());
-    check_rules(&common.select, "--select")?;
-    check_rules(&common.ignore, "--ignore")?;
+    check_rules(&common.rules.select, "--select")?;
+    check_rules(&common.rules.ignore, "--ignore")?;
     check_rules(cfg.select.as_deref().unwrap_or_default(), &shown)?;
     check_rules(cfg.ignore.as_deref().unwrap_or_default(), &shown)?;
     for (service, o) in &cfg.services {
@@ -74,17 +74,17 @@ pub fn resolve(common: &CommonArgs) -> Result<Resolved, Error> {
     let target = common.target.or(cfg.target).unwrap_or_default();
     let options = Options {
         unsafe_fixes: common.unsafe_fixes || cfg.unsafe_fixes.unwrap_or(false),
-        select: if common.select.is_empty() {
+        select: if common.rules.select.is_empty() {
             cfg.select.clone().unwrap_or_default()
         } else {
-            common.select.clone()
+            common.rules.select.clone()
         },
         ignore: cfg
             .ignore
             .clone()
             .unwrap_or_default()
             .into_iter()
-            .chain(common.ignore.iter().cloned())
+            .chain(common.rules.ignore.iter().cloned())
             .collect(),
         preset: preset.into(),
         target: target.into(),

@@ -29,8 +29,7 @@ use crate::resolve;
 pub fn run(args: &VerifyArgs) -> Result<ExitStatus, Error> {
     let common = CommonArgs {
         paths: args.path.iter().cloned().collect(),
-        select: args.select.clone(),
-        ignore: args.ignore.clone(),
+        rules: args.rules.clone(),
         preset: args.preset,
         config: args.config.clone(),
         quiet: args.quiet,
