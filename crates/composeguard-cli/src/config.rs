@@ -4,27 +4,49 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use serde::{Deserialize, Serialize};
+use clap::ValueEnum;
+use composeguard::Settings;
+use composeguard::settings::Limits;
+use serde::{Deserialize, Serialize, Serializer};
+
+use crate::args::{self, Preset, Target};
+use crate::output;
 
 /// The configuration file names, in the order they are looked for in each folder.
 pub const NAMES: [&str; 2] = ["composeguard.toml", ".composeguard.toml"];
 
 /// Everything a configuration file can set. Command-line flags win over it.
+///
+/// `preset`, `target` and `output-format` are read as text and turned into their values by
+/// [`parse`], after every other error of the file, so that a wrong name is reported where it
+/// is written, with the names allowed.
 #[derive(Debug, Default, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Config {
+    /// `preset` as written.
+    #[serde(rename = "preset", skip_serializing)]
+    preset_name: Option<String>,
     /// `baseline`, `recommended` or `strict`.
-    pub preset: Option<String>,
+    #[serde(skip_deserializing, serialize_with = "name")]
+    pub preset: Option<Preset>,
+    /// `target` as written.
+    #[serde(rename = "target", skip_serializing)]
+    target_name: Option<String>,
     /// `compose` or `swarm`.
-    pub target: Option<String>,
+    #[serde(skip_deserializing, serialize_with = "name")]
+    pub target: Option<Target>,
     /// Rules to run (codes, code prefixes or names) instead of the preset's.
     pub select: Option<Vec<String>>,
     /// Rules to skip.
     pub ignore: Option<Vec<String>>,
     /// Apply unsafe fixes too.
     pub unsafe_fixes: Option<bool>,
+    /// `output-format` as written.
+    #[serde(rename = "output-format", skip_serializing)]
+    output_format_name: Option<String>,
     /// Default output format of `check`.
-    pub output_format: Option<String>,
+    #[serde(skip_deserializing, serialize_with = "name")]
+    pub output_format: Option<output::Format>,
     /// Values the rules use.
     #[serde(default)]
     pub options: RuleOptions,
@@ -33,31 +55,151 @@ pub struct Config {
     pub services: BTreeMap<String, ServiceOverride>,
 }
 
-/// Per-rule options.
-#[derive(Debug, Default, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub struct RuleOptions {
-    /// CG501: `max-size` (default `10m`).
-    pub log_max_size: Option<String>,
-    /// CG501: `max-file` (default `3`).
-    pub log_max_file: Option<String>,
-    /// CG201/CG202: size of each tmpfs (default `64m`).
-    pub tmpfs_size: Option<String>,
-    /// CG304: `nofile` to write (default: none, as the daemon's hard limit is unknown).
-    pub nofile: Option<u32>,
-    /// CG304: `nproc` to write (default: none).
-    pub nproc: Option<u32>,
-    /// CG401: the sensitive ports (replaces the default list).
-    pub sensitive_ports: Option<Vec<u16>>,
-    /// CG601: name parts that mark a secret (replaces the default list).
-    pub secret_patterns: Option<Vec<String>>,
-    /// CG601: name endings that are never secrets (replaces the default list).
-    pub secret_exclude_suffixes: Option<Vec<String>>,
-    /// CG601: env file for secrets the image cannot read from a file.
-    pub secrets_env_file: Option<String>,
+/// Writes a value by its name (nothing for `None`).
+fn name<T: ValueEnum, S: Serializer>(value: &Option<T>, serializer: S) -> Result<S::Ok, S::Error> {
+    match value {
+        Some(v) => serializer.serialize_some(&args::name_of(v)),
+        None => serializer.serialize_none(),
+    }
+}
+
+/// How a [`Settings`] field takes the value a configuration file gives it, and gives its own.
+trait Overlay {
+    /// What the file writes.
+    type Value: Clone;
+    /// Sets the field to the file's value.
+    fn overlay(&mut self, value: Self::Value);
+    /// The field's value as the file would write it (`None`: not set).
+    fn value(&self) -> Option<Self::Value>;
+}
+
+impl Overlay for String {
+    type Value = String;
+    fn overlay(&mut self, value: String) {
+        *self = value;
+    }
+    fn value(&self) -> Option<String> {
+        Some(self.clone())
+    }
+}
+
+impl Overlay for u32 {
+    type Value = u32;
+    fn overlay(&mut self, value: u32) {
+        *self = value;
+    }
+    fn value(&self) -> Option<u32> {
+        Some(*self)
+    }
+}
+
+impl<T: Clone> Overlay for Vec<T> {
+    type Value = Vec<T>;
+    fn overlay(&mut self, value: Vec<T>) {
+        *self = value;
+    }
+    fn value(&self) -> Option<Vec<T>> {
+        Some(self.clone())
+    }
+}
+
+impl<T: Clone> Overlay for Option<T> {
+    type Value = T;
+    fn overlay(&mut self, value: T) {
+        *self = Some(value);
+    }
+    fn value(&self) -> Option<T> {
+        self.clone()
+    }
+}
+
+/// The table of options: each line is a key of a configuration table (in kebab-case), named
+/// as the field of the library's type it sets, with the type the file writes. It defines the
+/// table's serde struct (so the file's errors, and the keys a "did you mean" lists, come from
+/// serde as they always did), how the file's values overlay the library's defaults, and how
+/// `composeguard config` prints the values in force.
+macro_rules! options_table {
+    (
+        $(#[$meta:meta])*
+        $name:ident for $target:ty {
+            $( $(#[$doc:meta])* $field:ident: $ty:ty, )*
+        }
+        $( then $(#[$extra_doc:meta])* $extra:ident: $extra_ty:ty, )?
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Default, Clone, Deserialize, Serialize)]
+        #[serde(deny_unknown_fields, rename_all = "kebab-case")]
+        pub struct $name {
+            $( $(#[$doc])* pub $field: Option<$ty>, )*
+            $( $(#[$extra_doc])* #[serde(default)] pub $extra: $extra_ty, )?
+        }
+
+        impl $name {
+            /// Sets what the file sets; the rest keeps its value.
+            pub fn apply(&self, target: &mut $target) {
+                $( if let Some(v) = &self.$field {
+                    target.$field.overlay(v.clone());
+                } )*
+                $( self.$extra.apply(target); )?
+            }
+
+            /// Every value of `target`, as the file would write it.
+            pub fn of(target: &$target) -> Self {
+                $name {
+                    $( $field: target.$field.value(), )*
+                    $( $extra: <$extra_ty>::of(target), )?
+                }
+            }
+        }
+    };
+}
+
+options_table! {
+    /// Per-rule options.
+    RuleOptions for Settings {
+        /// CG501: `max-size` (default `10m`).
+        log_max_size: String,
+        /// CG501: `max-file` (default `3`).
+        log_max_file: String,
+        /// CG201/CG202: size of each tmpfs (default `64m`).
+        tmpfs_size: String,
+        /// CG304: `nofile` to write (default: none, as the daemon's hard limit is unknown).
+        nofile: u32,
+        /// CG304: `nproc` to write (default: none).
+        nproc: u32,
+        /// CG401: the sensitive ports (replaces the default list).
+        sensitive_ports: Vec<u16>,
+        /// CG601: name parts that mark a secret (replaces the default list).
+        secret_patterns: Vec<String>,
+        /// CG601: name endings that are never secrets (replaces the default list).
+        secret_exclude_suffixes: Vec<String>,
+        /// CG601: env file for secrets the image cannot read from a file.
+        secrets_env_file: String,
+    }
+    then
     /// CG301-CG303: limits by kind of service.
-    #[serde(default)]
-    pub limits: LimitOptions,
+    limits: LimitOptions,
+}
+
+options_table! {
+    /// One kind's limits.
+    Limit for Limits {
+        /// e.g. `512M`.
+        memory: String,
+        /// e.g. `"1.0"`.
+        cpus: String,
+        /// e.g. 512.
+        pids: u32,
+    }
+}
+
+impl RuleOptions {
+    /// The library's settings: its defaults, with what the file sets.
+    pub fn settings(&self) -> Settings {
+        let mut settings = Settings::default();
+        self.apply(&mut settings);
+        settings
+    }
 }
 
 /// Limits for the three kinds of service.
@@ -72,16 +214,28 @@ pub struct LimitOptions {
     pub large: Option<Limit>,
 }
 
-/// One kind's limits.
-#[derive(Debug, Default, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub struct Limit {
-    /// e.g. `512M`.
-    pub memory: Option<String>,
-    /// e.g. `"1.0"`.
-    pub cpus: Option<String>,
-    /// e.g. 512.
-    pub pids: Option<u32>,
+impl LimitOptions {
+    /// Sets the limits each kind's table sets.
+    fn apply(&self, settings: &mut Settings) {
+        for (limit, target) in [
+            (&self.small, &mut settings.limits_small),
+            (&self.medium, &mut settings.limits_medium),
+            (&self.large, &mut settings.limits_large),
+        ] {
+            if let Some(l) = limit {
+                l.apply(target);
+            }
+        }
+    }
+
+    /// Every kind's limits in `settings`.
+    fn of(settings: &Settings) -> LimitOptions {
+        LimitOptions {
+            small: Some(Limit::of(&settings.limits_small)),
+            medium: Some(Limit::of(&settings.limits_medium)),
+            large: Some(Limit::of(&settings.limits_large)),
+        }
+    }
 }
 
 /// Overrides for one service.
@@ -91,6 +245,45 @@ pub struct ServiceOverride {
     /// Rules not reported for this service.
     #[serde(default)]
     pub ignore: Vec<String>,
+}
+
+/// Why a configuration file cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// It cannot be read.
+    #[error("{}: cannot read: {source}", .path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A folder, FIFO or device.
+    #[error("{}: not a regular file; name a composeguard.toml file with --config", .0.display())]
+    NotAFile(PathBuf),
+    /// Larger than any configuration.
+    #[error("{}: over {max} bytes, which no configuration needs; check the path", .path.display())]
+    TooLarge {
+        /// The file.
+        path: PathBuf,
+        /// The limit.
+        max: u64,
+    },
+    /// Not UTF-8.
+    #[error("{}: not UTF-8 text; save it as UTF-8", .0.display())]
+    NotUtf8(PathBuf),
+    /// Not TOML, an unknown key, or a wrong value.
+    #[error("{}:{line}:{column}: {message}", .path.display())]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// 1-based.
+        line: usize,
+        /// 1-based, in characters.
+        column: usize,
+        /// What is wrong, and what to write instead.
+        message: String,
+    },
 }
 
 /// The nearest configuration file at or above `start`.
@@ -108,70 +301,77 @@ pub fn find(start: &Path) -> Option<PathBuf> {
 }
 
 /// Reads and checks a configuration file.
-pub fn load(path: &Path) -> Result<Config, String> {
+pub fn load(path: &Path) -> Result<Config, ConfigError> {
     use std::io::Read;
     /// Far more than any configuration needs; a larger file is a wrong path.
     const MAX_BYTES: u64 = 1 << 20;
-    let shown = path.display();
+    let read = |source| ConfigError::Read {
+        path: path.to_path_buf(),
+        source,
+    };
     // Checked before opening: opening a FIFO blocks, and a device never ends.
-    let meta = std::fs::metadata(path).map_err(|e| format!("{shown}: cannot read: {e}"))?;
+    let meta = std::fs::metadata(path).map_err(read)?;
     if !meta.is_file() {
-        return Err(format!(
-            "{shown}: not a regular file; name a composeguard.toml file with --config"
-        ));
+        return Err(ConfigError::NotAFile(path.to_path_buf()));
     }
     let mut bytes = Vec::new();
     std::fs::File::open(path)
         .and_then(|f| f.take(MAX_BYTES + 1).read_to_end(&mut bytes))
-        .map_err(|e| format!("{shown}: cannot read: {e}"))?;
+        .map_err(read)?;
     if bytes.len() as u64 > MAX_BYTES {
-        return Err(format!(
-            "{shown}: over {MAX_BYTES} bytes, which no configuration needs; check the path"
-        ));
+        return Err(ConfigError::TooLarge {
+            path: path.to_path_buf(),
+            max: MAX_BYTES,
+        });
     }
-    let text = String::from_utf8(bytes)
-        .map_err(|_| format!("{shown}: not UTF-8 text; save it as UTF-8"))?;
-    parse(&text)
-        .map_err(|(line, column, message)| format!("{}:{line}:{column}: {message}", path.display()))
+    let text = String::from_utf8(bytes).map_err(|_| ConfigError::NotUtf8(path.to_path_buf()))?;
+    parse(&text).map_err(|(line, column, message)| ConfigError::Invalid {
+        path: path.to_path_buf(),
+        line,
+        column,
+        message,
+    })
 }
 
 /// Parses configuration text; errors carry a 1-based line and column.
 pub fn parse(text: &str) -> Result<Config, (usize, usize, String)> {
-    let config: Config = toml::from_str(text).map_err(|e| {
+    let mut config: Config = toml::from_str(text).map_err(|e| {
         let offset = e.span().map_or(0, |s| s.start);
         let before = &text[..offset.min(text.len())];
         let line = before.matches('\n').count() + 1;
         let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
         (line, column, describe(e.message()))
     })?;
-    for (name, value) in [
-        ("preset", &config.preset),
-        ("target", &config.target),
-        ("output-format", &config.output_format),
-    ] {
-        let allowed: &[&str] = match name {
-            "preset" => &["baseline", "recommended", "strict"],
-            "target" => &["compose", "swarm"],
-            _ => &["concise", "full", "json", "sarif", "github"],
-        };
-        if let Some(v) = value
-            && !allowed.contains(&v.as_str())
-        {
-            let offset = text.find(name).unwrap_or(0);
-            let line = text[..offset].matches('\n').count() + 1;
-            return Err((
-                line,
-                1,
-                format!(
-                    "`{name}` must be one of {}{}",
-                    allowed.join(", "),
-                    suggest(v, allowed)
-                ),
-            ));
-        }
-    }
+    config.preset = choice(text, "preset", config.preset_name.as_deref())?;
+    config.target = choice(text, "target", config.target_name.as_deref())?;
+    config.output_format = choice(text, "output-format", config.output_format_name.as_deref())?;
     validate(text, &config)?;
     Ok(config)
+}
+
+/// The value of `key` written `value`; a name that is none of `T`'s is reported at the line
+/// where `key` is first written, with the names allowed.
+fn choice<T: ValueEnum>(
+    text: &str,
+    key: &str,
+    value: Option<&str>,
+) -> Result<Option<T>, (usize, usize, String)> {
+    let Some(v) = value else { return Ok(None) };
+    T::from_str(v, false).map(Some).map_err(|_| {
+        let allowed = args::names_of::<T>();
+        let allowed: Vec<&str> = allowed.iter().map(String::as_str).collect();
+        let offset = text.find(key).unwrap_or(0);
+        let line = text[..offset].matches('\n').count() + 1;
+        (
+            line,
+            1,
+            format!(
+                "`{key}` must be one of {}{}",
+                allowed.join(", "),
+                suggest(v, &allowed)
+            ),
+        )
+    })
 }
 
 /// 1-based line and column (in characters) of a byte offset.
@@ -459,6 +659,48 @@ mod tests {
             &defaults.limits_large.memory,
         ] {
             assert!(is_size(v), "{v}");
+        }
+    }
+
+    #[test]
+    fn the_table_overlays_every_key_and_prints_it_back() {
+        let c = parse(
+            "[options]\nlog-max-size = \"20m\"\nlog-max-file = \"5\"\ntmpfs-size = \"32m\"\nnofile = 1024\nnproc = 99\nsensitive-ports = [22]\nsecret-patterns = [\"KEY\"]\nsecret-exclude-suffixes = [\"_ID\"]\nsecrets-env-file = \".env\"\n[options.limits.small]\nmemory = \"256M\"\n[options.limits.large]\ncpus = \"4.0\"\npids = 4096\n",
+        )
+        .unwrap();
+        let s = c.options.settings();
+        let d = Settings::default();
+        assert_eq!(
+            (s.log_max_size.as_str(), s.log_max_file.as_str()),
+            ("20m", "5")
+        );
+        assert_eq!(
+            (s.tmpfs_size.as_str(), s.nofile, s.nproc),
+            ("32m", Some(1024), Some(99))
+        );
+        assert_eq!(s.sensitive_ports, [22]);
+        assert_eq!(
+            (s.secret_patterns.len(), s.secret_exclude_suffixes.len()),
+            (1, 1)
+        );
+        assert_eq!(s.secrets_env_file.as_deref(), Some(".env"));
+        // A table sets only the limits it names; the kind's defaults keep the rest.
+        assert_eq!(s.limits_small.memory, "256M");
+        assert_eq!(s.limits_small.cpus, d.limits_small.cpus);
+        assert_eq!(s.limits_medium, d.limits_medium);
+        assert_eq!(
+            (
+                s.limits_large.memory.as_str(),
+                s.limits_large.cpus.as_str(),
+                s.limits_large.pids
+            ),
+            (d.limits_large.memory.as_str(), "4.0", 4096)
+        );
+        // What `composeguard config` prints reads back as the same settings.
+        for settings in [s, d] {
+            let printed = toml::to_string_pretty(&RuleOptions::of(&settings)).unwrap();
+            let read: RuleOptions = toml::from_str(&printed).unwrap();
+            assert_eq!(read.settings(), settings);
         }
     }
 

@@ -175,9 +175,25 @@ impl Input {
     }
 }
 
+/// Why the command line's paths give no inputs.
+#[derive(Debug, thiserror::Error)]
+pub enum CollectError {
+    /// A folder without compose files.
+    #[error("no compose file in {} (looked for {looked})", .folder.display())]
+    NoComposeFile {
+        /// The folder.
+        folder: PathBuf,
+        /// The names looked for.
+        looked: String,
+    },
+    /// A path that names nothing.
+    #[error("{}: no such file or folder", .0.display())]
+    Missing(PathBuf),
+}
+
 /// Turns the command line's paths into inputs: files as given, folders searched for the
 /// default compose file names, nothing given = the current folder.
-pub fn collect(paths: &[PathBuf]) -> Result<Vec<Input>, String> {
+pub fn collect(paths: &[PathBuf]) -> Result<Vec<Input>, CollectError> {
     let mut inputs: Vec<Input> = Vec::new();
     let given: Vec<PathBuf> = if paths.is_empty() {
         vec![PathBuf::from(".")]
@@ -206,10 +222,10 @@ pub fn collect(paths: &[PathBuf]) -> Result<Vec<Input>, String> {
                 } else {
                     "compose*.y*ml and docker-compose*.y*ml, recursively".to_owned()
                 };
-                return Err(format!(
-                    "no compose file in {} (looked for {looked})",
-                    path.display()
-                ));
+                return Err(CollectError::NoComposeFile {
+                    folder: path.clone(),
+                    looked,
+                });
             }
             for file in found {
                 let display = if paths.is_empty() {
@@ -231,7 +247,7 @@ pub fn collect(paths: &[PathBuf]) -> Result<Vec<Input>, String> {
                 display: path.display().to_string(),
             });
         } else {
-            return Err(format!("{}: no such file or folder", path.display()));
+            return Err(CollectError::Missing(path.clone()));
         }
     }
     // The same file named twice (or through a symlink) is processed once.

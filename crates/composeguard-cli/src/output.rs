@@ -34,13 +34,6 @@ pub enum Format {
     Github,
 }
 
-impl Format {
-    /// Parses a configuration value.
-    pub fn parse(name: &str) -> Option<Format> {
-        <Format as clap::ValueEnum>::from_str(name, true).ok()
-    }
-}
-
 /// Bold, for paths.
 pub fn path_style() -> Style {
     Style::new().bold()

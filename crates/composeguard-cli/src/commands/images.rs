@@ -6,6 +6,9 @@ use std::io::{self, Write};
 use composeguard::images::{self, IMAGES, Image};
 use serde_json::{Value, json};
 
+use crate::ExitStatus;
+use crate::error::Error;
+
 /// How `images` prints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum Format {
@@ -16,8 +19,8 @@ pub enum Format {
     Json,
 }
 
-/// Runs the command; the exit code.
-pub fn run(name: Option<&str>, format: Format) -> u8 {
+/// Runs the command.
+pub fn run(name: Option<&str>, format: Format) -> Result<ExitStatus, Error> {
     let mut out = io::stdout().lock();
     // A closed pipe (`| head`) is not an error.
     let _ = match name {
@@ -31,9 +34,7 @@ pub fn run(name: Option<&str>, format: Format) -> u8 {
         },
         Some(name) => {
             let Some(image) = find(name) else {
-                return crate::usage_error(&format!(
-                    "no known image `{name}`; run `composeguard images` to list them"
-                ));
+                return Err(Error::UnknownImage(name.to_owned()));
             };
             match format {
                 Format::Text => show(&mut out, image),
@@ -41,7 +42,7 @@ pub fn run(name: Option<&str>, format: Format) -> u8 {
             }
         }
     };
-    0
+    Ok(ExitStatus::Success)
 }
 
 /// An entry by name, else the entry an image reference matches (`postgres:17-alpine`).

@@ -18,7 +18,61 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
+use crate::ExitStatus;
+use crate::args::{CommonArgs, VerifyArgs};
 use crate::docker::{self, Docker, DockerError, LABEL, Project, Stop};
+use crate::error::Error;
+use crate::resolve;
+
+/// `composeguard verify`: resolves the options as `fix --unsafe-fixes` would (safe fixes only
+/// with `--safe-only`), then verifies the one file and prints the report.
+pub fn run(args: &VerifyArgs) -> Result<ExitStatus, Error> {
+    let common = CommonArgs {
+        paths: args.path.iter().cloned().collect(),
+        rules: args.rules.clone(),
+        preset: args.preset,
+        config: args.config.clone(),
+        quiet: args.quiet,
+        ..CommonArgs::default()
+    };
+    let mut options = resolve::resolve(&common)?.options;
+    options.unsafe_fixes = !args.safe_only;
+    let inputs = crate::files::collect(&common.paths)?;
+    let [input] = inputs.as_slice() else {
+        return Err(Error::VerifyOneFile);
+    };
+    if input.is_stdin() {
+        return Err(Error::VerifyStdin);
+    }
+    let source = match input.read(options.limits.max_bytes) {
+        Ok(l) => l.text,
+        Err(e) => {
+            super::report_error(&input.display, &e);
+            return Ok(ExitStatus::Error);
+        }
+    };
+    let request = Request {
+        path: &input.path,
+        display: &input.display,
+        text: &source,
+        options: &options,
+        settle: args.settle,
+        timeout: args.timeout,
+        progress: show_progress(args.quiet),
+    };
+    let report = verify(&request)?;
+    match args.output_format {
+        Format::Json => {
+            anstream::println!("{}", serde_json::to_string_pretty(&report).expect("JSON"))
+        }
+        Format::Text => anstream::print!("{}", text(&report)),
+    }
+    Ok(if report.ok {
+        ExitStatus::Success
+    } else {
+        ExitStatus::Failure
+    })
+}
 
 /// How `verify` prints its report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -65,8 +119,22 @@ impl From<DockerError> for VerifyError {
     }
 }
 
+/// Why a duration on the command line is not one.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum DurationError {
+    /// Not a number.
+    #[error("`{0}` is not a duration (e.g. 5s, 500ms, 2m)")]
+    NotANumber(String),
+    /// A unit other than ms, s or m.
+    #[error("`{0}`: the unit is ms, s or m")]
+    Unit(String),
+    /// Negative, or over a day.
+    #[error("`{0}` is out of range")]
+    Range(String),
+}
+
 /// A duration on the command line: `5s`, `500ms`, `2m`, or seconds.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
+pub fn parse_duration(text: &str) -> Result<Duration, DurationError> {
     let t = text.trim();
     let (number, unit) = match t.find(|c: char| !c.is_ascii_digit() && c != '.') {
         Some(i) => t.split_at(i),
@@ -74,15 +142,15 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     };
     let n: f64 = number
         .parse()
-        .map_err(|_| format!("`{text}` is not a duration (e.g. 5s, 500ms, 2m)"))?;
+        .map_err(|_| DurationError::NotANumber(text.to_owned()))?;
     let seconds = match unit {
         "ms" => n / 1000.0,
         "s" => n,
         "m" => n * 60.0,
-        _ => return Err(format!("`{text}`: the unit is ms, s or m")),
+        _ => return Err(DurationError::Unit(text.to_owned())),
     };
     if !seconds.is_finite() || !(0.0..=86_400.0).contains(&seconds) {
-        return Err(format!("`{text}` is out of range"));
+        return Err(DurationError::Range(text.to_owned()));
     }
     Ok(Duration::from_secs_f64(seconds))
 }
@@ -235,7 +303,7 @@ fn progress(on: bool, line: &str) {
 }
 
 /// Runs both versions and compares them.
-pub fn run(request: &Request<'_>) -> Result<Report, VerifyError> {
+pub fn verify(request: &Request<'_>) -> Result<Report, VerifyError> {
     let outcome =
         composeguard::fix(request.text, request.options).map_err(|source| VerifyError::Fix {
             path: request.display.to_owned(),

@@ -1,0 +1,241 @@
+//! The command line: every subcommand, flag and value set, parsed once by clap.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::commands::{images, verify};
+use crate::output;
+
+/// Harden Docker Compose files: find what a container-security guide flags and fix it, keeping
+/// every byte the fix does not need to change.
+#[derive(Debug, Parser)]
+#[command(name = "composeguard", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Report findings (exit 0 when clean, 1 with findings, 2 on error).
+    Check(CheckArgs),
+    /// Apply fixes in place (safe ones; unsafe ones too with --unsafe-fixes).
+    ///
+    /// Every changed file is prepared first (its new content written beside it with the same
+    /// mode, owner and group, and flushed to disk); only then are the files replaced, each
+    /// after checking that it still holds what was read. If any step fails, the files already
+    /// replaced get their old content back and the secret and env-file changes of the run are
+    /// taken back; the message says which files changed, if any could not be restored.
+    ///
+    /// Refused with exit 2, before anything is written: files that are not regular (FIFOs,
+    /// devices), read-only files (no write bit, or no permission for you), files with several
+    /// hard links (replacing one would split the link), files larger than 32 MiB, and a file
+    /// that changes while composeguard runs. Symlinks are written through to their target.
+    Fix(FixArgs),
+    /// Start the file as written and as hardened on a Docker engine, and tell which services
+    /// no longer start after hardening, and why if their logs say (exit 0: every service that
+    /// started still starts; 1: some broke; 2: no engine, or bad input).
+    ///
+    /// Both run under throwaway project names (`cg-verify-<pid>-orig`, `-hard`), labelled
+    /// `com.composeguard.verify=1`, without published ports, container names or host network,
+    /// with fresh empty volumes; images must exist locally (nothing is pulled). Each is taken
+    /// down (`down -v`) when done, on errors and on Ctrl-C. This shows a first start with empty
+    /// volumes works, not that the service works on your data or under load.
+    Verify(VerifyArgs),
+    /// Print one rule's documentation.
+    Rule {
+        /// A rule code (CG101) or name (cap-drop-all).
+        code: String,
+    },
+    /// List every rule with its code, name, fix safety and CIS item.
+    Rules,
+    /// List the images composeguard knows (start mode, user, capabilities, read-only), or
+    /// show one with its sources.
+    Images {
+        /// An image's name (postgres) or a reference (postgres:17-alpine).
+        name: Option<String>,
+        /// How to print.
+        #[arg(long, value_enum, value_name = "FORMAT", default_value_t)]
+        output_format: images::Format,
+    },
+    /// Print the configuration in force (from composeguard.toml and defaults).
+    Config {
+        /// Where to look for the configuration file (default: the current folder).
+        #[arg(value_name = "PATH")]
+        path: Option<PathBuf>,
+        /// Use this configuration file.
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+}
+
+/// The rule set. The variants carry no doc comments: clap would print them in `--help`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum Preset {
+    Baseline,
+    #[default]
+    Recommended,
+    Strict,
+}
+
+impl From<Preset> for composeguard::Preset {
+    fn from(preset: Preset) -> Self {
+        match preset {
+            Preset::Baseline => composeguard::Preset::Baseline,
+            Preset::Recommended => composeguard::Preset::Recommended,
+            Preset::Strict => composeguard::Preset::Strict,
+        }
+    }
+}
+
+/// Where the file is deployed (no doc comments on the variants, as for [`Preset`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum Target {
+    #[default]
+    Compose,
+    Swarm,
+}
+
+impl From<Target> for composeguard::Target {
+    fn from(target: Target) -> Self {
+        match target {
+            Target::Compose => composeguard::Target::Compose,
+            Target::Swarm => composeguard::Target::Swarm,
+        }
+    }
+}
+
+/// The name clap and the configuration file know a value by.
+pub fn name_of<T: ValueEnum>(value: &T) -> String {
+    value
+        .to_possible_value()
+        .map(|v| v.get_name().to_owned())
+        .unwrap_or_default()
+}
+
+/// Every name of a value set, in declaration order.
+pub fn names_of<T: ValueEnum>() -> Vec<String> {
+    T::value_variants().iter().map(name_of).collect()
+}
+
+/// `--select` and `--ignore`, as `check`, `fix` and `verify` take them.
+#[derive(Debug, Default, Clone, Args)]
+pub struct RuleSelection {
+    /// Only these rules (codes, code prefixes or names), comma-separated.
+    #[arg(long, value_delimiter = ',', value_name = "RULES")]
+    pub select: Vec<String>,
+    /// Skip these rules (codes, code prefixes or names), comma-separated.
+    #[arg(long, value_delimiter = ',', value_name = "RULES")]
+    pub ignore: Vec<String>,
+}
+
+/// Paths, rule choices and the configuration: what `check`, `fix`, `verify` and `config`
+/// resolve their options from.
+#[derive(Debug, Default, Args)]
+pub struct CommonArgs {
+    /// Compose files or folders; `-` reads standard input. Folders are searched recursively
+    /// for compose*.y*ml and docker-compose*.y*ml, honouring .gitignore. Default: compose.yaml,
+    /// compose.yml, docker-compose.yaml and docker-compose.yml in the current folder.
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    #[command(flatten)]
+    pub rules: RuleSelection,
+    /// Include unsafe fixes (they may break a service: review them).
+    #[arg(long)]
+    pub unsafe_fixes: bool,
+    /// The rule set: baseline (low-risk controls), recommended (default), or strict (every
+    /// rule).
+    #[arg(long, value_enum, value_name = "PRESET")]
+    pub preset: Option<Preset>,
+    /// Where the file is deployed: compose (`docker compose up`, default) or swarm (`docker
+    /// stack deploy`, which accepts fewer forms).
+    #[arg(long, value_enum, value_name = "TARGET")]
+    pub target: Option<Target>,
+    /// Use this configuration file instead of the nearest composeguard.toml.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Print nothing but errors (the exit code still tells).
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// Exit 0 even when there are findings (errors still exit 2).
+    #[arg(long)]
+    pub exit_zero: bool,
+    /// How to print findings.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub output_format: Option<output::Format>,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The compose file (default: compose.yaml, compose.yml, docker-compose.yaml or
+    /// docker-compose.yml in the current folder).
+    #[arg(value_name = "PATH")]
+    pub path: Option<PathBuf>,
+    /// Harden with safe fixes only (default: unsafe fixes too, as `fix --unsafe-fixes`).
+    #[arg(long)]
+    pub safe_only: bool,
+    /// How long a service without a health check must keep running to count as started.
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = verify::parse_duration)]
+    pub settle: std::time::Duration,
+    /// How long each version may take until every service is running or healthy.
+    #[arg(long, value_name = "DURATION", default_value = "120s", value_parser = verify::parse_duration)]
+    pub timeout: std::time::Duration,
+    /// How to print the report.
+    #[arg(long, value_enum, value_name = "FORMAT", default_value_t)]
+    pub output_format: verify::Format,
+    #[command(flatten)]
+    pub rules: RuleSelection,
+    /// The rule set: baseline, recommended (default), or strict.
+    #[arg(long, value_enum, value_name = "PRESET")]
+    pub preset: Option<Preset>,
+    /// Use this configuration file instead of the nearest composeguard.toml.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// No progress lines (the report is still printed).
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct FixArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// Print a unified diff of the changes and write nothing. It applies with `git apply` or
+    /// `patch -p1` from the current folder; a file outside it is named by its absolute path
+    /// without the leading `/` (apply from `/`). Names with spaces end with a tab and names
+    /// with `"`, `\` or control characters are quoted, as git writes them.
+    #[arg(long, conflicts_with = "stdout")]
+    pub diff: bool,
+    /// Print the fixed document to standard output and write nothing. One file only (several
+    /// are refused with exit 2: concatenated compose files are not one compose file); use
+    /// --diff for several.
+    #[arg(long)]
+    pub stdout: bool,
+    /// Show secret values in diffs. By default every value of an `environment` variable whose
+    /// name looks secret (the CG601 patterns, whatever rules run or are suppressed) and every
+    /// password inside a URL is printed as ****, on both sides of the diff.
+    #[arg(long)]
+    pub show_secrets: bool,
+    /// Move literal secrets that the image cannot read from a file into this env file
+    /// (relative to the compose file), leaving `${VAR}` in the compose file.
+    #[arg(long, value_name = "FILE")]
+    pub secrets_env_file: Option<String>,
+    /// Add `secrets/` to the compose file's folder's existing .gitignore when secret files are
+    /// written (in the file's own line ending). A `secrets/` folder that is a symlink out of
+    /// the project, or that others may enter, stops the run; existing secret and env files
+    /// others may read get a warning with the chmod to run.
+    #[arg(long)]
+    pub gitignore_secrets: bool,
+}
