@@ -18,7 +18,6 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::OnceLock;
 
 use composeguard::{Document, Options};
 use composeguard_tests::corpus::{all_fixes, inputs, workspace};
