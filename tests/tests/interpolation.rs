@@ -4,7 +4,7 @@
 
 use std::process::Command;
 
-use composeguard::interpolation::interpolate;
+use composeguard::interpolation::{dotenv, interpolate};
 use composeguard_tests::loader;
 
 const ENVIRONMENT: &[(&str, &str)] = &[("TAG", "16"), ("EMPTY", ""), ("REGISTRY", "ghcr.io/acme/")];
@@ -76,7 +76,7 @@ fn ours(text: &str) -> Option<String> {
         ENVIRONMENT
             .iter()
             .find(|(n, _)| *n == name)
-            .map(|(_, v)| *v)
+            .map(|(_, v)| (*v).to_owned())
     })
 }
 
@@ -102,5 +102,62 @@ fn interpolation_matches_the_loader() {
     for case in REFUSED {
         assert!(loader_config(&[case]).is_err(), "the loader accepts {case}");
         assert_eq!(ours(case), None, "{case}");
+    }
+}
+
+/// An env file with the forms compose-go's dotenv reader takes.
+const ENV_FILE: &str = r#"# comment
+A=plain
+export B=exported
+C='single $A \n'
+D="double $A \n tab\t q\" end"
+E=unquoted # comment
+F=  spaced
+G=${A}-x
+H=${NOPE:-dflt}
+I="multi
+line"
+J=a#b
+K=
+L = around
+M='x' # c
+N=${A:+alt}
+O=$A
+P="${A}/${H}"
+"#;
+
+#[test]
+fn env_files_read_as_the_loader_reads_them() {
+    let Some(bin) = loader::compose_binary() else {
+        assert!(
+            !loader::required(),
+            "docker-compose is required; run scripts/test.sh"
+        );
+        eprintln!("SKIPPED: docker-compose not found");
+        return;
+    };
+    let ours = dotenv(ENV_FILE, &|_| None).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join(".env"), ENV_FILE).unwrap();
+    let mut text = String::from("services:\n  s:\n    image: busybox\n    environment:\n");
+    for (key, _) in &ours {
+        // Brackets show the spaces the reader kept.
+        text.push_str(&format!("      {key}: \"[${{{key}}}]\"\n"));
+    }
+    std::fs::write(dir.path().join("compose.yaml"), text).unwrap();
+    let out = Command::new(bin)
+        .current_dir(dir.path())
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .args(["config", "--format", "json"])
+        .output()
+        .unwrap();
+    let config: serde_json::Value =
+        serde_json::from_slice(&out.stdout).expect("config prints JSON");
+    let environment = &config["services"]["s"]["environment"];
+    assert_eq!(ours.len(), 16, "{ours:?}");
+    for (key, value) in &ours {
+        let theirs = environment[key].as_str().unwrap().replace("$$", "$");
+        assert_eq!(format!("[{value}]"), theirs, "{key}");
     }
 }

@@ -8,7 +8,7 @@
 /// The text with every variable replaced, `lookup` giving each variable's value (None: not
 /// set). None when Compose would refuse it: invalid syntax, or a `${VAR:?error}` whose
 /// variable is missing.
-pub fn interpolate(text: &str, lookup: &dyn Fn(&str) -> Option<&str>) -> Option<String> {
+pub fn interpolate(text: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Option<String> {
     let mut out = String::with_capacity(text.len());
     let mut known = true;
     let rest = expand(text, lookup, &mut out, &mut known, 0)?;
@@ -20,7 +20,7 @@ pub fn interpolate(text: &str, lookup: &dyn Fn(&str) -> Option<&str>) -> Option<
 /// `?` form stops Compose.
 fn expand<'t>(
     mut text: &'t str,
-    lookup: &dyn Fn(&str) -> Option<&str>,
+    lookup: &dyn Fn(&str) -> Option<String>,
     out: &mut String,
     known: &mut bool,
     depth: usize,
@@ -49,7 +49,7 @@ fn expand<'t>(
             if len == 0 {
                 return None; // a lone `$`: Compose refuses "invalid interpolation format"
             }
-            out.push_str(lookup(&after[..len]).unwrap_or(""));
+            out.push_str(&lookup(&after[..len]).unwrap_or_default());
             text = &after[len..];
         }
     }
@@ -58,7 +58,7 @@ fn expand<'t>(
 /// Reads `NAME[op[word]]}` after `${`, writing the result; returns the text after the `}`.
 fn braced_variable<'t>(
     text: &'t str,
-    lookup: &dyn Fn(&str) -> Option<&str>,
+    lookup: &dyn Fn(&str) -> Option<String>,
     out: &mut String,
     known: &mut bool,
     depth: usize,
@@ -70,7 +70,7 @@ fn braced_variable<'t>(
     let value = lookup(&text[..len]);
     let rest = &text[len..];
     if let Some(after) = rest.strip_prefix('}') {
-        out.push_str(value.unwrap_or(""));
+        out.push_str(&value.unwrap_or_default());
         return Some(after);
     }
     let (colon, rest) = match rest.strip_prefix(':') {
@@ -89,15 +89,120 @@ fn braced_variable<'t>(
     // Whether the variable counts as set: `:` also treats the empty string as unset.
     // compose-go expands the word even when it is not used: a `?` in it stops Compose.
     *known &= word_known;
-    let set = value.is_some_and(|v| !(colon && v.is_empty()));
+    let set = value.as_ref().is_some_and(|v| !(colon && v.is_empty()));
     match (op, set) {
-        ('-' | '?', true) => out.push_str(value.unwrap_or("")),
+        ('-' | '?', true) => out.push_str(&value.unwrap_or_default()),
         ('-', false) | ('+', true) => out.push_str(&word),
         ('+', false) => {}
         // `?` on a missing variable: Compose stops with the error.
         _ => *known = false,
     }
     Some(after)
+}
+
+/// The variables of an env file (`.env`, `--env-file`) as compose-go's dotenv reader takes
+/// them: `KEY=value` lines (an `export ` prefix allowed), `#` comments, unquoted values trimmed
+/// and cut at ` #`, `'single'` quotes literal, `"double"` quotes with `\n`, `\t`, `\"`, `\\`
+/// escapes and line breaks; unquoted and double-quoted values are interpolated from the lines
+/// above and then `outer`. Err with the 1-based line of a line Compose cannot read.
+pub fn dotenv(
+    text: &str,
+    outer: &dyn Fn(&str) -> Option<String>,
+) -> Result<Vec<(String, String)>, usize> {
+    let mut vars: Vec<(String, String)> = Vec::new();
+    let mut lines = text.lines().enumerate();
+    while let Some((index, line)) = lines.next() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let line = line.strip_prefix("export ").unwrap_or(line);
+        let Some((key, raw)) = line.split_once('=') else {
+            // A bare name takes the variable from the environment.
+            if name_len(line) == line.len() {
+                if let Some(value) = outer(line) {
+                    vars.push((line.to_owned(), value));
+                }
+                continue;
+            }
+            return Err(index + 1);
+        };
+        let key = key.trim();
+        if key.is_empty() || name_len(key) != key.len() && !key.contains('.') {
+            return Err(index + 1);
+        }
+        let raw = raw.trim_start();
+        let value = if let Some(body) = raw.strip_prefix('\'') {
+            let end = body.find('\'').ok_or(index + 1)?;
+            body[..end].to_owned()
+        } else if let Some(body) = raw.strip_prefix('"') {
+            let mut text = body.to_owned();
+            let mut value = String::new();
+            loop {
+                if let Some(end) = closing_quote(&text) {
+                    value.push_str(&unescape(&text[..end]));
+                    break;
+                }
+                value.push_str(&unescape(&text));
+                value.push('\n');
+                text = lines.next().ok_or(index + 1)?.1.to_owned();
+            }
+            let lookup = |n: &str| lookup_in(&vars, outer, n);
+            interpolate(&value, &lookup).ok_or(index + 1)?
+        } else {
+            let value = raw.find(" #").map_or(raw, |at| &raw[..at]).trim_end();
+            let lookup = |n: &str| lookup_in(&vars, outer, n);
+            interpolate(value, &lookup).ok_or(index + 1)?
+        };
+        vars.retain(|(k, _)| k != key);
+        vars.push((key.to_owned(), value));
+    }
+    Ok(vars)
+}
+
+fn lookup_in(
+    vars: &[(String, String)],
+    outer: &dyn Fn(&str) -> Option<String>,
+    name: &str,
+) -> Option<String> {
+    vars.iter()
+        .rev()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.clone())
+        .or_else(|| outer(name))
+}
+
+/// The byte offset of the first `"` not escaped by a backslash.
+fn closing_quote(text: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' => i += 2,
+            b'"' => return Some(i),
+            _ => i += 1,
+        }
+    }
+    None
+}
+
+fn unescape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('n') => out.push('\n'),
+            Some('t') => out.push('\t'),
+            Some('r') => out.push('\r'),
+            Some(other) => out.push(other),
+            None => out.push('\\'),
+        }
+    }
+    out
 }
 
 /// The length of the variable name at the start of `text` (`[A-Za-z_][A-Za-z0-9_]*`).
@@ -129,7 +234,7 @@ mod tests {
     }
 
     fn run(text: &str) -> Option<String> {
-        interpolate(text, &env)
+        interpolate(text, &|name| env(name).map(str::to_owned))
     }
 
     #[test]
@@ -179,5 +284,21 @@ mod tests {
         assert_eq!(run("${1X}"), None);
         assert_eq!(run("${TAG!x}"), None);
         assert_eq!(run("a}b").as_deref(), Some("a}b"));
+    }
+
+    #[test]
+    fn env_files() {
+        let vars = dotenv("A=1\n\nexport B=\"$A two\"\nC='$A'\nHOME\n", &|n| {
+            (n == "HOME").then(|| "/root".to_owned())
+        })
+        .unwrap();
+        let pairs: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        assert_eq!(
+            pairs,
+            [("A", "1"), ("B", "1 two"), ("C", "$A"), ("HOME", "/root")]
+        );
+        assert_eq!(dotenv("A=1\nB=\"open\n", &|_| None), Err(2));
+        assert_eq!(dotenv("A=1\nnot a line\n", &|_| None), Err(2));
+        assert_eq!(dotenv("A=${B\n", &|_| None), Err(1));
     }
 }
