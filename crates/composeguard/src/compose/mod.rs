@@ -3,6 +3,15 @@
 //! A value is looked up the way Compose (go-yaml) sees it: the mapping's own key wins, then each
 //! `<<` merge source in order (a mapping, an alias of one, or a sequence of those), recursively
 //! for chained merges. Aliases are followed, never expanded, so an alias bomb costs nothing here.
+//!
+//! Each Compose form with a syntax of its own is read in one submodule, the one place that
+//! parses it; rules call these instead of splitting strings themselves.
+
+mod capabilities;
+mod user;
+
+pub(crate) use capabilities::normalize_capability;
+pub(crate) use user::{UserSetting, user_setting};
 
 use crate::document::{Document, NodeId, NodeKind};
 use crate::error::Error;
@@ -507,43 +516,4 @@ fn describe(doc: &Document, id: NodeId) -> &'static str {
         NodeKind::Scalar { .. } => "a scalar",
         NodeKind::Alias(_) => "an alias",
     }
-}
-
-/// What a `user:` value means for the process's uid.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum UserSetting {
-    /// Empty (`user: ""`) or only a group (`:1000`): the image's own user.
-    ImageDefault,
-    /// `root`, `0`, `00`, `0:0`, `root:root`, `0:1000` and the like.
-    Root,
-    /// Any other user name or uid.
-    NonRoot,
-    /// Interpolated (`${UID}`): unknown until run time.
-    Variable,
-}
-
-/// Reads a `user:` value the way the Engine does (a numeric uid with leading zeros is that
-/// number, so `00` is root).
-pub(crate) fn user_setting(user: &str) -> UserSetting {
-    if user.contains('$') {
-        return UserSetting::Variable;
-    }
-    let name = user.split(':').next().unwrap_or("").trim();
-    if name.is_empty() {
-        UserSetting::ImageDefault
-    } else if name == "root"
-        || (name.bytes().all(|b| b.is_ascii_digit()) && name.trim_start_matches('0').is_empty())
-    {
-        UserSetting::Root
-    } else {
-        UserSetting::NonRoot
-    }
-}
-
-/// Normalises a capability name the way the Engine does (`cap_net_raw` = `NET_RAW`).
-pub(crate) fn normalize_capability(cap: &str) -> String {
-    let upper = cap.trim().to_ascii_uppercase();
-    upper
-        .strip_prefix("CAP_")
-        .map_or(upper.clone(), str::to_owned)
 }
