@@ -8,9 +8,11 @@
 //! parses it; rules call these instead of splitting strings themselves.
 
 mod capabilities;
+mod image;
 mod user;
 
 pub(crate) use capabilities::normalize_capability;
+pub use image::ImageRef;
 pub(crate) use user::{UserSetting, user_setting};
 
 use crate::document::{Document, NodeId, NodeKind};
