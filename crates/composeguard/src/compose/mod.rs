@@ -9,10 +9,13 @@
 
 mod capabilities;
 mod image;
+mod tmpfs;
 mod user;
+mod volumes;
 
 pub(crate) use capabilities::normalize_capability;
 pub use image::ImageRef;
+pub(crate) use tmpfs::{clean_path, size_in_bytes};
 pub(crate) use user::{UserSetting, user_setting};
 
 use crate::document::{Document, NodeId, NodeKind};
@@ -76,6 +79,15 @@ impl Inherited {
             _ => None,
         }
     }
+}
+
+/// A list item of a Compose form, as written (see [`Compose::service_entries`]).
+#[derive(Debug, Clone, Copy)]
+enum Syntax<'d> {
+    /// The short syntax: a string.
+    Short(&'d str),
+    /// The long syntax: a mapping (aliases followed), read with [`Compose::field`].
+    Long(NodeId),
 }
 
 /// A read-only view of a parsed compose file.
@@ -396,6 +408,35 @@ impl<'d> Compose<'d> {
                 .and_then(|s| s.body);
         }
         Inherited::Absent
+    }
+
+    /// The items of a service's effective list-valued key that use a form's short syntax (a
+    /// string) or its long one (a mapping), each with its node; none when the key is unset or
+    /// not a list, and items of another kind left out.
+    fn service_entries(
+        &self,
+        service: &Service,
+        key: &str,
+    ) -> impl Iterator<Item = (NodeId, Syntax<'d>)> + use<'d> {
+        let doc = self.doc;
+        let items = self
+            .service_get(service, key)
+            .found()
+            .and_then(|l| doc.as_sequence(l.resolved))
+            .unwrap_or_default();
+        items.iter().filter_map(move |&node| {
+            if let Some(text) = doc.scalar(node) {
+                return Some((node, Syntax::Short(text)));
+            }
+            let map = doc.resolve(node);
+            doc.as_mapping(map).map(|_| (node, Syntax::Long(map)))
+        })
+    }
+
+    /// The effective scalar value of `key` in `map` (merge keys resolved): how a long-syntax
+    /// entry's fields are read.
+    fn field(&self, map: NodeId, key: &str) -> Option<&'d str> {
+        self.get(map, key).and_then(|l| self.doc.scalar(l.resolved))
     }
 
     /// The name of the service of the same file that `service` extends, if it extends one.
