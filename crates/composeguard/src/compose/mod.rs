@@ -9,12 +9,14 @@
 
 mod capabilities;
 mod image;
+mod ports;
 mod tmpfs;
 mod user;
 mod volumes;
 
 pub(crate) use capabilities::normalize_capability;
 pub use image::ImageRef;
+pub(crate) use ports::Published;
 pub(crate) use tmpfs::{clean_path, size_in_bytes};
 pub(crate) use user::{UserSetting, user_setting};
 
