@@ -10,6 +10,7 @@
 mod capabilities;
 mod image;
 mod ports;
+mod secrets;
 mod tmpfs;
 mod user;
 mod volumes;

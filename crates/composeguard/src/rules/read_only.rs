@@ -30,27 +30,14 @@ fn copied_sources(cx: &Context<'_>, service: &Service) -> Vec<String> {
             let Some((_, defs)) = doc.own_entry(root, top) else {
                 continue;
             };
-            let Some((_, used)) = cx.list(service, top) else {
-                continue;
-            };
-            for (item, value) in used {
-                let name = match value {
-                    Some(v) => v.to_owned(),
-                    None => match doc
-                        .own_entry(item, "source")
-                        .and_then(|(_, v)| doc.scalar(v))
-                    {
-                        Some(v) => v.to_owned(),
-                        None => continue,
-                    },
-                };
-                let Some((_, def)) = doc.own_entry(defs, &name) else {
+            for name in cx.compose.granted(service, top) {
+                let Some((_, def)) = doc.own_entry(defs, name) else {
                     continue;
                 };
                 if doc.own_entry(def, "environment").is_some()
                     || doc.own_entry(def, "content").is_some()
                 {
-                    out.push(name);
+                    out.push(name.to_owned());
                 }
             }
         }
