@@ -1,6 +1,4 @@
-use crate::images::ImageRef;
-
-use crate::compose::Service;
+use crate::compose::{ImageRef, Service};
 use crate::context::Context;
 use crate::document::NodeId;
 use crate::rule::{Check, declare_rule};

@@ -1,35 +1,10 @@
 //! CG108 and CG109: host paths mounted into containers.
 
-use crate::document::{Document, NodeId, NodeKind};
+use crate::document::NodeId;
 
 use crate::compose::Service;
 use crate::context::Context;
 use crate::rule::{Check, declare_rule};
-
-/// The host source of a volume entry (short or long syntax), if it is a bind mount.
-pub(crate) fn bind_source(doc: &Document, item: NodeId) -> Option<String> {
-    let resolved = doc.resolve(item);
-    match &doc.node(resolved).kind {
-        NodeKind::Scalar { value, .. } => {
-            let (source, _) = value.split_once(':')?;
-            (source.starts_with('/') || source.starts_with('.') || source.starts_with('~'))
-                .then(|| source.to_owned())
-        }
-        NodeKind::Mapping(_) => {
-            let entries = doc.entries(resolved);
-            let get = |k: &str| {
-                entries
-                    .iter()
-                    .find(|(key, _)| doc.scalar_key(*key) == Some(k))
-                    .and_then(|(_, v)| doc.scalar(*v))
-            };
-            (get("type") == Some("bind"))
-                .then(|| get("source").map(str::to_owned))
-                .flatten()
-        }
-        _ => None,
-    }
-}
 
 fn is_docker_socket(source: &str) -> bool {
     source.ends_with("/docker.sock")
@@ -163,21 +138,19 @@ declare_rule! {
     }
 }
 
-fn volume_sources(cx: &Context<'_>, service: &crate::compose::Service) -> Vec<(NodeId, String)> {
-    cx.list(service, "volumes")
-        .map(|(_, items)| {
-            items
-                .iter()
-                .filter_map(|(n, _)| bind_source(cx.doc, *n).map(|s| (*n, s)))
-                .collect()
-        })
-        .unwrap_or_default()
+/// The host paths the service bind-mounts, with their volume entries.
+fn bind_sources<'a>(cx: &Context<'a>, service: &Service) -> Vec<(NodeId, &'a str)> {
+    cx.compose
+        .volumes(service)
+        .iter()
+        .filter_map(|m| Some((m.node, m.bind_source()?)))
+        .collect()
 }
 
 impl Check for DockerSocket {
     fn check_service(&self, cx: &mut Context<'_>, service: &Service) {
-        for (node, source) in volume_sources(cx, service) {
-            if is_docker_socket(&source) {
+        for (node, source) in bind_sources(cx, service) {
+            if is_docker_socket(source) {
                 let message = format!(
                     "service `{}` mounts the container engine's socket `{source}`",
                     service.name
@@ -190,8 +163,8 @@ impl Check for DockerSocket {
 
 impl Check for SensitiveMounts {
     fn check_service(&self, cx: &mut Context<'_>, service: &Service) {
-        for (node, source) in volume_sources(cx, service) {
-            if !is_docker_socket(&source) && sensitive_host_path(&source) {
+        for (node, source) in bind_sources(cx, service) {
+            if !is_docker_socket(source) && sensitive_host_path(source) {
                 let message = format!(
                     "service `{}` mounts the host directory `{source}`",
                     service.name

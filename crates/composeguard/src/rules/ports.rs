@@ -1,118 +1,12 @@
 //! CG401, CG402, CG403: published ports.
 
-use crate::compose::Service;
-use crate::document::{NodeId, NodeKind};
+use crate::compose::{Published, Service};
 use crate::edit::Fix;
 use crate::settings::Target;
 use crate::style::{MapTarget, NewValue, insert_entries, replace_scalar};
 
 use crate::context::Context;
 use crate::rule::{Check, declare_rule};
-
-/// A published port, parsed from the short or long syntax.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Published {
-    /// The item node (a scalar or a mapping).
-    pub node: NodeId,
-    /// The host IP as written (`None`: every interface).
-    pub host_ip: Option<String>,
-    /// Host port range (None: a random host port).
-    pub host: Option<(u16, u16)>,
-    /// Container port range.
-    pub container: (u16, u16),
-    /// The short-syntax text, if written that way.
-    pub short: Option<String>,
-}
-
-impl Published {
-    /// True when the port listens on every interface (no IP, `0.0.0.0`, `::`, `[::]`).
-    pub fn all_interfaces(&self) -> bool {
-        self.host_ip
-            .as_deref()
-            .is_none_or(|ip| matches!(ip.trim_matches(['[', ']']), "0.0.0.0" | "::" | ""))
-    }
-
-    fn ports(&self) -> impl Iterator<Item = u16> + '_ {
-        let (a, b) = self.container;
-        let host = self.host.map(|(a, b)| a..=b);
-        (a..=b).chain(host.into_iter().flatten())
-    }
-}
-
-fn range(text: &str) -> Option<(u16, u16)> {
-    match text.split_once('-') {
-        Some((a, b)) => Some((a.trim().parse().ok()?, b.trim().parse().ok()?)),
-        None => {
-            let p = text.trim().parse().ok()?;
-            Some((p, p))
-        }
-    }
-}
-
-/// Parses `[IP:][HOST:]CONTAINER[/PROTO]` (IPv6 in brackets), as go-connections does.
-pub(crate) fn parse_short(node: NodeId, text: &str) -> Option<Published> {
-    if text.contains('$') {
-        return None;
-    }
-    let spec = text.split('/').next().unwrap_or(text);
-    let (ip, rest) = if let Some(stripped) = spec.strip_prefix('[') {
-        let (ip, rest) = stripped.split_once(']')?;
-        (Some(format!("[{ip}]")), rest.strip_prefix(':')?)
-    } else {
-        let parts: Vec<&str> = spec.rsplitn(3, ':').collect();
-        match parts.len() {
-            3 => (Some(parts[2].to_owned()), &spec[parts[2].len() + 1..]),
-            _ => (None, spec),
-        }
-    };
-    let (host, container) = match rest.rsplit_once(':') {
-        Some((h, c)) => (if h.is_empty() { None } else { Some(range(h)?) }, range(c)?),
-        None => (None, range(rest)?),
-    };
-    Some(Published {
-        node,
-        host_ip: ip,
-        host,
-        container,
-        short: Some(text.to_owned()),
-    })
-}
-
-pub(crate) fn published(cx: &Context<'_>, service: &Service) -> Vec<Published> {
-    let doc = cx.doc;
-    let Some((_, items)) = cx.list(service, "ports") else {
-        return Vec::new();
-    };
-    let mut out = Vec::new();
-    for (node, value) in items {
-        if let Some(text) = value {
-            out.extend(parse_short(node, text));
-            continue;
-        }
-        let resolved = doc.resolve(node);
-        if !matches!(doc.node(resolved).kind, NodeKind::Mapping(_)) {
-            continue;
-        }
-        let get = |k: &str| doc.own_entry(resolved, k).and_then(|(_, v)| doc.scalar(v));
-        let Some(container) = get("target").and_then(range) else {
-            continue;
-        };
-        let host = get("published").and_then(range);
-        if get("published").is_some_and(|p| p.contains('$'))
-            || get("host_ip").is_some_and(|p| p.contains('$'))
-        {
-            continue;
-        }
-        out.push(Published {
-            node,
-            host_ip: get("host_ip").map(str::to_owned),
-            host,
-            container,
-            short: None,
-        });
-    }
-    out
-}
 
 fn is_sensitive(cx: &Context<'_>, service: &Service, port: &Published) -> bool {
     let image_ports = cx
@@ -281,7 +175,7 @@ fn loopback_short(text: &str, port: &Published) -> String {
 
 impl Check for SensitivePorts {
     fn check_service(&self, cx: &mut Context<'_>, service: &Service) {
-        let ports = published(cx, service);
+        let ports = cx.compose.ports(service);
         let written: Vec<&str> = ports.iter().filter_map(|p| p.short.as_deref()).collect();
         for port in &ports {
             if !port.all_interfaces() || !is_sensitive(cx, service, port) {
@@ -339,7 +233,7 @@ impl Check for SensitivePorts {
 
 impl Check for PublicPorts {
     fn check_service(&self, cx: &mut Context<'_>, service: &Service) {
-        for port in published(cx, service) {
+        for port in cx.compose.ports(service) {
             if port.all_interfaces() && !is_sensitive(cx, service, &port) {
                 let message = format!(
                     "service `{}` publishes `{}` on every interface",
@@ -354,7 +248,7 @@ impl Check for PublicPorts {
 
 impl Check for PrivilegedPorts {
     fn check_service(&self, cx: &mut Context<'_>, service: &Service) {
-        for port in published(cx, service) {
+        for port in cx.compose.ports(service) {
             if let Some((low, _)) = port.host
                 && low < 1024
             {
@@ -372,26 +266,6 @@ impl Check for PrivilegedPorts {
 mod tests {
     use super::*;
 
-    fn p(text: &str) -> Published {
-        parse_short(0, text).unwrap()
-    }
-
-    #[test]
-    fn short_syntax() {
-        assert_eq!(p("5432").host, None);
-        assert_eq!(p("5432:5432").host, Some((5432, 5432)));
-        assert_eq!(
-            p("127.0.0.1:5432:5432").host_ip.as_deref(),
-            Some("127.0.0.1")
-        );
-        assert_eq!(p("[::1]:6001:6001").host_ip.as_deref(), Some("[::1]"));
-        assert_eq!(p("8000-8010:8000-8010/udp").container, (8000, 8010));
-        assert_eq!(p("127.0.0.1::5432").host, None);
-        assert!(p("0.0.0.0:5432:5432").all_interfaces());
-        assert!(p("[::]:5432:5432").all_interfaces());
-        assert!(!p("127.0.0.1:5432:5432").all_interfaces());
-    }
-
     #[test]
     fn loopback_rewrites() {
         for (from, to) in [
@@ -404,7 +278,8 @@ mod tests {
                 "127.0.0.1:27017-27019:27017-27019",
             ),
         ] {
-            assert_eq!(loopback_short(from, &p(from)), to);
+            let port = Published::parse(0, from).unwrap();
+            assert_eq!(loopback_short(from, &port), to);
         }
     }
 }

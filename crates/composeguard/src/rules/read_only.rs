@@ -1,5 +1,5 @@
-use crate::compose::Service;
-use crate::document::{NodeId, NodeKind};
+use crate::compose::{Service, clean_path, size_in_bytes};
+use crate::document::NodeKind;
 use crate::edit::{Applicability, Edit, Fix};
 use crate::settings::Target;
 use crate::style::{NewValue, append_values, insert_entries};
@@ -7,78 +7,14 @@ use crate::style::{NewValue, append_values, insert_entries};
 use crate::context::Context;
 use crate::rule::{Check, declare_rule};
 
-/// Normalises a container path for comparison (`/tmp/` = `/tmp`).
-pub(crate) fn clean_path(path: &str) -> String {
-    let trimmed = path.trim().trim_end_matches('/');
-    if trimmed.is_empty() {
-        "/".into()
-    } else {
-        trimmed.to_owned()
-    }
-}
-
 /// Every container path already mounted by `volumes` (short or long syntax) or `tmpfs`.
-pub(crate) fn mount_targets(cx: &Context<'_>, service: &Service) -> Vec<String> {
-    let doc = cx.doc;
-    let mut out = Vec::new();
-    if let Some((_, items)) = cx.list(service, "volumes") {
-        for (node, value) in items {
-            let target = match value {
-                Some(v) => {
-                    let parts: Vec<&str> = v.split(':').collect();
-                    match parts.len() {
-                        1 => Some(parts[0].to_owned()),
-                        _ => Some(parts[1].to_owned()),
-                    }
-                }
-                None => doc
-                    .entries(node)
-                    .iter()
-                    .find(|(k, _)| doc.scalar_key(*k) == Some("target"))
-                    .and_then(|(_, v)| doc.scalar(*v).map(str::to_owned)),
-            };
-            out.extend(target.map(|t| clean_path(&t)));
-        }
-    }
-    out.extend(
-        tmpfs_entries(cx, service)
-            .into_iter()
-            .map(|(_, v)| clean_path(v.split(':').next().unwrap_or(""))),
-    );
-    out
-}
-
-/// The service-level `tmpfs` entries (a string or a list of strings).
-pub(crate) fn tmpfs_entries(cx: &Context<'_>, service: &Service) -> Vec<(NodeId, String)> {
-    let doc = cx.doc;
-    let Some(lookup) = cx.get(service, "tmpfs") else {
-        return Vec::new();
-    };
-    match &doc.node(lookup.resolved).kind {
-        NodeKind::Scalar { value, .. } if !doc.is_null(lookup.resolved) => {
-            vec![(lookup.resolved, value.clone())]
-        }
-        NodeKind::Sequence(items) => items
-            .iter()
-            .filter_map(|i| doc.scalar(*i).map(|v| (*i, v.to_owned())))
-            .collect(),
-        _ => Vec::new(),
-    }
-}
-
-/// Bytes in a size such as `64m`, for Swarm's integer `tmpfs.size`.
-pub(crate) fn size_in_bytes(size: &str) -> Option<u64> {
-    let s = size.trim().to_ascii_lowercase();
-    let (digits, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
-    let n: u64 = digits.parse().ok()?;
-    let factor = match unit.trim_end_matches('b') {
-        "" => 1,
-        "k" => 1 << 10,
-        "m" => 1 << 20,
-        "g" => 1 << 30,
-        _ => return None,
-    };
-    Some(n * factor)
+fn mount_targets(cx: &Context<'_>, service: &Service) -> Vec<String> {
+    let volumes = cx.compose.volumes(service);
+    let tmpfs = cx.compose.tmpfs(service);
+    let volume_targets = volumes.iter().filter_map(|m| m.target).map(clean_path);
+    volume_targets
+        .chain(tmpfs.iter().map(|t| t.target()))
+        .collect()
 }
 
 /// The names of secrets and configs whose source is copied into the container
@@ -94,27 +30,14 @@ fn copied_sources(cx: &Context<'_>, service: &Service) -> Vec<String> {
             let Some((_, defs)) = doc.own_entry(root, top) else {
                 continue;
             };
-            let Some((_, used)) = cx.list(service, top) else {
-                continue;
-            };
-            for (item, value) in used {
-                let name = match value {
-                    Some(v) => v.to_owned(),
-                    None => match doc
-                        .own_entry(item, "source")
-                        .and_then(|(_, v)| doc.scalar(v))
-                    {
-                        Some(v) => v.to_owned(),
-                        None => continue,
-                    },
-                };
-                let Some((_, def)) = doc.own_entry(defs, &name) else {
+            for name in cx.compose.granted(service, top) {
+                let Some((_, def)) = doc.own_entry(defs, name) else {
                     continue;
                 };
                 if doc.own_entry(def, "environment").is_some()
                     || doc.own_entry(def, "content").is_some()
                 {
-                    out.push(name);
+                    out.push(name.to_owned());
                 }
             }
         }
@@ -367,21 +290,5 @@ impl Check for ReadOnlyRootfs {
         let message = format!("service `{}` has a writable root file system", service.name);
         cx.report_service(message)
             .set_fix(Fix::new(Applicability::Unsafe, what, edits));
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sizes() {
-        assert_eq!(size_in_bytes("64m"), Some(64 << 20));
-        assert_eq!(size_in_bytes("1G"), Some(1 << 30));
-        assert_eq!(size_in_bytes("512k"), Some(512 << 10));
-        assert_eq!(size_in_bytes("100"), Some(100));
-        assert_eq!(size_in_bytes("lots"), None);
-        assert_eq!(clean_path("/tmp/"), "/tmp");
-        assert_eq!(clean_path("/"), "/");
     }
 }

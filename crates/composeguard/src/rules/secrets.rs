@@ -646,13 +646,9 @@ fn build_fix(
                 edits.extend(insert_entries(doc, style, target, &[("secrets", values)]));
             }
             Some(l) if matches!(doc.node(l.resolved).kind, NodeKind::Sequence(_)) => {
+                let granted = cx.compose.granted(service, "secrets");
                 for name in names {
-                    let present = doc.items(l.resolved).iter().any(|i| {
-                        doc.scalar(*i) == Some(name.as_str())
-                            || doc.own_entry(*i, "source").and_then(|(_, v)| doc.scalar(v))
-                                == Some(name.as_str())
-                    });
-                    if !present {
+                    if !granted.contains(&name.as_str()) {
                         shared_items.push((l.resolved, name.clone()));
                     }
                 }

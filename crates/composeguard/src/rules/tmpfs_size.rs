@@ -1,7 +1,6 @@
 use crate::edit::Fix;
 use crate::style::replace_scalar;
 
-use super::read_only::tmpfs_entries;
 use crate::compose::Service;
 use crate::context::Context;
 use crate::rule::{Check, declare_rule};
@@ -56,33 +55,23 @@ declare_rule! {
 impl Check for TmpfsSize {
     fn check_service(&self, cx: &mut Context<'_>, service: &Service) {
         let size = cx.settings.tmpfs_size.clone();
-        let entries = tmpfs_entries(cx, service);
-        let path_of = |e: &str| {
-            e.split(':')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .trim_end_matches('/')
-                .to_owned()
-        };
-        let paths: Vec<String> = entries.iter().map(|(_, e)| path_of(e)).collect();
-        for (node, entry) in entries.iter().cloned() {
+        let entries = cx.compose.tmpfs(service);
+        let paths: Vec<String> = entries.iter().map(|e| e.target()).collect();
+        for entry in &entries {
+            let node = entry.node;
             // Two entries for one path are the file's own mistake: rewriting one changes
             // which of them Compose keeps, so both stay as they are.
-            if paths.iter().filter(|p| **p == path_of(&entry)).count() > 1 {
+            if paths.iter().filter(|p| **p == entry.target()).count() > 1 {
                 continue;
             }
             // An interpolated entry is unknown until run time; an empty item (`-`) or one
             // that is not an absolute path is not a mount composeguard can size.
-            if entry.contains('$') || cx.doc.is_null(node) || !entry.trim_start().starts_with('/') {
+            let text = entry.text;
+            if text.contains('$') || cx.doc.is_null(node) || !text.trim_start().starts_with('/') {
                 continue;
             }
-            let (path, options) = entry.split_once(':').unwrap_or((&entry, ""));
-            let opts: Vec<&str> = options
-                .split(',')
-                .map(str::trim)
-                .filter(|o| !o.is_empty())
-                .collect();
+            let (path, options) = entry.split();
+            let opts = entry.options();
             let risky: Vec<&str> = opts
                 .iter()
                 .copied()

@@ -3,6 +3,23 @@
 //! A value is looked up the way Compose (go-yaml) sees it: the mapping's own key wins, then each
 //! `<<` merge source in order (a mapping, an alias of one, or a sequence of those), recursively
 //! for chained merges. Aliases are followed, never expanded, so an alias bomb costs nothing here.
+//!
+//! Each Compose form with a syntax of its own is read in one submodule, the one place that
+//! parses it; rules call these instead of splitting strings themselves.
+
+mod capabilities;
+mod image;
+mod ports;
+mod secrets;
+mod tmpfs;
+mod user;
+mod volumes;
+
+pub(crate) use capabilities::normalize_capability;
+pub use image::ImageRef;
+pub(crate) use ports::Published;
+pub(crate) use tmpfs::{clean_path, size_in_bytes};
+pub(crate) use user::{UserSetting, user_setting};
 
 use crate::document::{Document, NodeId, NodeKind};
 use crate::error::Error;
@@ -65,6 +82,15 @@ impl Inherited {
             _ => None,
         }
     }
+}
+
+/// A list item of a Compose form, as written (see [`Compose::service_entries`]).
+#[derive(Debug, Clone, Copy)]
+enum Syntax<'d> {
+    /// The short syntax: a string.
+    Short(&'d str),
+    /// The long syntax: a mapping (aliases followed), read with [`Compose::field`].
+    Long(NodeId),
 }
 
 /// A read-only view of a parsed compose file.
@@ -387,6 +413,35 @@ impl<'d> Compose<'d> {
         Inherited::Absent
     }
 
+    /// The items of a service's effective list-valued key that use a form's short syntax (a
+    /// string) or its long one (a mapping), each with its node; none when the key is unset or
+    /// not a list, and items of another kind left out.
+    fn service_entries(
+        &self,
+        service: &Service,
+        key: &str,
+    ) -> impl Iterator<Item = (NodeId, Syntax<'d>)> + use<'d> {
+        let doc = self.doc;
+        let items = self
+            .service_get(service, key)
+            .found()
+            .and_then(|l| doc.as_sequence(l.resolved))
+            .unwrap_or_default();
+        items.iter().filter_map(move |&node| {
+            if let Some(text) = doc.scalar(node) {
+                return Some((node, Syntax::Short(text)));
+            }
+            let map = doc.resolve(node);
+            doc.as_mapping(map).map(|_| (node, Syntax::Long(map)))
+        })
+    }
+
+    /// The effective scalar value of `key` in `map` (merge keys resolved): how a long-syntax
+    /// entry's fields are read.
+    fn field(&self, map: NodeId, key: &str) -> Option<&'d str> {
+        self.get(map, key).and_then(|l| self.doc.scalar(l.resolved))
+    }
+
     /// The name of the service of the same file that `service` extends, if it extends one.
     pub fn same_file_base(&self, service: &Service) -> Option<String> {
         let doc = self.doc;
@@ -507,43 +562,4 @@ fn describe(doc: &Document, id: NodeId) -> &'static str {
         NodeKind::Scalar { .. } => "a scalar",
         NodeKind::Alias(_) => "an alias",
     }
-}
-
-/// What a `user:` value means for the process's uid.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum UserSetting {
-    /// Empty (`user: ""`) or only a group (`:1000`): the image's own user.
-    ImageDefault,
-    /// `root`, `0`, `00`, `0:0`, `root:root`, `0:1000` and the like.
-    Root,
-    /// Any other user name or uid.
-    NonRoot,
-    /// Interpolated (`${UID}`): unknown until run time.
-    Variable,
-}
-
-/// Reads a `user:` value the way the Engine does (a numeric uid with leading zeros is that
-/// number, so `00` is root).
-pub(crate) fn user_setting(user: &str) -> UserSetting {
-    if user.contains('$') {
-        return UserSetting::Variable;
-    }
-    let name = user.split(':').next().unwrap_or("").trim();
-    if name.is_empty() {
-        UserSetting::ImageDefault
-    } else if name == "root"
-        || (name.bytes().all(|b| b.is_ascii_digit()) && name.trim_start_matches('0').is_empty())
-    {
-        UserSetting::Root
-    } else {
-        UserSetting::NonRoot
-    }
-}
-
-/// Normalises a capability name the way the Engine does (`cap_net_raw` = `NET_RAW`).
-pub(crate) fn normalize_capability(cap: &str) -> String {
-    let upper = cap.trim().to_ascii_uppercase();
-    upper
-        .strip_prefix("CAP_")
-        .map_or(upper.clone(), str::to_owned)
 }
