@@ -6,6 +6,9 @@ use std::ops::Range;
 use std::sync::Arc;
 
 /// One text change: replace `range` (byte offsets into the text the rules saw) by `content`.
+///
+/// A fix's edits are in the text of the pass that found them; [`crate::FixOutcome::changes`]
+/// are edits too, composed over every pass and relative to the input.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Edit {
     range: Range<usize>,

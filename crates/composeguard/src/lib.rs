@@ -2,8 +2,8 @@
 //!
 //! The data flows one way: text -> [`Document`] (a YAML tree with byte spans) -> [`Compose`]
 //! (services and their effective, merge-resolved values) -> [`rules`] -> [`Diagnostic`]s with
-//! [`Fix`]es -> edits spliced into the original text -> new text and the [`Change`]s made ->
-//! [`unified_diff`].
+//! [`Fix`]es -> edits spliced into the original text -> new text and the changes made to the
+//! input (also [`Edit`]s) -> [`unified_diff`].
 //!
 //! Every byte outside an edit is kept: comments, anchors, quotes, key order, CRLF, a BOM, a
 //! missing final newline. The library does no file or terminal I/O.
@@ -42,7 +42,7 @@ mod suppressions;
 
 pub use compose::{Compose, Service};
 pub use diagnostic::Diagnostic;
-pub use diff::{Change, mask_secrets, unified_diff};
+pub use diff::{mask_secrets, unified_diff};
 pub use document::{Document, Limits};
 pub use edit::{Applicability, Edit, Fix, NewFile, NewFileKind};
 pub use engine::{Options, check, decode};

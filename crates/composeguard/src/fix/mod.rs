@@ -7,11 +7,12 @@ mod pass;
 mod pieces;
 mod splice;
 
+pub(crate) use splice::splice;
+
 use crate::compose::Compose;
 use crate::diagnostic::Diagnostic;
-use crate::diff::Change;
 use crate::document::Document;
-use crate::edit::{Fix, NewFile, NewFileKind};
+use crate::edit::{Edit, Fix, NewFile, NewFileKind};
 use crate::engine::{Options, run_rules};
 use crate::error::Error;
 use pieces::Pieces;
@@ -37,7 +38,7 @@ pub struct FixOutcome {
     /// Sensitive values found in the input: mask them in anything printed.
     pub secrets: Vec<String>,
     /// What changed, relative to the input: every pass's edits composed (sorted, disjoint).
-    pub changes: Vec<Change>,
+    pub changes: Vec<Edit>,
 }
 
 impl FixOutcome {

@@ -2,7 +2,6 @@
 //! it, so the changes made to the input (what the diff shows) come out exact, whatever the
 //! passes did in between.
 
-use crate::diff::Change;
 use crate::edit::Edit;
 
 /// A run of the current text: copied from the input at `from`, or new text (`None`).
@@ -93,17 +92,14 @@ impl Pieces {
 
     /// The input's byte ranges that these pieces (which make `output`) do not copy, with their
     /// replacements: the changes made to `source` (sorted, disjoint).
-    pub(crate) fn changes(&self, source: &str, output: &str) -> Vec<Change> {
+    pub(crate) fn changes(&self, source: &str, output: &str) -> Vec<Edit> {
         let mut changes = Vec::new();
         // Input bytes before `copied_to` are accounted for; new output text starts at `new_from`.
         let (mut copied_to, mut new_from, mut at) = (0, 0, 0);
         let mut push = |upto: usize, new_to: usize, copied_to: usize, new_from: usize| {
             let text = &output[new_from..new_to];
             if source[copied_to..upto] != *text {
-                changes.push(Change {
-                    range: copied_to..upto,
-                    text: text.to_owned(),
-                });
+                changes.push(Edit::replacement(copied_to..upto, text));
             }
         };
         for piece in &self.0 {
