@@ -4,9 +4,8 @@
 //! `<<` merge source in order (a mapping, an alias of one, or a sequence of those), recursively
 //! for chained merges. Aliases are followed, never expanded, so an alias bomb costs nothing here.
 
-use crate::document::{Document, NodeId, NodeKind};
+use crate::document::{Document, MapTarget, NodeId, NodeKind};
 use crate::error::Error;
-use crate::style::MapTarget;
 
 /// Deepest chain of `extends` followed (a guard; real files use a handful).
 const MAX_MERGE_DEPTH: usize = 32;

@@ -16,6 +16,22 @@ use crate::lines::LineIndex;
 /// Index of a node in [`Document::nodes`].
 pub type NodeId = usize;
 
+/// Where new entries of a mapping go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MapTarget {
+    /// An existing mapping node (block or flow).
+    Mapping(NodeId),
+    /// A key whose value is null (`svc:` or `svc: ~`): the new entries become its mapping.
+    Null {
+        /// The key node.
+        key: NodeId,
+        /// The null value node.
+        value: NodeId,
+        /// True when the key sits in a flow mapping.
+        in_flow: bool,
+    },
+}
+
 /// Hard limits that protect the parser and everything above it from hostile input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {

@@ -39,6 +39,7 @@ pub mod settings;
 mod small;
 pub mod style;
 mod suppressions;
+pub mod writer;
 
 pub use compose::{Compose, Service};
 pub use diagnostic::Diagnostic;

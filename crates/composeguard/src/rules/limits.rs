@@ -4,9 +4,10 @@
 //! every enabled rule wants, and each finding carries that same fix.
 
 use crate::compose::Service;
+use crate::document::MapTarget;
 use crate::edit::Fix;
 use crate::images::Kind;
-use crate::style::{MapTarget, NewValue, insert_entries};
+use crate::writer::{NewValue, insert_entries};
 
 use crate::context::Context;
 use crate::rule::{Check, RuleMeta, declare_rule};

@@ -1,6 +1,6 @@
 use crate::compose::Inherited;
 use crate::edit::Fix;
-use crate::style::{NewValue, insert_entries};
+use crate::writer::{NewValue, insert_entries};
 
 use crate::compose::Service;
 use crate::context::Context;
@@ -140,7 +140,7 @@ impl Check for LogRotation {
             None => new_entries.push(("options", options())),
             Some((opts, opts_target)) => {
                 let has = |k: &str| {
-                    matches!(opts_target, crate::style::MapTarget::Mapping(_))
+                    matches!(opts_target, crate::document::MapTarget::Mapping(_))
                         && cx.compose.get(opts.resolved, k).is_some()
                 };
                 if has("max-size") {

@@ -1,10 +1,10 @@
 //! CG401, CG402, CG403: published ports.
 
 use crate::compose::Service;
-use crate::document::{NodeId, NodeKind};
+use crate::document::{MapTarget, NodeId, NodeKind};
 use crate::edit::Fix;
 use crate::settings::Target;
-use crate::style::{MapTarget, NewValue, insert_entries, replace_scalar};
+use crate::writer::{NewValue, insert_entries, replace_scalar};
 
 use crate::context::Context;
 use crate::rule::{Check, declare_rule};

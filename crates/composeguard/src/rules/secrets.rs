@@ -8,10 +8,10 @@
 use std::collections::{HashMap, HashSet};
 
 use crate::compose::Service;
-use crate::document::{NodeId, NodeKind};
+use crate::document::{MapTarget, NodeId, NodeKind};
 use crate::edit::{Edit, Fix, NewFile, NewFileKind};
 use crate::small;
-use crate::style::{MapTarget, NewValue, append_values, insert_entries, replace_scalar};
+use crate::writer::{NewValue, append_values, insert_entries, replace_scalar};
 
 use crate::context::Context;
 use crate::rule::{Check, declare_rule};

@@ -1,5 +1,5 @@
 use crate::edit::Fix;
-use crate::style::replace_scalar;
+use crate::writer::replace_scalar;
 
 use super::read_only::tmpfs_entries;
 use crate::compose::Service;
