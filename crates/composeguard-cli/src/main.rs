@@ -430,7 +430,7 @@ fn show_config(path: Option<&std::path::Path>, file: Option<&std::path::Path>) -
     0
 }
 
-fn limit(l: &composeguard::settings::Limits) -> config::Limit {
+fn limit(l: &composeguard::ServiceLimits) -> config::Limit {
     config::Limit {
         memory: Some(l.memory.clone()),
         cpus: Some(l.cpus.clone()),

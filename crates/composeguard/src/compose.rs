@@ -47,7 +47,7 @@ pub struct Lookup {
 
 /// The answer of [`Compose::service_get`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Inherited {
+pub enum ServiceLookup {
     /// The key is set (in the service, a merge source, or a base service of this file).
     Found(Lookup),
     /// The key is not set anywhere composeguard can see.
@@ -56,11 +56,11 @@ pub enum Inherited {
     External,
 }
 
-impl Inherited {
+impl ServiceLookup {
     /// The lookup, if the key was found.
     pub fn found(self) -> Option<Lookup> {
         match self {
-            Inherited::Found(l) => Some(l),
+            ServiceLookup::Found(l) => Some(l),
             _ => None,
         }
     }
@@ -346,36 +346,36 @@ impl<'d> Compose<'d> {
     }
 
     /// The effective value of `key` for a service: its own mapping and `<<` merges first, then
-    /// the service it `extends` in the same file (recursively). [`Inherited::External`] when
+    /// the service it `extends` in the same file (recursively). [`ServiceLookup::External`] when
     /// the chain reaches `extends` with a `file:`, whose content composeguard cannot see.
-    pub fn service_get(&self, service: &Service, key: &str) -> Inherited {
+    pub fn service_get(&self, service: &Service, key: &str) -> ServiceLookup {
         let doc = self.doc;
         let mut current = service.body;
         for _ in 0..MAX_MERGE_DEPTH {
             let Some(body) = current else {
-                return Inherited::Absent;
+                return ServiceLookup::Absent;
             };
             if let Some(found) = self.get(body, key) {
-                return Inherited::Found(found);
+                return ServiceLookup::Found(found);
             }
             let Some(extends) = self.get(body, "extends") else {
-                return Inherited::Absent;
+                return ServiceLookup::Absent;
             };
             let base = match &doc.node(extends.resolved).kind {
                 NodeKind::Scalar { value, .. } => value.clone(),
                 NodeKind::Mapping(_) => {
                     if self.get(extends.resolved, "file").is_some() {
-                        return Inherited::External;
+                        return ServiceLookup::External;
                     }
                     match self
                         .get(extends.resolved, "service")
                         .and_then(|s| doc.scalar(s.resolved))
                     {
                         Some(name) => name.to_owned(),
-                        None => return Inherited::Absent,
+                        None => return ServiceLookup::Absent,
                     }
                 }
-                _ => return Inherited::Absent,
+                _ => return ServiceLookup::Absent,
             };
             current = self
                 .services()
@@ -383,7 +383,7 @@ impl<'d> Compose<'d> {
                 .find(|s| s.document == service.document && s.name == base)
                 .and_then(|s| s.body);
         }
-        Inherited::Absent
+        ServiceLookup::Absent
     }
 
     /// The name of the service of the same file that `service` extends, if it extends one.

@@ -242,7 +242,7 @@ fn hunk_range(lines: &Range<usize>) -> String {
 /// [`crate::masking::masked_diff`], which hides the values' own spans, whatever rules ran.
 pub fn mask_secrets(text: &str, secrets: &[String]) -> String {
     let mut sorted: Vec<&String> = secrets.iter().filter(|s| s.len() >= 3).collect();
-    crate::small::sort_by(&mut sorted, |a, b| b.len().cmp(&a.len()));
+    crate::sort::sort_by(&mut sorted, |a, b| b.len().cmp(&a.len()));
     let mut out = text.to_owned();
     for secret in sorted {
         out = out.replace(secret.as_str(), "****");

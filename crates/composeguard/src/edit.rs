@@ -185,7 +185,7 @@ impl Fix {
         message: impl Into<String>,
         mut edits: Vec<Edit>,
     ) -> Fix {
-        crate::small::sort_by(&mut edits, |a, b| {
+        crate::sort::sort_by(&mut edits, |a, b| {
             (a.range.start, a.range.end).cmp(&(b.range.start, b.range.end))
         });
         let digest = digest(applicability, &edits, &[]);

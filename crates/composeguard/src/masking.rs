@@ -214,7 +214,7 @@ pub fn secret_spans(doc: &Document, settings: &Settings) -> Vec<Range<usize>> {
 pub fn secret_spans_of(
     source: &str,
     settings: &Settings,
-    limits: &crate::document::Limits,
+    limits: &crate::document::InputLimits,
 ) -> Result<Vec<Range<usize>>, Error> {
     Ok(secret_spans(
         &Document::parse_with_limits(source, limits)?,
@@ -225,7 +225,7 @@ pub fn secret_spans_of(
 /// Sorted, empty spans dropped, overlapping or touching ones merged.
 fn normalize(mut spans: Vec<Range<usize>>) -> Vec<Range<usize>> {
     spans.retain(|s| s.start < s.end);
-    crate::small::sort_by(&mut spans, |a, b| (a.start, a.end).cmp(&(b.start, b.end)));
+    crate::sort::sort_by(&mut spans, |a, b| (a.start, a.end).cmp(&(b.start, b.end)));
     let mut out: Vec<Range<usize>> = Vec::with_capacity(spans.len());
     for s in spans {
         match out.last_mut() {
@@ -405,7 +405,7 @@ pub fn masked_diff(
     changes: &[Edit],
     path: &str,
     settings: &Settings,
-    limits: &crate::document::Limits,
+    limits: &crate::document::InputLimits,
 ) -> Result<String, Error> {
     let diff = crate::diff::unified_diff(source, changes, path);
     if diff.is_empty() {
@@ -429,7 +429,7 @@ pub fn new_spans(
     changes: &[Edit],
     output: &str,
     settings: &Settings,
-    limits: &crate::document::Limits,
+    limits: &crate::document::InputLimits,
 ) -> Vec<Range<usize>> {
     let mut spans = spans_after(old_spans, changes);
     if let Ok(own) = secret_spans_of(output, settings, limits) {

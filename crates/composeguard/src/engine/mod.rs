@@ -8,7 +8,7 @@ pub use decode::decode;
 use crate::compose::Compose;
 use crate::context::Context;
 use crate::diagnostic::Diagnostic;
-use crate::document::{Document, Limits};
+use crate::document::{Document, InputLimits};
 use crate::edit::Applicability;
 use crate::error::Error;
 use crate::rule::{Check, Rule, RuleMeta};
@@ -32,7 +32,7 @@ pub struct Options {
     /// Values the fixes write.
     pub settings: Settings,
     /// Input limits.
-    pub limits: Limits,
+    pub limits: InputLimits,
     /// Rules (codes, prefixes or names) ignored for some services, by service name.
     pub per_service_ignore: std::collections::HashMap<String, Vec<String>>,
 }
@@ -131,7 +131,7 @@ pub(crate) fn run_rules(doc: &Document, options: &Options) -> Result<Vec<Diagnos
         &options.per_service_ignore,
         &enabled,
     );
-    crate::small::sort_by(&mut diagnostics, |a, b| {
+    crate::sort::sort_by(&mut diagnostics, |a, b| {
         (a.range.start, a.rule.code).cmp(&(b.range.start, b.rule.code))
     });
     Ok(diagnostics)

@@ -18,7 +18,7 @@ pub(crate) struct Taken<'e> {
 impl<'e> Taken<'e> {
     pub(crate) fn new(fixes: &[&'e Fix]) -> Taken<'e> {
         let mut sorted: Vec<&Edit> = fixes.iter().flat_map(|f| f.edits().iter()).collect();
-        crate::small::sort_by(&mut sorted, |a, b| a.range().start.cmp(&b.range().start));
+        crate::sort::sort_by(&mut sorted, |a, b| a.range().start.cmp(&b.range().start));
         Taken {
             accepted: vec![false; sorted.len()],
             tree: vec![0; sorted.len() + 1],

@@ -76,7 +76,7 @@ pub fn fix(source: &str, options: &Options) -> Result<FixOutcome, Error> {
         .iter()
         .filter_map(|d| d.secret.clone())
         .collect();
-    crate::small::sort_by(&mut secrets, |a, b| a.cmp(b));
+    crate::sort::sort_by(&mut secrets, |a, b| a.cmp(b));
     secrets.dedup();
     let mut doc = first;
     loop {

@@ -25,7 +25,7 @@ fn first_of_identical(fixes: &[&Fix], order: &[usize]) -> Vec<usize> {
     for (r, &i) in order.iter().enumerate() {
         rank[i] = r;
     }
-    crate::small::sort_by(&mut by_digest, |&a, &b| {
+    crate::sort::sort_by(&mut by_digest, |&a, &b| {
         (fixes[a].digest(), rank[a]).cmp(&(fixes[b].digest(), rank[b]))
     });
     let mut first: Vec<usize> = (0..fixes.len()).collect();
@@ -46,7 +46,7 @@ fn first_of_identical(fixes: &[&Fix], order: &[usize]) -> Vec<usize> {
 /// Insertions at the same offset are ordered deepest first, so each stays inside its own block.
 pub(crate) fn apply<'f>(source: &str, fixes: &[&'f Fix]) -> Pass<'f> {
     let mut order: Vec<usize> = (0..fixes.len()).collect();
-    crate::small::sort_by(&mut order, |&a, &b| {
+    crate::sort::sort_by(&mut order, |&a, &b| {
         fixes[a].min_start().cmp(&fixes[b].min_start())
     });
     let first = first_of_identical(fixes, &order);
@@ -75,7 +75,7 @@ pub(crate) fn apply<'f>(source: &str, fixes: &[&'f Fix]) -> Pass<'f> {
         .enumerate()
         .flat_map(|(i, f)| f.edits().iter().map(move |e| (i, e)))
         .collect();
-    crate::small::sort_by(&mut edits, |(ia, a), (ib, b)| {
+    crate::sort::sort_by(&mut edits, |(ia, a), (ib, b)| {
         (
             a.range().start,
             a.range().end,

@@ -1,4 +1,4 @@
-use crate::compose::Inherited;
+use crate::compose::ServiceLookup;
 use crate::edit::Fix;
 use crate::writer::{NewValue, insert_entries};
 
@@ -75,9 +75,9 @@ impl Check for LogRotation {
             return;
         };
         let logging = match cx.compose.service_get(service, "logging") {
-            Inherited::Found(l) => Some(l),
-            Inherited::Absent => None,
-            Inherited::External => {
+            ServiceLookup::Found(l) => Some(l),
+            ServiceLookup::Absent => None,
+            ServiceLookup::External => {
                 // The base service in the other file may set a driver; adding one here
                 // would override it.
                 let message = format!(
