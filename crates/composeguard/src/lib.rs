@@ -21,34 +21,39 @@
 
 #![warn(missing_docs)]
 
-pub mod compose;
+// One public path per item: the library's types and functions at the crate root, the modules
+// private; three modules stay public as namespaces of what is not at the root (the image
+// table, secret masking, the rule registry).
+mod compose;
 mod context;
-pub mod diagnostic;
-pub mod diff;
-pub mod document;
-pub mod edit;
-pub mod engine;
-pub mod error;
+mod diagnostic;
+mod diff;
+mod document;
+mod edit;
+mod engine;
+mod error;
 mod fix;
 pub mod images;
-pub mod lines;
+mod lines;
 pub mod masking;
-pub mod rule;
+mod rule;
 pub mod rules;
-pub mod settings;
+mod settings;
 mod sort;
-pub mod style;
+mod style;
 mod suppressions;
-pub mod writer;
+mod writer;
 
-pub use compose::{Compose, Service};
+pub use compose::{Compose, Lookup, Service, ServiceLookup};
 pub use diagnostic::Diagnostic;
-pub use diff::{mask_secrets, unified_diff};
-pub use document::{Document, InputLimits};
+pub use diff::{apply_changes, mask_secrets, unified_diff};
+pub use document::{
+    Comment, DocRoot, Document, InputLimits, MapTarget, Node, NodeId, NodeKind, QuoteStyle,
+};
 pub use edit::{Applicability, Edit, Fix, NewFile, NewFileKind};
 pub use engine::{Options, check, decode};
 pub use error::Error;
 pub use fix::{FixOutcome, MAX_PASSES, fix};
-pub use lines::Position;
+pub use lines::{LineIndex, Position};
 pub use rule::{FixAvailability, Rule, RuleMeta};
 pub use settings::{Preset, ServiceLimits, Settings, Target};

@@ -297,11 +297,6 @@ pub fn insert_entries(
     }
 }
 
-/// The edit that appends a value to a sequence (mappings are written in flow style).
-pub fn append_value(doc: &Document, style: &Style, seq: NodeId, item: &NewValue) -> Edit {
-    append_values(doc, style, seq, std::slice::from_ref(item))
-}
-
 /// The edit that appends a scalar `item` to a sequence, copying the quotes of its last item.
 pub fn append_item(doc: &Document, style: &Style, seq: NodeId, item: &str) -> Edit {
     append_values(doc, style, seq, &[NewValue::str(item)])
