@@ -6,8 +6,7 @@ use crate::edit::Edit;
 /// `source` with each edit's range replaced by its content. The edits are sorted, disjoint,
 /// inside `source` and on character boundaries (callers check).
 pub(crate) fn splice(source: &str, edits: &[&Edit]) -> String {
-    let added: usize = edits.iter().map(|e| e.content().len()).sum();
-    let mut out = String::with_capacity(source.len() + added);
+    let mut out = String::with_capacity(source.len() + source.len() / 2);
     let mut last = 0;
     for edit in edits {
         let range = edit.range();
