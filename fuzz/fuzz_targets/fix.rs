@@ -26,7 +26,7 @@ fuzz_target!(|data: &[u8]| {
     let again = composeguard::fix(&outcome.output, &options).expect("fixed output must fix again");
     assert_eq!(again.output, outcome.output, "a second run changed the output");
     assert_eq!(
-        composeguard::diff::apply_changes(text, &outcome.changes),
+        composeguard::apply_changes(text, &outcome.changes),
         outcome.output,
         "the reported changes do not make the output"
     );

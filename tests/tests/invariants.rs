@@ -92,7 +92,7 @@ fn changes_and_diff_are_exactly_what_changed() {
             continue;
         };
         assert_eq!(
-            composeguard::diff::apply_changes(&text, &outcome.changes),
+            composeguard::apply_changes(&text, &outcome.changes),
             outcome.output,
             "{}: the changes do not make the output",
             path.display()

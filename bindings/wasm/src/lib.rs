@@ -6,7 +6,7 @@
 //! recurses deeply; if the module ever traps anyway, the page re-instantiates it.
 //! Positions are given in UTF-16 code units, the unit of JavaScript strings and editors.
 
-use composeguard::lines::LineIndex;
+use composeguard::LineIndex;
 use composeguard::{Options, Preset, Target, rules};
 use wasm_bindgen::prelude::*;
 

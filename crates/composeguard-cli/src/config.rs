@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use clap::ValueEnum;
+use composeguard::ServiceLimits;
 use composeguard::Settings;
-use composeguard::settings::Limits;
 use serde::{Deserialize, Serialize, Serializer};
 
 use crate::args::{self, Preset, Target};
@@ -183,7 +183,7 @@ options_table! {
 
 options_table! {
     /// One kind's limits.
-    Limit for Limits {
+    Limit for ServiceLimits {
         /// e.g. `512M`.
         memory: String,
         /// e.g. `"1.0"`.

@@ -3,7 +3,7 @@
 use std::fmt::Write;
 
 use anstyle::{AnsiColor, Style};
-use composeguard::lines::LineIndex;
+use composeguard::LineIndex;
 use composeguard::{Diagnostic, rules};
 use serde_json::{Value, json};
 

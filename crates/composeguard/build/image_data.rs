@@ -499,9 +499,9 @@ pub fn generate(entries: &[Entry], docs: bool) -> String {
         };
         let size = match e.size {
             None => "None",
-            Some(Size::Small) => "Some(Kind::Small)",
-            Some(Size::Medium) => "Some(Kind::Medium)",
-            Some(Size::Large) => "Some(Kind::Large)",
+            Some(Size::Small) => "Some(SizeClass::Small)",
+            Some(Size::Medium) => "Some(SizeClass::Medium)",
+            Some(Size::Large) => "Some(SizeClass::Large)",
         };
         let ports = e.sensitive_ports.as_deref().unwrap_or_default();
         let ports: Vec<String> = ports.iter().map(|p| p.to_string()).collect();

@@ -10,7 +10,8 @@ use crate::edit::Edit;
 use crate::images::{self, Known};
 use crate::rule::RuleMeta;
 use crate::settings::{Settings, Target};
-use crate::style::{NewValue, Style, append_values};
+use crate::style::Style;
+use crate::writer::{NewValue, append_values};
 
 /// The items of a sequence: each node with its scalar text (None for a mapping item).
 pub type ListItems<'a> = Vec<(NodeId, Option<&'a str>)>;

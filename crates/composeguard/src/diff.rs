@@ -1,6 +1,6 @@
 //! Unified diffs of what a fix changed, built from the changes themselves.
 //!
-//! The engine knows exactly which bytes it replaced ([`Change`]s, composed over every pass),
+//! The engine knows exactly which bytes it replaced (the [`Edit`]s made to the input, composed over every pass),
 //! so the diff needs no longest-common-subsequence search: each change is widened to whole
 //! lines, lines it left equal at its edges are trimmed, and nearby changes share a hunk with
 //! three lines of context. This is linear in the size of the file, shows exactly what the tool
@@ -9,46 +9,32 @@
 
 use std::ops::Range;
 
-/// One change of the output relative to the input: the input's bytes `range` became `text`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Change {
-    /// Byte range in the input (empty for an insertion).
-    pub range: Range<usize>,
-    /// The text that replaces it (empty for a deletion).
-    pub text: String,
-}
+use crate::edit::Edit;
 
 /// Lines of context around each change, as `diff -u` and `git diff` print.
 const CONTEXT: usize = 3;
 
 /// The text `changes` (sorted, non-overlapping, as [`crate::FixOutcome::changes`]) make of
 /// `source`. Ranges outside the text or off UTF-8 boundaries are ignored.
-pub fn apply_changes(source: &str, changes: &[Change]) -> String {
-    let mut out =
-        String::with_capacity(source.len() + changes.iter().map(|c| c.text.len()).sum::<usize>());
-    let mut last = 0;
-    for c in valid(source, changes) {
-        out.push_str(&source[last..c.range.start]);
-        out.push_str(&c.text);
-        last = c.range.end;
-    }
-    out.push_str(&source[last..]);
-    out
+pub fn apply_changes(source: &str, changes: &[Edit]) -> String {
+    let valid: Vec<&Edit> = valid(source, changes).collect();
+    crate::fix::splice(source, &valid)
 }
 
 /// The changes that can be applied in order: inside the text, on character boundaries, not
 /// before the previous one's end, and not a no-op.
-fn valid<'c>(source: &'c str, changes: &'c [Change]) -> impl Iterator<Item = &'c Change> {
+fn valid<'c>(source: &'c str, changes: &'c [Edit]) -> impl Iterator<Item = &'c Edit> {
     let mut last = 0;
     changes.iter().filter(move |c| {
-        let ok = c.range.start >= last
-            && c.range.start <= c.range.end
-            && c.range.end <= source.len()
-            && source.is_char_boundary(c.range.start)
-            && source.is_char_boundary(c.range.end)
-            && source[c.range.clone()] != *c.text;
+        let range = c.range();
+        let ok = range.start >= last
+            && range.start <= range.end
+            && range.end <= source.len()
+            && source.is_char_boundary(range.start)
+            && source.is_char_boundary(range.end)
+            && source[range.clone()] != *c.content();
         if ok {
-            last = c.range.end;
+            last = range.end;
         }
         ok
     })
@@ -57,7 +43,7 @@ fn valid<'c>(source: &'c str, changes: &'c [Change]) -> impl Iterator<Item = &'c
 /// A unified diff (`--- a/path`, `+++ b/path`, three lines of context) of `changes` applied to
 /// `source`, or an empty string when they change nothing. A path that is absolute or `-`
 /// (standard input) gets no `a/`/`b/` prefix.
-pub fn unified_diff(source: &str, changes: &[Change], path: &str) -> String {
+pub fn unified_diff(source: &str, changes: &[Edit], path: &str) -> String {
     let output = apply_changes(source, changes);
     let old = Lines::new(source);
     let new = Lines::new(&output);
@@ -119,27 +105,22 @@ struct Region {
 
 /// Each change widened to whole lines of both texts (overlapping ones merged), then trimmed of
 /// the lines it leaves equal at its start and end.
-fn regions(
-    source: &str,
-    output: &str,
-    old: &Lines,
-    new: &Lines,
-    changes: &[Change],
-) -> Vec<Region> {
+fn regions(source: &str, output: &str, old: &Lines, new: &Lines, changes: &[Edit]) -> Vec<Region> {
     // Byte ranges first: (old bytes, new bytes), both starting and ending on line boundaries.
     let mut spans: Vec<(Range<usize>, Range<usize>)> = Vec::new();
     let mut delta: isize = 0;
     for c in valid(source, changes) {
-        let start = old.start_of_line_at(c.range.start);
+        let range = c.range();
+        let start = old.start_of_line_at(range.start);
         let new_start = start.wrapping_add_signed(delta);
-        delta += c.text.len() as isize - c.range.len() as isize;
-        let new_after = c.range.end.wrapping_add_signed(delta);
+        delta += c.content().len() as isize - range.len() as isize;
+        let new_after = range.end.wrapping_add_signed(delta);
         let on_boundary =
             |text: &str, at: usize| at == 0 || at == text.len() || text.as_bytes()[at - 1] == b'\n';
-        let end = if on_boundary(source, c.range.end) && on_boundary(output, new_after) {
-            c.range.end
+        let end = if on_boundary(source, range.end) && on_boundary(output, new_after) {
+            range.end
         } else {
-            old.end_of_line_at(c.range.end)
+            old.end_of_line_at(range.end)
         };
         match spans.last_mut() {
             Some((o, _)) if start < o.end => o.end = o.end.max(end),
@@ -261,7 +242,7 @@ fn hunk_range(lines: &Range<usize>) -> String {
 /// [`crate::masking::masked_diff`], which hides the values' own spans, whatever rules ran.
 pub fn mask_secrets(text: &str, secrets: &[String]) -> String {
     let mut sorted: Vec<&String> = secrets.iter().filter(|s| s.len() >= 3).collect();
-    crate::small::sort_by(&mut sorted, |a, b| b.len().cmp(&a.len()));
+    crate::sort::sort_by(&mut sorted, |a, b| b.len().cmp(&a.len()));
     let mut out = text.to_owned();
     for secret in sorted {
         out = out.replace(secret.as_str(), "****");
@@ -271,14 +252,12 @@ pub fn mask_secrets(text: &str, secrets: &[String]) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{Change, apply_changes, unified_diff};
+    use super::{apply_changes, unified_diff};
+    use crate::edit::Edit;
     use proptest::prelude::*;
 
-    fn change(range: std::ops::Range<usize>, text: &str) -> Change {
-        Change {
-            range,
-            text: text.to_owned(),
-        }
+    fn change(range: std::ops::Range<usize>, text: &str) -> Edit {
+        Edit::replacement(range, text)
     }
 
     /// Applies a unified diff as `patch` would, checking every context and removed line.
@@ -336,7 +315,7 @@ mod tests {
         Ok(out)
     }
 
-    fn check(old: &str, changes: &[Change]) -> String {
+    fn check(old: &str, changes: &[Edit]) -> String {
         let new = apply_changes(old, changes);
         let diff = unified_diff(old, changes, "f");
         assert_eq!(diff.is_empty(), new == old, "{diff}");

@@ -16,9 +16,25 @@ use crate::lines::LineIndex;
 /// Index of a node in [`Document::nodes`].
 pub type NodeId = usize;
 
+/// Where new entries of a mapping go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MapTarget {
+    /// An existing mapping node (block or flow).
+    Mapping(NodeId),
+    /// A key whose value is null (`svc:` or `svc: ~`): the new entries become its mapping.
+    Null {
+        /// The key node.
+        key: NodeId,
+        /// The null value node.
+        value: NodeId,
+        /// True when the key sits in a flow mapping.
+        in_flow: bool,
+    },
+}
+
 /// Hard limits that protect the parser and everything above it from hostile input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Limits {
+pub struct InputLimits {
     /// Largest accepted input, in bytes.
     pub max_bytes: usize,
     /// Deepest accepted nesting of collections.
@@ -32,9 +48,9 @@ pub struct Limits {
     pub max_services: usize,
 }
 
-impl Default for Limits {
+impl Default for InputLimits {
     fn default() -> Self {
-        Limits {
+        InputLimits {
             max_bytes: 32 * 1024 * 1024,
             max_depth: 64,
             max_nodes: 4_000_000,
@@ -133,13 +149,13 @@ enum Frame {
 }
 
 impl Document {
-    /// Parses `source` with the default [`Limits`].
+    /// Parses `source` with the default [`InputLimits`].
     pub fn parse(source: &str) -> Result<Document, Error> {
-        Document::parse_with_limits(source, &Limits::default())
+        Document::parse_with_limits(source, &InputLimits::default())
     }
 
     /// Parses `source`, rejecting input beyond `limits` with a clear error.
-    pub fn parse_with_limits(source: &str, limits: &Limits) -> Result<Document, Error> {
+    pub fn parse_with_limits(source: &str, limits: &InputLimits) -> Result<Document, Error> {
         let lines = LineIndex::new(source);
         if source.len() > limits.max_bytes {
             return Err(Error::TooLarge {
@@ -552,7 +568,7 @@ fn keeps_trailing_lines(source: &str, content_start: usize) -> bool {
     header.lines().next().is_some_and(|h| h.contains('+'))
 }
 
-fn check_expansion(size: u64, limits: &Limits) -> Result<(), Error> {
+fn check_expansion(size: u64, limits: &InputLimits) -> Result<(), Error> {
     if size > limits.max_expanded_nodes {
         return Err(Error::AliasBomb {
             limit: limits.max_expanded_nodes,
@@ -561,7 +577,7 @@ fn check_expansion(size: u64, limits: &Limits) -> Result<(), Error> {
     Ok(())
 }
 
-fn check_node_limit(count: usize, limits: &Limits) -> Result<(), Error> {
+fn check_node_limit(count: usize, limits: &InputLimits) -> Result<(), Error> {
     if count > limits.max_nodes {
         return Err(Error::TooManyNodes {
             limit: limits.max_nodes,

@@ -6,6 +6,9 @@ use std::ops::Range;
 use std::sync::Arc;
 
 /// One text change: replace `range` (byte offsets into the text the rules saw) by `content`.
+///
+/// A fix's edits are in the text of the pass that found them; [`crate::FixOutcome::changes`]
+/// are edits too, composed over every pass and relative to the input.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Edit {
     range: Range<usize>,
@@ -182,7 +185,7 @@ impl Fix {
         message: impl Into<String>,
         mut edits: Vec<Edit>,
     ) -> Fix {
-        crate::small::sort_by(&mut edits, |a, b| {
+        crate::sort::sort_by(&mut edits, |a, b| {
             (a.range.start, a.range.end).cmp(&(b.range.start, b.range.end))
         });
         let digest = digest(applicability, &edits, &[]);

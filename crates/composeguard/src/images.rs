@@ -45,7 +45,7 @@ impl Runs {
 
 /// How much a service of this image needs, for default resource limits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
+pub enum SizeClass {
     /// Ordinary services and unknown images.
     Small,
     /// Caches and heavier applications (PHP and JVM applications, dashboards).
@@ -54,13 +54,13 @@ pub enum Kind {
     Large,
 }
 
-impl Kind {
+impl SizeClass {
     /// The data files' name for it (`size = "..."`).
     pub fn as_str(self) -> &'static str {
         match self {
-            Kind::Small => "small",
-            Kind::Medium => "medium",
-            Kind::Large => "large",
+            SizeClass::Small => "small",
+            SizeClass::Medium => "medium",
+            SizeClass::Large => "large",
         }
     }
 }
@@ -155,7 +155,7 @@ pub struct Image {
     /// True when the image declares its own `HEALTHCHECK`.
     pub has_healthcheck: bool,
     /// For default limits; None: unknown.
-    pub size: Option<Kind>,
+    pub size: Option<SizeClass>,
     /// Variables that move its writable or data paths (`PGDATA`).
     pub path_vars: &'static [&'static str],
     /// Free-form notes (empty without the `docs` feature).

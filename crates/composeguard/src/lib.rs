@@ -2,8 +2,8 @@
 //!
 //! The data flows one way: text -> [`Document`] (a YAML tree with byte spans) -> [`Compose`]
 //! (services and their effective, merge-resolved values) -> [`rules`] -> [`Diagnostic`]s with
-//! [`Fix`]es -> edits spliced into the original text -> new text and the [`Change`]s made ->
-//! [`unified_diff`].
+//! [`Fix`]es -> edits spliced into the original text -> new text and the changes made to the
+//! input (also [`Edit`]s) -> [`unified_diff`].
 //!
 //! Every byte outside an edit is kept: comments, anchors, quotes, key order, CRLF, a BOM, a
 //! missing final newline. The library does no file or terminal I/O.
@@ -21,32 +21,40 @@
 
 #![warn(missing_docs)]
 
-pub mod compose;
+// One public path per item: the library's types and functions at the crate root, the modules
+// private; three modules stay public as namespaces of what is not at the root (the image
+// table, secret masking, the rule registry).
+mod compose;
 mod context;
-pub mod diagnostic;
-pub mod diff;
-pub mod document;
-pub mod edit;
-pub mod engine;
-pub mod error;
+mod diagnostic;
+mod diff;
+mod document;
+mod edit;
+mod engine;
+mod error;
+mod fix;
 pub mod images;
 pub mod interpolation;
-pub mod lines;
+mod lines;
 pub mod masking;
-pub mod rule;
+mod rule;
 pub mod rules;
-pub mod settings;
-mod small;
-pub mod style;
+mod settings;
+mod sort;
+mod style;
 mod suppressions;
+mod writer;
 
-pub use compose::{Compose, Service};
+pub use compose::{Compose, Lookup, Service, ServiceLookup};
 pub use diagnostic::Diagnostic;
-pub use diff::{Change, mask_secrets, unified_diff};
-pub use document::{Document, Limits};
+pub use diff::{apply_changes, mask_secrets, unified_diff};
+pub use document::{
+    Comment, DocRoot, Document, InputLimits, MapTarget, Node, NodeId, NodeKind, QuoteStyle,
+};
 pub use edit::{Applicability, Edit, Fix, NewFile, NewFileKind};
-pub use engine::{FixOutcome, Options, check, decode, fix};
+pub use engine::{Options, check, decode};
 pub use error::Error;
-pub use lines::Position;
+pub use fix::{FixOutcome, MAX_PASSES, fix};
+pub use lines::{LineIndex, Position};
 pub use rule::{FixAvailability, Rule, RuleMeta};
-pub use settings::{Preset, Settings, Target};
+pub use settings::{Preset, ServiceLimits, Settings, Target};

@@ -8,13 +8,13 @@
 //! does not turn `image: postgres:16` into `image: ****:16`.
 //!
 //! [`mask_diff`] masks a unified diff line by line: lines of the old text with the old spans,
-//! lines of the new text with spans carried through the fix's [`Change`]s ([`spans_after`]).
+//! lines of the new text with spans carried through the fix's changes ([`crate::FixOutcome::changes`]) ([`spans_after`]).
 //! Every hidden run becomes `****`, whatever its length.
 
 use std::ops::Range;
 
-use crate::diff::Change;
 use crate::document::{Document, NodeId, NodeKind, QuoteStyle};
+use crate::edit::Edit;
 use crate::error::Error;
 use crate::settings::Settings;
 
@@ -214,7 +214,7 @@ pub fn secret_spans(doc: &Document, settings: &Settings) -> Vec<Range<usize>> {
 pub fn secret_spans_of(
     source: &str,
     settings: &Settings,
-    limits: &crate::document::Limits,
+    limits: &crate::document::InputLimits,
 ) -> Result<Vec<Range<usize>>, Error> {
     Ok(secret_spans(
         &Document::parse_with_limits(source, limits)?,
@@ -225,7 +225,7 @@ pub fn secret_spans_of(
 /// Sorted, empty spans dropped, overlapping or touching ones merged.
 fn normalize(mut spans: Vec<Range<usize>>) -> Vec<Range<usize>> {
     spans.retain(|s| s.start < s.end);
-    crate::small::sort_by(&mut spans, |a, b| (a.start, a.end).cmp(&(b.start, b.end)));
+    crate::sort::sort_by(&mut spans, |a, b| (a.start, a.end).cmp(&(b.start, b.end)));
     let mut out: Vec<Range<usize>> = Vec::with_capacity(spans.len());
     for s in spans {
         match out.last_mut() {
@@ -240,19 +240,20 @@ fn normalize(mut spans: Vec<Range<usize>>) -> Vec<Range<usize>> {
 /// [`crate::FixOutcome::changes`]) make of it. A span a change replaced whole is gone (the fix
 /// took the value out); one a change cuts into grows over the change's new text, so that no
 /// part of the value shows.
-pub fn spans_after(spans: &[Range<usize>], changes: &[Change]) -> Vec<Range<usize>> {
+pub fn spans_after(spans: &[Range<usize>], changes: &[Edit]) -> Vec<Range<usize>> {
     // Where the old position `at` lands: shifted past every change before it; inside a change,
     // at the start (for a span's start) or the end (for its end) of the change's new text.
     let map = |at: usize, end: bool| -> usize {
         let mut delta: isize = 0;
         for c in changes {
-            let new_start = c.range.start.wrapping_add_signed(delta);
-            let before = c.range.end <= at && (!end || c.range.start < at);
+            let range = c.range();
+            let new_start = range.start.wrapping_add_signed(delta);
+            let before = range.end <= at && (!end || range.start < at);
             if before {
-                delta += c.text.len() as isize - c.range.len() as isize;
-            } else if c.range.start < at && at < c.range.end {
+                delta += c.content().len() as isize - range.len() as isize;
+            } else if range.start < at && at < range.end {
                 return if end {
-                    new_start + c.text.len()
+                    new_start + c.content().len()
                 } else {
                     new_start
                 };
@@ -264,9 +265,9 @@ pub fn spans_after(spans: &[Range<usize>], changes: &[Change]) -> Vec<Range<usiz
     };
     let mut out = Vec::new();
     for span in spans {
-        let replaced = changes
-            .iter()
-            .any(|c| !c.range.is_empty() && c.range.start <= span.start && span.end <= c.range.end);
+        let replaced = changes.iter().any(|c| {
+            !c.range().is_empty() && c.range().start <= span.start && span.end <= c.range().end
+        });
         if !replaced {
             out.push(map(span.start, false)..map(span.end, true));
         }
@@ -401,10 +402,10 @@ fn relative(spans: &[Range<usize>], start: usize, len: usize) -> Vec<Range<usize
 /// (old spans from `source`, new ones carried through the changes and found in the new text).
 pub fn masked_diff(
     source: &str,
-    changes: &[Change],
+    changes: &[Edit],
     path: &str,
     settings: &Settings,
-    limits: &crate::document::Limits,
+    limits: &crate::document::InputLimits,
 ) -> Result<String, Error> {
     let diff = crate::diff::unified_diff(source, changes, path);
     if diff.is_empty() {
@@ -425,10 +426,10 @@ pub fn masked_diff(
 /// output has of its own.
 pub fn new_spans(
     old_spans: &[Range<usize>],
-    changes: &[Change],
+    changes: &[Edit],
     output: &str,
     settings: &Settings,
-    limits: &crate::document::Limits,
+    limits: &crate::document::InputLimits,
 ) -> Vec<Range<usize>> {
     let mut spans = spans_after(old_spans, changes);
     if let Ok(own) = secret_spans_of(output, settings, limits) {
@@ -471,10 +472,7 @@ mod tests {
     #[test]
     #[allow(clippy::single_range_in_vec_init)]
     fn spans_follow_the_changes() {
-        let c = |range: Range<usize>, text: &str| Change {
-            range,
-            text: text.into(),
-        };
+        let c = |range: Range<usize>, text: &str| Edit::replacement(range, text);
         // Before, after, replaced whole, cut into.
         assert_eq!(spans_after(&[10..14], &[c(2..4, "abcd")]), [12..16]);
         assert_eq!(spans_after(&[10..14], &[c(20..20, "x")]), [10..14]);
@@ -489,10 +487,10 @@ mod tests {
     fn a_diff_hides_both_sides() {
         let source = "services:\n  db:\n    image: postgres:16\n    environment:\n      POSTGRES_PASSWORD: postgres\n      API_TOKEN: tok\n";
         let at = source.find("API_TOKEN").unwrap();
-        let changes = [Change {
-            range: at..at + "API_TOKEN".len(),
-            text: "MY_API_TOKEN".into(),
-        }];
+        let changes = [Edit::replacement(
+            at..at + "API_TOKEN".len(),
+            "MY_API_TOKEN",
+        )];
         let diff = masked_diff(
             source,
             &changes,

@@ -1,11 +1,11 @@
 //! Values the rules write and the lists they judge by, with defaults a production stack can
 //! live with. Every field can be changed by the caller (the CLI reads them from its flags).
 
-use crate::images::Kind;
+use crate::images::SizeClass;
 
 /// Resource limits for one kind of service.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Limits {
+pub struct ServiceLimits {
     /// `deploy.resources.limits.memory` (e.g. `512M`).
     pub memory: String,
     /// `deploy.resources.limits.cpus` (written quoted, e.g. `"1.0"`).
@@ -22,11 +22,11 @@ pub struct Settings {
     /// `max-file` written by the log-rotation fix (a count, written as a quoted string).
     pub log_max_file: String,
     /// Limits for ordinary services and unknown images.
-    pub limits_small: Limits,
+    pub limits_small: ServiceLimits,
     /// Limits for caches and heavier applications (redis, nextcloud, keycloak, grafana, ...).
-    pub limits_medium: Limits,
+    pub limits_medium: ServiceLimits,
     /// Limits for databases, search engines, brokers and object stores.
-    pub limits_large: Limits,
+    pub limits_large: ServiceLimits,
     /// Size of each tmpfs the read-only fix adds.
     pub tmpfs_size: String,
     /// `ulimits.nofile` (soft = hard) that CG304 writes; None (the default) writes none: a
@@ -54,17 +54,17 @@ impl Default for Settings {
         Settings {
             log_max_size: "10m".into(),
             log_max_file: "3".into(),
-            limits_small: Limits {
+            limits_small: ServiceLimits {
                 memory: "512M".into(),
                 cpus: "1.0".into(),
                 pids: 512,
             },
-            limits_medium: Limits {
+            limits_medium: ServiceLimits {
                 memory: "1G".into(),
                 cpus: "1.0".into(),
                 pids: 512,
             },
-            limits_large: Limits {
+            limits_large: ServiceLimits {
                 memory: "2G".into(),
                 cpus: "2.0".into(),
                 pids: 2048,
@@ -126,11 +126,11 @@ impl Default for Settings {
 
 impl Settings {
     /// The limits for a kind of service.
-    pub fn limits(&self, kind: Kind) -> &Limits {
+    pub fn limits(&self, kind: SizeClass) -> &ServiceLimits {
         match kind {
-            Kind::Small => &self.limits_small,
-            Kind::Medium => &self.limits_medium,
-            Kind::Large => &self.limits_large,
+            SizeClass::Small => &self.limits_small,
+            SizeClass::Medium => &self.limits_medium,
+            SizeClass::Large => &self.limits_large,
         }
     }
 }

@@ -101,7 +101,7 @@ fn a_ten_megabyte_file_is_processed() {
         i
     );
     let too_big = Options {
-        limits: composeguard::Limits {
+        limits: composeguard::InputLimits {
             max_bytes: 1 << 20,
             ..Default::default()
         },
@@ -129,7 +129,7 @@ fn five_thousand_services() {
     let again = composeguard::fix(&outcome.output, &strict()).unwrap();
     assert_eq!(again.output, outcome.output);
     let limited = Options {
-        limits: composeguard::Limits {
+        limits: composeguard::InputLimits {
             max_services: 1000,
             ..Default::default()
         },

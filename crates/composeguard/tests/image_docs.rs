@@ -4,7 +4,7 @@
 use std::fmt::Write;
 use std::path::Path;
 
-use composeguard::images::{IMAGES, Image, Kind};
+use composeguard::images::{IMAGES, Image, SizeClass};
 
 fn known(value: Option<bool>) -> &'static str {
     match value {
@@ -89,7 +89,7 @@ fn page() -> String {
             user(image),
             caps(image.caps_as_root),
             known(image.read_only_ok),
-            image.size.map_or("unknown", Kind::as_str),
+            image.size.map_or("unknown", SizeClass::as_str),
             name = image.name,
         );
     }
@@ -152,7 +152,7 @@ fn page() -> String {
         let _ = writeln!(
             out,
             "- Size (default limits): {}",
-            image.size.map_or("unknown", Kind::as_str)
+            image.size.map_or("unknown", SizeClass::as_str)
         );
         if !image.path_vars.is_empty() {
             let _ = writeln!(out, "- Path variables: {}", code_list(image.path_vars));

@@ -199,7 +199,7 @@ proptest! {
         let outcome = composeguard::fix(&text, &options).unwrap();
         let before = Document::parse(&text).unwrap();
         let after = Document::parse(&outcome.output).unwrap();
-        prop_assert_eq!(composeguard::diff::apply_changes(&text, &outcome.changes), outcome.output.clone());
+        prop_assert_eq!(composeguard::apply_changes(&text, &outcome.changes), outcome.output.clone());
         prop_assert_eq!(comments(&before), comments(&after));
         prop_assert_eq!(d.crlf, outcome.output.contains("\r\n"));
         if d.crlf {
@@ -237,7 +237,7 @@ proptest! {
             return Ok(());
         };
         prop_assert!(Document::parse(&outcome.output).is_ok(), "{}", outcome.output);
-        prop_assert_eq!(composeguard::diff::apply_changes(&text, &outcome.changes), outcome.output.clone());
+        prop_assert_eq!(composeguard::apply_changes(&text, &outcome.changes), outcome.output.clone());
         let again = composeguard::fix(&outcome.output, &options).unwrap();
         prop_assert_eq!(&again.output, &outcome.output, "a second run changed the output");
         let new = composeguard_tests::new_problems(&text, &outcome.output);

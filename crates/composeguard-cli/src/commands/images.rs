@@ -196,7 +196,7 @@ fn show(out: &mut impl Write, image: &Image) -> io::Result<()> {
     writeln!(
         out,
         "size: {}",
-        image.size.map_or("unknown", images::Kind::as_str)
+        image.size.map_or("unknown", images::SizeClass::as_str)
     )?;
     if !image.path_vars.is_empty() {
         writeln!(out, "path variables: {}", list(image.path_vars))?;
@@ -242,7 +242,7 @@ fn to_json(image: &Image) -> Value {
         "sensitive_ports": image.sensitive_ports,
         "healthcheck": image.healthcheck,
         "has_healthcheck": image.has_healthcheck,
-        "size": image.size.map(images::Kind::as_str),
+        "size": image.size.map(images::SizeClass::as_str),
         "path_vars": image.path_vars,
         "notes": image.notes,
         "sources": image.sources.iter().map(|s| json!({

@@ -312,7 +312,7 @@ pub fn verify(request: &Request<'_>) -> Result<Report, VerifyError> {
     if outcome
         .files
         .iter()
-        .any(|f| f.kind != composeguard::edit::NewFileKind::Secret)
+        .any(|f| f.kind != composeguard::NewFileKind::Secret)
     {
         return Err(VerifyError::Refused(
             "the fix would add lines to an env file (`secrets_env_file`); verify runs without writing into your project: unset that option for verify".into(),

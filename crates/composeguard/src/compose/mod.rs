@@ -21,9 +21,8 @@ pub(crate) use ports::Published;
 pub(crate) use tmpfs::{clean_path, size_in_bytes};
 pub(crate) use user::{UserSetting, user_setting};
 
-use crate::document::{Document, NodeId, NodeKind};
+use crate::document::{Document, MapTarget, NodeId, NodeKind};
 use crate::error::Error;
-use crate::style::MapTarget;
 
 /// Deepest chain of `extends` followed (a guard; real files use a handful).
 const MAX_MERGE_DEPTH: usize = 32;
@@ -65,7 +64,7 @@ pub struct Lookup {
 
 /// The answer of [`Compose::service_get`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Inherited {
+pub enum ServiceLookup {
     /// The key is set (in the service, a merge source, or a base service of this file).
     Found(Lookup),
     /// The key is not set anywhere composeguard can see.
@@ -74,11 +73,11 @@ pub enum Inherited {
     External,
 }
 
-impl Inherited {
+impl ServiceLookup {
     /// The lookup, if the key was found.
     pub fn found(self) -> Option<Lookup> {
         match self {
-            Inherited::Found(l) => Some(l),
+            ServiceLookup::Found(l) => Some(l),
             _ => None,
         }
     }
@@ -373,36 +372,36 @@ impl<'d> Compose<'d> {
     }
 
     /// The effective value of `key` for a service: its own mapping and `<<` merges first, then
-    /// the service it `extends` in the same file (recursively). [`Inherited::External`] when
+    /// the service it `extends` in the same file (recursively). [`ServiceLookup::External`] when
     /// the chain reaches `extends` with a `file:`, whose content composeguard cannot see.
-    pub fn service_get(&self, service: &Service, key: &str) -> Inherited {
+    pub fn service_get(&self, service: &Service, key: &str) -> ServiceLookup {
         let doc = self.doc;
         let mut current = service.body;
         for _ in 0..MAX_MERGE_DEPTH {
             let Some(body) = current else {
-                return Inherited::Absent;
+                return ServiceLookup::Absent;
             };
             if let Some(found) = self.get(body, key) {
-                return Inherited::Found(found);
+                return ServiceLookup::Found(found);
             }
             let Some(extends) = self.get(body, "extends") else {
-                return Inherited::Absent;
+                return ServiceLookup::Absent;
             };
             let base = match &doc.node(extends.resolved).kind {
                 NodeKind::Scalar { value, .. } => value.clone(),
                 NodeKind::Mapping(_) => {
                     if self.get(extends.resolved, "file").is_some() {
-                        return Inherited::External;
+                        return ServiceLookup::External;
                     }
                     match self
                         .get(extends.resolved, "service")
                         .and_then(|s| doc.scalar(s.resolved))
                     {
                         Some(name) => name.to_owned(),
-                        None => return Inherited::Absent,
+                        None => return ServiceLookup::Absent,
                     }
                 }
-                _ => return Inherited::Absent,
+                _ => return ServiceLookup::Absent,
             };
             current = self
                 .services()
@@ -410,7 +409,7 @@ impl<'d> Compose<'d> {
                 .find(|s| s.document == service.document && s.name == base)
                 .and_then(|s| s.body);
         }
-        Inherited::Absent
+        ServiceLookup::Absent
     }
 
     /// The items of a service's effective list-valued key that use a form's short syntax (a

@@ -1,6 +1,6 @@
 use crate::document::NodeKind;
 use crate::edit::{Applicability, Edit, Fix};
-use crate::style::{NewValue, insert_entries};
+use crate::writer::{NewValue, insert_entries};
 
 use crate::compose::{Service, normalize_capability};
 use crate::context::Context;
@@ -302,7 +302,7 @@ pub(crate) const RARELY_NEEDED: [&str; 4] = ["AUDIT_WRITE", "MKNOD", "NET_RAW", 
 fn blind_cap_drop(
     cx: &mut Context<'_>,
     service: &crate::compose::Service,
-    target: crate::style::MapTarget,
+    target: crate::document::MapTarget,
 ) {
     let image = cx
         .image_ref(service)

@@ -1,5 +1,5 @@
 use crate::edit::Fix;
-use crate::style::{NewValue, insert_entries};
+use crate::writer::{NewValue, insert_entries};
 
 use crate::compose::Service;
 use crate::context::Context;

@@ -4,9 +4,10 @@
 //! every enabled rule wants, and each finding carries that same fix.
 
 use crate::compose::Service;
+use crate::document::MapTarget;
 use crate::edit::Fix;
-use crate::images::Kind;
-use crate::style::{MapTarget, NewValue, insert_entries};
+use crate::images::SizeClass;
+use crate::writer::{NewValue, insert_entries};
 
 use crate::context::Context;
 use crate::rule::{Check, RuleMeta, declare_rule};
@@ -49,8 +50,8 @@ const LIMITS: [LimitKind; 3] = [
 /// The value a limit gets, None when it would be a guess: memory and process limits need the
 /// image's size (a guessed memory limit has the kernel kill a JVM or a search engine, and JVM
 /// threads count as processes); a CPU limit only slows a service down.
-fn value_for(cx: &Context<'_>, kind: Option<Kind>, key: &str) -> Option<NewValue> {
-    let limits = cx.settings.limits(kind.unwrap_or(Kind::Small));
+fn value_for(cx: &Context<'_>, kind: Option<SizeClass>, key: &str) -> Option<NewValue> {
+    let limits = cx.settings.limits(kind.unwrap_or(SizeClass::Small));
     match key {
         // Swarm requires a string; a quoted string is what both accept.
         "cpus" => Some(NewValue::Raw(format!(
@@ -172,7 +173,7 @@ fn limits_fix(
     cx: &Context<'_>,
     service: &Service,
     target: MapTarget,
-    kind: Option<Kind>,
+    kind: Option<SizeClass>,
 ) -> Option<Fix> {
     let existing = deploy_limits(cx, service);
     let entries = missing_limits(cx, service, existing, kind)?;
@@ -198,7 +199,7 @@ fn missing_limits(
     cx: &Context<'_>,
     service: &Service,
     existing: Option<crate::document::NodeId>,
-    kind: Option<Kind>,
+    kind: Option<SizeClass>,
 ) -> Option<Vec<(String, NewValue)>> {
     let doc = cx.doc;
     let mut entries: Vec<(String, NewValue)> = Vec::new();

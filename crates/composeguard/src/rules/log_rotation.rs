@@ -1,6 +1,6 @@
-use crate::compose::Inherited;
+use crate::compose::ServiceLookup;
 use crate::edit::Fix;
-use crate::style::{NewValue, insert_entries};
+use crate::writer::{NewValue, insert_entries};
 
 use crate::compose::Service;
 use crate::context::Context;
@@ -75,9 +75,9 @@ impl Check for LogRotation {
             return;
         };
         let logging = match cx.compose.service_get(service, "logging") {
-            Inherited::Found(l) => Some(l),
-            Inherited::Absent => None,
-            Inherited::External => {
+            ServiceLookup::Found(l) => Some(l),
+            ServiceLookup::Absent => None,
+            ServiceLookup::External => {
                 // The base service in the other file may set a driver; adding one here
                 // would override it.
                 let message = format!(
@@ -136,7 +136,7 @@ impl Check for LogRotation {
             None => new_entries.push(("options", options())),
             Some((opts, opts_target)) => {
                 let has = |k: &str| {
-                    matches!(opts_target, crate::style::MapTarget::Mapping(_))
+                    matches!(opts_target, crate::document::MapTarget::Mapping(_))
                         && cx.compose.get(opts.resolved, k).is_some()
                 };
                 if has("max-size") {

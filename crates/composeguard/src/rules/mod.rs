@@ -1,5 +1,5 @@
 //! The rules: each reads the effective compose model and reports diagnostics with fixes that
-//! edit the source spans. One file per rule (see [`crate::rule`] for what a rule is); the
+//! edit the source spans. One file per rule (see [`crate::Rule`] for what a rule is); the
 //! rule's doc comment is its documentation (`composeguard rule CODE` prints it, and its
 //! examples are run as tests).
 

@@ -1,6 +1,6 @@
 use crate::document::NodeKind;
 use crate::edit::{Applicability, Fix};
-use crate::style::{NewValue, append_item, insert_entries};
+use crate::writer::{NewValue, append_item, insert_entries};
 
 use crate::compose::Service;
 use crate::context::Context;

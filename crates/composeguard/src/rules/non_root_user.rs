@@ -1,5 +1,5 @@
 use crate::edit::Fix;
-use crate::style::{NewValue, insert_entries, replace_scalar};
+use crate::writer::{NewValue, insert_entries, replace_scalar};
 
 use crate::compose::{Service, UserSetting, user_setting};
 use crate::context::Context;

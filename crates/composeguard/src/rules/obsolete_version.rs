@@ -1,5 +1,5 @@
 use crate::edit::Fix;
-use crate::style::remove_entry;
+use crate::writer::remove_entry;
 
 use crate::context::Context;
 use crate::rule::{Check, declare_rule};

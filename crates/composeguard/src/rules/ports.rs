@@ -1,9 +1,10 @@
 //! CG401, CG402, CG403: published ports.
 
 use crate::compose::{Published, Service};
+use crate::document::MapTarget;
 use crate::edit::Fix;
 use crate::settings::Target;
-use crate::style::{MapTarget, NewValue, insert_entries, replace_scalar};
+use crate::writer::{NewValue, insert_entries, replace_scalar};
 
 use crate::context::Context;
 use crate::rule::{Check, declare_rule};

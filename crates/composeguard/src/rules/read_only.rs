@@ -2,7 +2,7 @@ use crate::compose::{Service, clean_path, size_in_bytes};
 use crate::document::NodeKind;
 use crate::edit::{Applicability, Edit, Fix};
 use crate::settings::Target;
-use crate::style::{NewValue, append_values, insert_entries};
+use crate::writer::{NewValue, append_values, insert_entries};
 
 use crate::context::Context;
 use crate::rule::{Check, declare_rule};

@@ -8,10 +8,10 @@
 use std::collections::{HashMap, HashSet};
 
 use crate::compose::Service;
-use crate::document::{NodeId, NodeKind};
+use crate::document::{MapTarget, NodeId, NodeKind};
 use crate::edit::{Edit, Fix, NewFile, NewFileKind};
-use crate::small;
-use crate::style::{MapTarget, NewValue, append_values, insert_entries, replace_scalar};
+use crate::sort;
+use crate::writer::{NewValue, append_values, insert_entries, replace_scalar};
 
 use crate::context::Context;
 use crate::rule::{Check, declare_rule};
@@ -255,7 +255,7 @@ impl Check for LiteralSecret {
         // each map type adds kilobytes to the WebAssembly module.
         let mut by_entry: Vec<(NodeId, usize)> =
             vars.iter().map(|v| (v.entry.id(), v.service)).collect();
-        small::sort_by(&mut by_entry, |a, b| a.0.cmp(&b.0));
+        sort::sort_by(&mut by_entry, |a, b| a.0.cmp(&b.0));
         let existing_names = existing_secret_names(cx);
         // (value, secret name) in first-seen order, and the index of each value.
         let mut secret_values: Vec<(String, String)> = Vec::new();
@@ -268,7 +268,7 @@ impl Check for LiteralSecret {
         let mut moved_names: HashSet<String> = HashSet::new();
         let mut declared: Vec<(usize, &str)> =
             vars.iter().map(|v| (v.service, v.name.as_str())).collect();
-        small::sort_by(&mut declared, |a, b| a.cmp(b));
+        sort::sort_by(&mut declared, |a, b| a.cmp(b));
         for v in &vars {
             if !crate::masking::sensitive_name(&v.name, cx.settings) {
                 continue;
@@ -390,7 +390,7 @@ impl Check for LiteralSecret {
             }
         }
         // Secret files in the order of their values.
-        small::sort_by(&mut secret_values, |a, b| a.0.cmp(&b.0));
+        sort::sort_by(&mut secret_values, |a, b| a.0.cmp(&b.0));
         let fix = build_fix(cx, services, &conversions, &env_moves, &secret_values);
         for (service, entry, message, secret, fixable) in reports {
             let range = cx.span(entry.id());
@@ -629,7 +629,7 @@ fn build_fix(
         });
     }
     // 2. Each service's `secrets:`.
-    let per_service = small::group_unique(
+    let per_service = sort::group_unique(
         conversions
             .iter()
             .flat_map(|c| c.services.iter().map(|s| (*s, c.name.clone())))
@@ -656,7 +656,7 @@ fn build_fix(
             Some(_) => return None,
         }
     }
-    for (list, names) in small::group_unique(shared_items) {
+    for (list, names) in sort::group_unique(shared_items) {
         let long = doc
             .items(list)
             .iter()
@@ -674,7 +674,7 @@ fn build_fix(
         edits.push(append_values(doc, style, list, &items));
     }
     // 3. The top-level `secrets:` of each document that has a converted service.
-    let per_document = small::group_unique(
+    let per_document = sort::group_unique(
         conversions
             .iter()
             .map(|c| (services[c.services[0]].document, c.name.clone()))

@@ -1,5 +1,5 @@
 use crate::edit::Fix;
-use crate::style::replace_scalar;
+use crate::writer::replace_scalar;
 
 use crate::compose::Service;
 use crate::context::Context;

@@ -1,6 +1,6 @@
-use crate::document::NodeKind;
+use crate::document::{MapTarget, NodeKind};
 use crate::edit::Fix;
-use crate::style::{MapTarget, NewValue, insert_entries};
+use crate::writer::{NewValue, insert_entries};
 
 use crate::compose::Service;
 use crate::context::Context;

@@ -1,6 +1,6 @@
 use crate::document::NodeId;
 use crate::edit::Fix;
-use crate::style::{remove_entry, remove_items};
+use crate::writer::{remove_entry, remove_items};
 
 use crate::compose::Service;
 use crate::context::Context;

@@ -1,4 +1,5 @@
-//! Helpers that keep one copy of generic standard-library code in the binary.
+//! Sorting with one copy of the standard library's sort in the binary: a stable sort and a
+//! sorted grouping.
 //!
 //! Each instantiation of `slice::sort_by` costs about 4 KB of WebAssembly, so every sort in
 //! the library goes through [`sort_by`], which sorts indices with one shared instantiation.

@@ -1,0 +1,138 @@
+//! Options, rule selection, and running the selected rules over a document (the fix loop that
+//! repeats this is [`crate::fix()`]).
+
+mod decode;
+
+pub use decode::decode;
+
+use crate::compose::Compose;
+use crate::context::Context;
+use crate::diagnostic::Diagnostic;
+use crate::document::{Document, InputLimits};
+use crate::edit::Applicability;
+use crate::error::Error;
+use crate::rule::{Check, Rule, RuleMeta};
+use crate::rules;
+use crate::settings::{Preset, Settings, Target};
+use crate::style::Style;
+
+/// What to check and which fixes to apply.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Apply unsafe fixes too (safe ones are always applied by [`crate::fix()`]).
+    pub unsafe_fixes: bool,
+    /// Only these rules (codes, code prefixes or names); empty means the preset's.
+    pub select: Vec<String>,
+    /// The rule set used when `select` is empty.
+    pub preset: Preset,
+    /// Where the file is deployed (decides which forms a fix may use).
+    pub target: Target,
+    /// Never these rules (codes or names).
+    pub ignore: Vec<String>,
+    /// Values the fixes write.
+    pub settings: Settings,
+    /// Input limits.
+    pub limits: InputLimits,
+    /// Rules (codes, prefixes or names) ignored for some services, by service name.
+    pub per_service_ignore: std::collections::HashMap<String, Vec<String>>,
+}
+
+impl Options {
+    /// The rules these options enable, in code order.
+    pub fn rules(&self) -> Vec<&'static dyn Rule> {
+        let matches =
+            |r: &dyn Rule, list: &[String]| list.iter().any(|s| rules::matches(r.meta(), s));
+        rules::all()
+            .iter()
+            .copied()
+            .filter(|r| {
+                if self.select.is_empty() {
+                    self.preset.includes(r.meta())
+                } else {
+                    matches(*r, &self.select)
+                }
+            })
+            .filter(|r| !matches(*r, &self.ignore))
+            .collect()
+    }
+
+    /// The least applicability a fix needs to be applied.
+    pub fn threshold(&self) -> Applicability {
+        if self.unsafe_fixes {
+            Applicability::Unsafe
+        } else {
+            Applicability::Safe
+        }
+    }
+}
+
+/// Checks `source` and returns every finding, in source order.
+pub fn check(source: &str, options: &Options) -> Result<Vec<Diagnostic>, Error> {
+    let doc = Document::parse_with_limits(source, &options.limits)?;
+    run_rules(&doc, options)
+}
+
+/// Runs the enabled rules over `doc`: every finding after suppressions, in source order.
+pub(crate) fn run_rules(doc: &Document, options: &Options) -> Result<Vec<Diagnostic>, Error> {
+    let compose = Compose::new(doc)?;
+    let services = compose.services();
+    if services.len() > options.limits.max_services {
+        return Err(Error::TooManyServices {
+            count: services.len(),
+            limit: options.limits.max_services,
+        });
+    }
+    let style = Style::detect(doc);
+    let enabled: Vec<&'static str> = options.rules().iter().map(|r| r.meta().code).collect();
+    let mut cx = Context::new(
+        doc,
+        compose,
+        &services,
+        &style,
+        &options.settings,
+        options.target,
+        enabled.clone(),
+    );
+    // A check runs when one of its rules is enabled; it reports under the first of them
+    // (a check with several rules says which one each finding is for).
+    let checks: Vec<(&dyn Check, &'static RuleMeta)> = rules::checks()
+        .iter()
+        .filter_map(|(check, rules)| {
+            let first = rules.iter().find(|r| enabled.contains(&r.meta().code))?;
+            Some((*check, first.meta()))
+        })
+        .collect();
+    for (check, rule) in &checks {
+        cx.run(rule, None);
+        check.check_file(&mut cx);
+    }
+    for service in &services {
+        for (check, rule) in &checks {
+            cx.run(rule, Some(service));
+            check.check_service(&mut cx, service);
+        }
+    }
+    let (diagnostics, enabled) = cx.finish();
+    let service_lines = services
+        .iter()
+        .map(|s| {
+            (
+                s.name.clone(),
+                doc.lines()
+                    .position(doc.source(), doc.node(s.key).start)
+                    .line,
+            )
+        })
+        .collect();
+    let mut diagnostics = crate::suppressions::apply(
+        doc,
+        diagnostics,
+        &service_lines,
+        &options.per_service_ignore,
+        &enabled,
+    );
+    crate::sort::sort_by(&mut diagnostics, |a, b| {
+        (a.range.start, a.rule.code).cmp(&(b.range.start, b.rule.code))
+    });
+    Ok(diagnostics)
+}

@@ -1,0 +1,407 @@
+//! The fix loop: passes of non-overlapping fixes (the first of overlapping ones, identical ones
+//! once, edits in splice order), each re-parsed as a guard (and its comments compared with the
+//! input's), services that `extends` another waiting for their base, and every pass's edits
+//! composed into the changes made to the input.
+
+mod conflicts;
+mod pieces;
+mod splice;
+
+pub(crate) use splice::splice;
+
+use crate::compose::Compose;
+use crate::diagnostic::Diagnostic;
+use crate::document::Document;
+use crate::edit::{Edit, Fix, NewFile, NewFileKind};
+use crate::engine::{Options, run_rules};
+use crate::error::Error;
+use conflicts::Taken;
+use pieces::Pieces;
+
+/// Most fix passes before giving up with [`Error::NotConverged`].
+pub const MAX_PASSES: usize = 16;
+
+/// The result of [`fix()`].
+#[derive(Debug, Clone)]
+pub struct FixOutcome {
+    /// The fixed text (equal to the input when nothing was applied).
+    pub output: String,
+    /// Findings of the input, in source order (positions refer to the input).
+    pub diagnostics: Vec<Diagnostic>,
+    /// How many findings were fixed, over all passes.
+    pub fixed: usize,
+    /// Findings left in the output (positions refer to the output).
+    pub remaining: Vec<Diagnostic>,
+    /// How many passes ran.
+    pub passes: usize,
+    /// Files the applied fixes need (secret files, env-file lines), for the caller to write.
+    pub files: Vec<NewFile>,
+    /// Sensitive values found in the input: mask them in anything printed.
+    pub secrets: Vec<String>,
+    /// What changed, relative to the input: every pass's edits composed (sorted, disjoint).
+    pub changes: Vec<Edit>,
+}
+
+impl FixOutcome {
+    /// True when the output differs from the input.
+    pub fn changed(&self, input: &str) -> bool {
+        self.output != input
+    }
+
+    /// A unified diff of the output against `input` (see [`crate::diff::unified_diff`]).
+    pub fn diff(&self, input: &str, path: &str) -> String {
+        crate::diff::unified_diff(input, &self.changes, path)
+    }
+}
+
+/// Applies every fix the options allow, pass after pass, until nothing changes.
+///
+/// Each pass applies the non-overlapping fixes of one check, then re-parses the text as a
+/// guard; the next pass sees the new text. Comments are counted before and after: a fix that
+/// would lose one is a bug, reported as [`Error::FixBroke`] instead of output.
+pub fn fix(source: &str, options: &Options) -> Result<FixOutcome, Error> {
+    let first = Document::parse_with_limits(source, &options.limits)?;
+    let diagnostics = run_rules(&first, options)?;
+    let threshold = options.threshold();
+    let comments_in: Vec<String> = comment_texts(&first)
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+    let mut text = source.to_owned();
+    let mut pieces = Pieces::new(source.len());
+    let mut current = diagnostics.clone();
+    let mut fixed = 0;
+    let mut passes = 0;
+    let mut files: Vec<NewFile> = Vec::new();
+    let mut secrets: Vec<String> = diagnostics
+        .iter()
+        .filter_map(|d| d.secret.clone())
+        .collect();
+    crate::sort::sort_by(&mut secrets, |a, b| a.cmp(b));
+    secrets.dedup();
+    let mut doc = first;
+    loop {
+        let applicable = |d: &&Diagnostic| {
+            d.fix
+                .as_ref()
+                .is_some_and(|f| f.applicability() >= threshold && !f.edits().is_empty())
+        };
+        let waiting = waiting_services(&doc, current.iter().filter(applicable));
+        let fixes: Vec<&Fix> = current
+            .iter()
+            .filter(applicable)
+            .filter(|d| {
+                d.service
+                    .as_ref()
+                    .is_none_or(|s| !waiting.iter().any(|w| w == s))
+            })
+            .filter_map(|d| d.fix.as_ref())
+            .collect();
+        if fixes.is_empty() {
+            break;
+        }
+        if passes == MAX_PASSES {
+            return Err(Error::NotConverged { passes });
+        }
+        passes += 1;
+        // One fix per finding: a finding is fixed when its fix, or an identical one, applied.
+        let pass = apply_pass(&text, &fixes);
+        pieces = pieces.after_edits(&pass.edits);
+        for fix in &pass.applied {
+            for file in fix.files() {
+                add_file(&mut files, file)?;
+            }
+        }
+        fixed += pass.fixed;
+        let next = pass.text;
+        doc = Document::parse_with_limits(&next, &options.limits).map_err(|e| Error::FixBroke {
+            detail: format!("the result does not parse: {e}"),
+        })?;
+        let comments_out = comment_texts(&doc);
+        if comments_out != comments_in {
+            return Err(Error::FixBroke {
+                detail: "a comment was lost or changed".into(),
+            });
+        }
+        current = run_rules(&doc, options).map_err(|e| Error::FixBroke {
+            detail: format!("the result is not a compose file: {e}"),
+        })?;
+        text = next;
+    }
+    let changes = pieces.changes(source, &text);
+    Ok(FixOutcome {
+        output: text,
+        diagnostics,
+        fixed,
+        remaining: current,
+        passes,
+        files,
+        secrets,
+        changes,
+    })
+}
+
+/// The services whose fixes wait for a later pass: a service that `extends` another service of
+/// the file inherits what the base's fixes add (Compose appends lists such as `security_opt`
+/// across `extends`, so the same item in both would be a duplicate the loader rejects). It is
+/// fixed once no service it extends, directly or not, has a fix left to apply, and then
+/// gets only what it needs beyond what it inherits.
+fn waiting_services<'d>(
+    doc: &Document,
+    with_fixes: impl Iterator<Item = &'d Diagnostic>,
+) -> Vec<String> {
+    let busy: Vec<&str> = with_fixes.filter_map(|d| d.service.as_deref()).collect();
+    let Ok(compose) = Compose::new(doc) else {
+        return Vec::new();
+    };
+    let services = compose.services();
+    services
+        .iter()
+        .filter(|s| {
+            compose
+                .bases(&services, s)
+                .any(|base| busy.contains(&base.name.as_str()))
+        })
+        .map(|s| s.name.clone())
+        .collect()
+}
+
+/// Adds a file to the list: env lines for one path are joined; one secret path must always
+/// get the same content.
+fn add_file(files: &mut Vec<NewFile>, file: &NewFile) -> Result<(), Error> {
+    match files.iter_mut().find(|f| f.path == file.path) {
+        None => files.push(file.clone()),
+        Some(existing)
+            if existing.kind == NewFileKind::EnvLines && file.kind == NewFileKind::EnvLines =>
+        {
+            existing.content.push_str(&file.content);
+        }
+        Some(existing) if existing.content == file.content => {}
+        Some(_) => {
+            return Err(Error::FixBroke {
+                detail: format!("two fixes want different content in {}", file.path),
+            });
+        }
+    }
+    Ok(())
+}
+
+fn comment_texts(doc: &Document) -> Vec<&str> {
+    doc.comments()
+        .iter()
+        .map(|c| doc.source()[c.span.clone()].trim_end())
+        .collect()
+}
+
+/// What one pass of [`apply_pass`] did.
+struct Pass<'f> {
+    /// The new text.
+    text: String,
+    /// The fixes applied (one of each set of identical fixes).
+    applied: Vec<&'f Fix>,
+    /// How many of the given fixes were applied, themselves or as an identical one.
+    fixed: usize,
+    /// The edits spliced, in order (sorted, disjoint, in the old text).
+    edits: Vec<&'f Edit>,
+}
+
+/// For each fix, the index of the first identical fix in `order` (itself when it is the first):
+/// several findings share one fix, which is applied once.
+fn first_of_identical(fixes: &[&Fix], order: &[usize]) -> Vec<usize> {
+    let mut by_digest: Vec<usize> = order.to_vec();
+    let mut rank = vec![0; fixes.len()];
+    for (r, &i) in order.iter().enumerate() {
+        rank[i] = r;
+    }
+    crate::sort::sort_by(&mut by_digest, |&a, &b| {
+        (fixes[a].digest(), rank[a]).cmp(&(fixes[b].digest(), rank[b]))
+    });
+    let mut first: Vec<usize> = (0..fixes.len()).collect();
+    for run in by_digest.chunk_by(|&a, &b| fixes[a].digest() == fixes[b].digest()) {
+        for (i, &a) in run.iter().enumerate() {
+            if let Some(&b) = run[..i]
+                .iter()
+                .find(|&&b| first[b] == b && fixes[b] == fixes[a])
+            {
+                first[a] = b;
+            }
+        }
+    }
+    first
+}
+
+/// Applies the fixes that do not overlap an earlier one (identical fixes count once).
+/// Insertions at the same offset are ordered deepest first, so each stays inside its own block.
+fn apply_pass<'f>(source: &str, fixes: &[&'f Fix]) -> Pass<'f> {
+    let mut order: Vec<usize> = (0..fixes.len()).collect();
+    crate::sort::sort_by(&mut order, |&a, &b| {
+        fixes[a].min_start().cmp(&fixes[b].min_start())
+    });
+    let first = first_of_identical(fixes, &order);
+    order.retain(|&i| first[i] == i);
+    let unique: Vec<&Fix> = order.iter().map(|&i| fixes[i]).collect();
+    let mut accepted = vec![false; fixes.len()];
+    let mut applied: Vec<&Fix> = Vec::new();
+    let mut taken = Taken::new(&unique);
+    for (&index, fix) in order.iter().zip(unique.iter().copied()) {
+        let bad_boundary = fix.edits().iter().any(|e| {
+            e.range().end > source.len()
+                || !source.is_char_boundary(e.range().start)
+                || !source.is_char_boundary(e.range().end)
+        });
+        if bad_boundary || fix.edits().iter().any(|e| taken.conflicts(e)) {
+            continue;
+        }
+        for e in fix.edits() {
+            taken.insert(e);
+        }
+        accepted[index] = true;
+        applied.push(fix);
+    }
+    let mut edits: Vec<(usize, &Edit)> = applied
+        .iter()
+        .enumerate()
+        .flat_map(|(i, f)| f.edits().iter().map(move |e| (i, e)))
+        .collect();
+    crate::sort::sort_by(&mut edits, |(ia, a), (ib, b)| {
+        (
+            a.range().start,
+            a.range().end,
+            usize::MAX - a.nesting(),
+            *ia,
+        )
+            .cmp(&(
+                b.range().start,
+                b.range().end,
+                usize::MAX - b.nesting(),
+                *ib,
+            ))
+    });
+    // An edit that two fixes share (an item added to a list several services inherit) is
+    // spliced once.
+    let mut kept: Vec<&'f Edit> = Vec::with_capacity(edits.len());
+    for (_, edit) in edits {
+        let same_range = kept
+            .iter()
+            .rev()
+            .take_while(|k| k.range().start == edit.range().start);
+        if !same_range.clone().any(|k| *k == edit) {
+            kept.push(edit);
+        }
+    }
+    let text = splice(source, &kept);
+    Pass {
+        text,
+        applied,
+        fixed: first.iter().filter(|&&f| accepted[f]).count(),
+        edits: kept,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::apply_pass;
+    use crate::edit::{Edit, Fix};
+    use proptest::prelude::*;
+    use std::collections::BTreeMap;
+
+    /// The acceptance rule written the plain way (an ordered map of accepted edits by start):
+    /// the reference the Fenwick-tree version must agree with.
+    fn reference<'f>(source: &str, fixes: &[&'f Fix]) -> Vec<&'f Fix> {
+        let mut order: Vec<&Fix> = fixes.to_vec();
+        order.sort_by_key(|f| f.min_start());
+        let mut taken: BTreeMap<usize, Vec<&Edit>> = BTreeMap::new();
+        let mut applied: Vec<&Fix> = Vec::new();
+        for fix in order {
+            if applied.contains(&fix) {
+                continue;
+            }
+            let conflicts = |e: &Edit| {
+                let r = e.range();
+                if let Some((&start, edits)) = taken.range(..=r.start).next_back() {
+                    for a in edits {
+                        let y = a.range();
+                        if *a == e {
+                            continue; // one edit two fixes share is applied once
+                        }
+                        if start == r.start {
+                            if r.is_empty()
+                                && y.is_empty()
+                                && !(e.is_self_delimiting() && a.is_self_delimiting())
+                            {
+                                return true;
+                            }
+                            if !r.is_empty() && !y.is_empty() {
+                                return true;
+                            }
+                        } else if y.end > r.start {
+                            return true;
+                        }
+                    }
+                }
+                !r.is_empty() && taken.range(r.start + 1..r.end).next().is_some()
+            };
+            let bad = fix.edits().iter().any(|e| e.range().end > source.len());
+            if bad || fix.edits().iter().any(conflicts) {
+                continue;
+            }
+            for e in fix.edits() {
+                taken.entry(e.range().start).or_default().push(e);
+            }
+            applied.push(fix);
+        }
+        applied
+    }
+
+    fn edit() -> impl Strategy<Value = Edit> {
+        (
+            0usize..40,
+            0usize..4,
+            prop_oneof!["x", "\n  y: 1", ", z", ""],
+        )
+            .prop_map(|(at, len, text)| {
+                if len == 0 {
+                    Edit::insertion(at, text)
+                } else {
+                    Edit::replacement(at..at + len, text)
+                }
+            })
+    }
+
+    proptest! {
+        #[test]
+        fn accepts_the_same_fixes_as_the_plain_rule(
+            fixes in proptest::collection::vec(proptest::collection::vec(edit(), 1..4), 0..12),
+            repeat in 0usize..3,
+        ) {
+            let source = "a".repeat(40);
+            // A fix's own edits never overlap (rules build them so); fixes may overlap freely.
+            let mut fixes: Vec<Fix> = fixes
+                .into_iter()
+                .map(|mut edits| {
+                    edits.sort_by_key(|e| (e.range().start, e.range().end));
+                    let mut end = 0;
+                    edits.retain(|e| {
+                        let keep = e.range().start >= end;
+                        if keep {
+                            end = e.range().end;
+                        }
+                        keep
+                    });
+                    Fix::safe("f", edits)
+                })
+                .collect();
+            // Several findings sharing one fix.
+            for i in 0..repeat.min(fixes.len()) {
+                fixes.push(fixes[i].clone());
+            }
+            let refs: Vec<&Fix> = fixes.iter().collect();
+            let applied = apply_pass(&source, &refs).applied;
+            let expected = reference(&source, &refs);
+            prop_assert_eq!(applied.len(), expected.len());
+            for (a, b) in applied.iter().zip(&expected) {
+                prop_assert!(std::ptr::eq(*a, *b) || *a == *b);
+            }
+        }
+    }
+}
