@@ -2,6 +2,7 @@
 //! target:
 //!
 //! - [`corpus`]: every input file (fixtures, examples, corpus) and the fix options;
+//! - [`docker`]: the Docker engine and `docker-compose` of the engine tests;
 //! - [`hostile`]: a proptest generator of the hostile forms of Compose files;
 //! - [`model`]: the effective Compose model of a file through serde_yaml_ng (a parser
 //!   independent of composeguard's), merge keys and same-file `extends` resolved as Compose
@@ -11,6 +12,7 @@
 //!   problems.
 
 pub mod corpus;
+pub mod docker;
 pub mod hostile;
 pub mod model;
 pub mod validate;

