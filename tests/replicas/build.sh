@@ -28,7 +28,7 @@ REPLICAS=(
   "caddy caddy"
 )
 MMDEBSTRAP=(
-  mmdebstrap --variant=apt --include="$(paste -sd, base/packages)"
+  mmdebstrap --variant=apt --format=tar --include="$(paste -sd, base/packages)"
   --essential-hook="\"$PWD/base/users.sh\" \"\$1\""
   --dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-exclude=/usr/share/man/*'
   --dpkgopt='path-exclude=/usr/share/locale/*' --dpkgopt='path-exclude=/usr/share/info/*'
