@@ -1,8 +1,24 @@
 //! The Docker engine and Compose the engine tests use: `docker-compose` from
-//! `$COMPOSEGUARD_DOCKER_COMPOSE` or the PATH, and whether `docker` reaches an engine.
+//! `$COMPOSEGUARD_DOCKER_COMPOSE` or the PATH, whether `docker` reaches an engine, and running
+//! their commands.
 
 use std::path::PathBuf;
-use std::process::Command;
+use std::process::{Command, Output};
+
+/// Runs `cmd` to its end (a panic when it cannot start).
+pub fn run(cmd: &mut Command) -> Output {
+    cmd.output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"))
+}
+
+/// Its stdout then its stderr, as text.
+pub fn text(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
 
 /// `docker-compose`, from `$COMPOSEGUARD_DOCKER_COMPOSE` or the PATH.
 pub fn compose_binary() -> Option<PathBuf> {

@@ -19,28 +19,15 @@
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use composeguard_tests::corpus::{all_fixes, inputs};
-use composeguard_tests::docker::compose_and_engine;
+use composeguard_tests::docker::{compose_and_engine, run, text};
 use composeguard_tests::model::{documents, get, scalar_text, services, strings, untag};
 use serde_yaml_ng::Value;
 
 const IMAGE: &str = "composeguard-test/busybox:1";
-
-fn run(cmd: &mut Command) -> Output {
-    cmd.output()
-        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"))
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
 
 /// The image every reference is a tag of: a busybox root file system (`/bin/busybox`, with
 /// `sh` beside it), imported once.

@@ -25,11 +25,11 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use composeguard_tests::docker::compose_and_engine;
+use composeguard_tests::docker::{compose_and_engine, run, text};
 use serde_yaml_ng::{Mapping, Value};
 
 /// One replica and the Compose file it is started with.
@@ -130,19 +130,6 @@ const CASES: &[Case] = &[
 
 /// How long a container may take to become healthy.
 const HEALTHY_WITHIN: Duration = Duration::from_secs(90);
-
-fn run(cmd: &mut Command) -> Output {
-    cmd.output()
-        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"))
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
 
 /// `docker-compose` and the replica images by folder (built once per test binary), or `None`
 /// when the test is skipped.
