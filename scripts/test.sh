@@ -6,7 +6,8 @@
 #   - a Docker engine (Debian's docker.io, and busybox-static for the test images): the engine
 #     oracle creates (never starts) the containers of every hardened file, and
 #     `composeguard verify`'s tests start small stacks. When `docker info` fails, dockerd is
-#     started here and stopped at the end, also on failure.
+#     started here and stopped at the end, also on failure;
+#   - mmdebstrap, for the replica images (tests/replicas) that prove the image table.
 # Works on a fresh machine that reaches crates.io and PyPI. Safe to run again: installed tools
 # are cached under $COMPOSEGUARD_TOOLS (default ~/.cache/composeguard).
 set -euo pipefail
@@ -78,6 +79,14 @@ fi
 docker info --format 'engine {{.ServerVersion}}'
 export COMPOSEGUARD_DOCKER=1
 
+step "Replica images (tests/replicas: Debian packages by mmdebstrap, cached by recipe hash)"
+# tests/tests/replicas.rs starts them (in the Tests step); built here to say what it costs:
+# a few minutes on a fresh machine, seconds with the cache.
+command -v mmdebstrap >/dev/null || apt_install mmdebstrap
+started=$SECONDS
+tests/replicas/build.sh
+echo "replica images ready in $((SECONDS - started)) s"
+
 step "Browser playground tools (wasm32 target, wasm-bindgen-cli, binaryen, Chromium, playwright-core)"
 if ! command -v chromium >/dev/null; then
   apt-get install -y -q chromium >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null; }
@@ -89,7 +98,7 @@ step "Formatting and lints"
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
-step "Tests (library, CLI end to end, corpus invariants with the Compose loader)"
+step "Tests (library, CLI end to end, corpus invariants with the Compose loader, replicas)"
 # Snapshots are never rewritten here: a mismatch fails.
 export INSTA_UPDATE=no
 LOG="$(mktemp)"

