@@ -160,6 +160,12 @@ pub struct CommonArgs {
     /// Use this configuration file instead of the nearest composeguard.toml.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// Read the variables Compose interpolates the files with from this env file instead of
+    /// the `.env` beside each file (repeatable; later files win; the shell's variables win
+    /// over both, as with `docker compose --env-file`). They are used to read values such as
+    /// `image: ${PG_IMAGE:-postgres:16}` and never written into the files.
+    #[arg(long, value_name = "FILE")]
+    pub env_file: Vec<PathBuf>,
     /// Print nothing but errors (the exit code still tells).
     #[arg(long, short)]
     pub quiet: bool,

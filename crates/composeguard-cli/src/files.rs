@@ -42,6 +42,16 @@ pub enum Failure {
         /// What it is instead.
         kind: &'static str,
     },
+    /// The env file Compose would interpolate the file with cannot be read.
+    #[error("{path}:{line}: {message}")]
+    EnvFile {
+        /// The env file.
+        path: String,
+        /// The 1-based line.
+        line: usize,
+        /// What is wrong and what to do.
+        message: String,
+    },
     /// Over the size limit (found without reading the rest).
     #[error("{size} over the limit of {limit} bytes; split it into several files")]
     TooLarge {

@@ -18,6 +18,7 @@ mod args;
 mod commands;
 mod config;
 mod docker;
+mod environment;
 mod error;
 mod files;
 mod output;

@@ -297,3 +297,60 @@ fn a_configuration_that_is_not_a_regular_file_is_refused_without_reading_it() {
         stderr(&out)
     );
 }
+
+/// `image: ${DB_IMAGE:-postgres:16}` is read with the variables Compose would use: the `.env`
+/// beside the file, `--env-file` instead of it, the shell's variables over both; nothing
+/// interpolated is written.
+#[test]
+fn image_variables_are_read_from_env_files_and_the_shell() {
+    let file = "services:\n  db:\n    image: ${DB_IMAGE:-postgres:16}\n";
+    let dir = temp_with("compose.yaml", file);
+    let check = |extra: &[&str], shell: Option<&str>| {
+        let mut command = bin();
+        command
+            .current_dir(dir.path())
+            .env_remove("DB_IMAGE")
+            .args(["check", "--select", "CG101"])
+            .args(extra)
+            .arg("compose.yaml");
+        if let Some(value) = shell {
+            command.env("DB_IMAGE", value);
+        }
+        let out = command.output().unwrap();
+        (stdout(&out), stderr(&out), out.status.code())
+    };
+    assert!(check(&[], None).0.contains("postgres needs"), "the default");
+    fs::write(
+        dir.path().join(".env"),
+        "# beside the file\nDB_IMAGE=redis:7\n",
+    )
+    .unwrap();
+    assert!(check(&[], None).0.contains("redis needs"), ".env");
+    fs::write(
+        dir.path().join("other.env"),
+        "export DB_IMAGE='mysql:8.4'\n",
+    )
+    .unwrap();
+    assert!(
+        check(&["--env-file", "other.env"], None)
+            .0
+            .contains("mysql needs"),
+        "--env-file replaces .env"
+    );
+    assert!(
+        check(&[], Some("mongo:8")).0.contains("mongo needs"),
+        "the shell wins"
+    );
+    fs::write(dir.path().join("bad.env"), "DB_IMAGE=\"unclosed\n").unwrap();
+    let (_, err, code) = check(&["--env-file", "bad.env"], None);
+    assert_eq!(code, Some(2));
+    assert!(
+        err.contains("bad.env:1: Compose cannot read this line"),
+        "{err}"
+    );
+    let out = run(
+        dir.path(),
+        &["fix", "--unsafe-fixes", "--stdout", "compose.yaml"],
+    );
+    assert!(stdout(&out).contains("image: ${DB_IMAGE:-postgres:16}\n"));
+}

@@ -7,7 +7,9 @@ use crate::compose::{Compose, Lookup, Service, UserSetting, user_setting};
 use crate::diagnostic::Diagnostic;
 use crate::document::{Document, NodeId, NodeKind};
 use crate::edit::Edit;
+use crate::engine::Options;
 use crate::images::{self, Known};
+use crate::interpolation::interpolate;
 use crate::rule::RuleMeta;
 use crate::settings::{Settings, Target};
 use crate::style::Style;
@@ -30,6 +32,8 @@ pub struct Context<'a> {
     pub settings: &'a Settings,
     /// Where the file is deployed.
     pub target: Target,
+    /// The variables the file is interpolated with.
+    environment: &'a [(String, String)],
     enabled: Vec<&'static str>,
     diagnostics: Vec<Diagnostic>,
     /// The rule being run: findings are reported under it.
@@ -45,8 +49,7 @@ impl<'a> Context<'a> {
         compose: Compose<'a>,
         services: &'a [Service],
         style: &'a Style,
-        settings: &'a Settings,
-        target: Target,
+        options: &'a Options,
         enabled: Vec<&'static str>,
     ) -> Context<'a> {
         Context {
@@ -54,8 +57,9 @@ impl<'a> Context<'a> {
             compose,
             services,
             style,
-            settings,
-            target,
+            settings: &options.settings,
+            target: options.target,
+            environment: &options.environment,
             enabled,
             diagnostics: Vec::new(),
             rule: crate::rules::unused_suppression::UnusedSuppression::META,
@@ -164,9 +168,19 @@ impl<'a> Context<'a> {
         self.scalar(service, "image")
     }
 
-    /// What composeguard knows about the service's image.
+    /// What composeguard knows about the service's image: the reference as Compose reads it,
+    /// variables interpolated (`${PG_IMAGE:-postgres:16}` is postgres when `PG_IMAGE` is unset).
     pub fn image(&self, service: &Service) -> Option<Known> {
-        self.image_ref(service).and_then(images::lookup)
+        let reference = self.image_ref(service)?;
+        if !reference.contains('$') {
+            return images::lookup(reference);
+        }
+        let value = |name: &str| {
+            let found = self.environment.iter().rev().find(|(n, _)| n == name);
+            found.map(|(_, v)| v.clone())
+        };
+        let resolved = interpolate(reference, &value)?;
+        images::lookup(&resolved)
     }
 
     /// The items of a sequence-valued key as (node, scalar text) pairs, with the lookup.

@@ -9,95 +9,73 @@
 /// set). None when Compose would refuse it: invalid syntax, or a `${VAR:?error}` whose
 /// variable is missing.
 pub fn interpolate(text: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Option<String> {
-    let mut out = String::with_capacity(text.len());
     let mut known = true;
-    let rest = expand(text, lookup, &mut out, &mut known, 0)?;
+    let (out, rest) = expand(text, lookup, &mut known, 0)?;
     (rest.is_empty() && known).then_some(out)
 }
 
-/// Expands `text` into `out` up to an unmatched `}` (inside a default) or the end, and returns
-/// what is left (starting at that `}`); None on a syntax error. `known` is cleared when a
-/// `?` form stops Compose.
+/// Expands `text` up to an unmatched `}` (inside a default: `depth` > 0) or its end, giving
+/// the result and what is left (starting at that `}`); None on a syntax error. `known` is
+/// cleared when a `?` form would stop Compose (compose-go expands a default even when it is
+/// not used, so a `?` inside one counts too).
 fn expand<'t>(
     mut text: &'t str,
     lookup: &dyn Fn(&str) -> Option<String>,
-    out: &mut String,
     known: &mut bool,
     depth: usize,
-) -> Option<&'t str> {
+) -> Option<(String, &'t str)> {
     if depth > 8 {
         return None;
     }
+    let mut out = String::new();
     loop {
         let Some(at) = text.find(|c| c == '$' || (depth > 0 && c == '}')) else {
             out.push_str(text);
-            return Some("");
+            return Some((out, ""));
         };
         out.push_str(&text[..at]);
         text = &text[at..];
         if text.starts_with('}') {
-            return Some(text);
+            return Some((out, text));
         }
-        let after = &text[1..];
-        if let Some(rest) = after.strip_prefix('$') {
+        if let Some(rest) = text.strip_prefix("$$") {
             out.push('$');
             text = rest;
-        } else if let Some(braced) = after.strip_prefix('{') {
-            text = braced_variable(braced, lookup, out, known, depth)?;
-        } else {
-            let len = name_len(after);
-            if len == 0 {
-                return None; // a lone `$`: Compose refuses "invalid interpolation format"
-            }
-            out.push_str(&lookup(&after[..len]).unwrap_or_default());
-            text = &after[len..];
+            continue;
         }
+        let braced = text[1..].starts_with('{');
+        let body = &text[1 + usize::from(braced)..];
+        let len = name_len(body);
+        if len == 0 {
+            return None; // a lone `$`: Compose refuses "invalid interpolation format"
+        }
+        let value = lookup(&body[..len]);
+        text = &body[len..];
+        let mut result = value.clone().unwrap_or_default();
+        if braced {
+            if let Some(rest) = text.strip_prefix('}') {
+                text = rest;
+            } else {
+                // `${NAME[:]op word}`: `:` also treats the empty string as unset.
+                let colon = text.starts_with(':');
+                let rest = &text[usize::from(colon)..];
+                let op = rest.chars().next()?;
+                if !matches!(op, '-' | '?' | '+') {
+                    return None;
+                }
+                let (word, after) = expand(&rest[1..], lookup, known, depth + 1)?;
+                text = after.strip_prefix('}')?;
+                let set = value.is_some_and(|v| !(colon && v.is_empty()));
+                match (op, set) {
+                    ('-', false) | ('+', true) => result = word,
+                    ('+', false) => result.clear(),
+                    ('?', false) => *known = false,
+                    _ => {}
+                }
+            }
+        }
+        out.push_str(&result);
     }
-}
-
-/// Reads `NAME[op[word]]}` after `${`, writing the result; returns the text after the `}`.
-fn braced_variable<'t>(
-    text: &'t str,
-    lookup: &dyn Fn(&str) -> Option<String>,
-    out: &mut String,
-    known: &mut bool,
-    depth: usize,
-) -> Option<&'t str> {
-    let len = name_len(text);
-    if len == 0 {
-        return None;
-    }
-    let value = lookup(&text[..len]);
-    let rest = &text[len..];
-    if let Some(after) = rest.strip_prefix('}') {
-        out.push_str(&value.unwrap_or_default());
-        return Some(after);
-    }
-    let (colon, rest) = match rest.strip_prefix(':') {
-        Some(r) => (true, r),
-        None => (false, rest),
-    };
-    let op = rest.chars().next()?;
-    if !matches!(op, '-' | '?' | '+') {
-        return None;
-    }
-    // The word may hold variables: expanded into its own buffer, up to its `}`.
-    let mut word = String::new();
-    let mut word_known = true;
-    let after =
-        expand(&rest[1..], lookup, &mut word, &mut word_known, depth + 1)?.strip_prefix('}')?;
-    // Whether the variable counts as set: `:` also treats the empty string as unset.
-    // compose-go expands the word even when it is not used: a `?` in it stops Compose.
-    *known &= word_known;
-    let set = value.as_ref().is_some_and(|v| !(colon && v.is_empty()));
-    match (op, set) {
-        ('-' | '?', true) => out.push_str(&value.unwrap_or_default()),
-        ('-', false) | ('+', true) => out.push_str(&word),
-        ('+', false) => {}
-        // `?` on a missing variable: Compose stops with the error.
-        _ => *known = false,
-    }
-    Some(after)
 }
 
 /// The variables of an env file (`.env`, `--env-file`) as compose-go's dotenv reader takes

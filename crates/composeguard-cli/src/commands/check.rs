@@ -6,6 +6,7 @@ use composeguard::masking;
 use super::{Tally, plural, report_error};
 use crate::ExitStatus;
 use crate::args::CheckArgs;
+use crate::environment;
 use crate::error::Error;
 use crate::parallel::in_parallel;
 use crate::{files, output, resolve};
@@ -22,6 +23,10 @@ pub fn run(args: &CheckArgs) -> Result<ExitStatus, Error> {
     let inputs = files::collect(&args.common.paths)?;
     let results = in_parallel(&inputs, |input| {
         let text = input.read(options.limits.max_bytes)?.text;
+        let options = &composeguard::Options {
+            environment: environment::for_input(input, &args.common.env_file)?,
+            ..options.clone()
+        };
         let diagnostics = composeguard::check(&text, options)?;
         // Only `full` prints source lines, which may hold secrets.
         let secrets = if format == output::Format::Full && !diagnostics.is_empty() {

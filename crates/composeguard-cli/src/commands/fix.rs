@@ -6,6 +6,7 @@ use composeguard::{FixOutcome, Options, masking};
 use super::{Tally, plural, report_error};
 use crate::ExitStatus;
 use crate::args::FixArgs;
+use crate::environment;
 use crate::error::Error;
 use crate::parallel::in_parallel;
 use crate::{files, output, resolve, secrets};
@@ -39,6 +40,10 @@ pub fn run(args: &FixArgs) -> Result<ExitStatus, Error> {
     let mut failed: Vec<&str> = Vec::new();
     let outcomes = in_parallel(&inputs, |input| {
         input.read(options.limits.max_bytes).and_then(|loaded| {
+            let options = composeguard::Options {
+                environment: environment::for_input(input, &args.common.env_file)?,
+                ..options.clone()
+            };
             composeguard::fix(&loaded.text, &options)
                 .map(|o| (loaded, o))
                 .map_err(files::Failure::from)

@@ -44,6 +44,14 @@ pub fn run(args: &VerifyArgs) -> Result<ExitStatus, Error> {
     if input.is_stdin() {
         return Err(Error::VerifyStdin);
     }
+    // The `.env` beside the file, as `docker compose` reads it when it starts the stack.
+    match crate::environment::for_input(input, &[]) {
+        Ok(environment) => options.environment = environment,
+        Err(e) => {
+            super::report_error(&input.display, &e);
+            return Ok(ExitStatus::Error);
+        }
+    }
     let source = match input.read(options.limits.max_bytes) {
         Ok(l) => l.text,
         Err(e) => {

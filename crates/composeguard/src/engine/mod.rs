@@ -35,6 +35,11 @@ pub struct Options {
     pub limits: InputLimits,
     /// Rules (codes, prefixes or names) ignored for some services, by service name.
     pub per_service_ignore: std::collections::HashMap<String, Vec<String>>,
+    /// The variables Compose interpolates the file with (the shell's over `.env`'s), as
+    /// (name, value) pairs, the last of a name winning, for reading values such as
+    /// `image: ${PG_IMAGE:-postgres:16}`; a variable not here is unset, so its default
+    /// applies. Nothing interpolated is ever written back.
+    pub environment: Vec<(String, String)>,
 }
 
 impl Options {
@@ -84,15 +89,7 @@ pub(crate) fn run_rules(doc: &Document, options: &Options) -> Result<Vec<Diagnos
     }
     let style = Style::detect(doc);
     let enabled: Vec<&'static str> = options.rules().iter().map(|r| r.meta().code).collect();
-    let mut cx = Context::new(
-        doc,
-        compose,
-        &services,
-        &style,
-        &options.settings,
-        options.target,
-        enabled.clone(),
-    );
+    let mut cx = Context::new(doc, compose, &services, &style, options, enabled.clone());
     // A check runs when one of its rules is enabled; it reports under the first of them
     // (a check with several rules says which one each finding is for).
     let checks: Vec<(&dyn Check, &'static RuleMeta)> = rules::checks()

@@ -31,9 +31,8 @@ pub(crate) mod unused_suppression;
 macro_rules! registry {
     ($($module:ident::$check:ident $(=> [$($rule:ident),+])?,)*) => {
         /// Every check, with the rules it reports under.
-        pub(crate) fn checks() -> &'static [(&'static dyn Check, &'static [&'static dyn Rule])] {
-            &[$((&$module::$check, registry!(@rules $module::$check $(, $($rule),+)?))),*]
-        }
+        const CHECKS: &[(&dyn Check, &[&dyn Rule])] =
+            &[$((&$module::$check, registry!(@rules $module::$check $(, $($rule),+)?))),*];
     };
     (@rules $module:ident::$check:ident) => { &[&$module::$check] };
     (@rules $module:ident::$check:ident, $($rule:ident),+) => { &[$(&$module::$rule),+] };
@@ -66,16 +65,40 @@ registry! {
     obsolete_version::ObsoleteVersion,
 }
 
-/// Every rule, in code order.
+/// Every check, with the rules it reports under.
+pub(crate) fn checks() -> &'static [(&'static dyn Check, &'static [&'static dyn Rule])] {
+    CHECKS
+}
+
+/// Every rule, in code order: the registry's rules, one after the other (built at compile
+/// time).
 pub fn all() -> &'static [&'static dyn Rule] {
-    static ALL: std::sync::LazyLock<Vec<&'static dyn Rule>> = std::sync::LazyLock::new(|| {
-        checks()
-            .iter()
-            .flat_map(|(_, rules)| rules.iter().copied())
-            .collect()
-    });
     &ALL
 }
+
+const RULE_COUNT: usize = {
+    let (mut count, mut i) = (0, 0);
+    while i < CHECKS.len() {
+        count += CHECKS[i].1.len();
+        i += 1;
+    }
+    count
+};
+
+static ALL: [&dyn Rule; RULE_COUNT] = {
+    let mut all = [CHECKS[0].1[0]; RULE_COUNT];
+    let (mut at, mut i) = (0, 0);
+    while i < CHECKS.len() {
+        let mut j = 0;
+        while j < CHECKS[i].1.len() {
+            all[at] = CHECKS[i].1[j];
+            at += 1;
+            j += 1;
+        }
+        i += 1;
+    }
+    all
+};
 
 /// True when `selector` names the rule: its code, a code prefix (`CG1`) or its name.
 pub fn matches(rule: &RuleMeta, selector: &str) -> bool {
