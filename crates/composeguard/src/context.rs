@@ -5,7 +5,7 @@ use std::ops::Range;
 
 use crate::compose::{Compose, Lookup, Service, UserSetting, user_setting};
 use crate::diagnostic::Diagnostic;
-use crate::document::{Document, NodeId, NodeKind};
+use crate::document::{Document, MapTarget, NodeId, NodeKind};
 use crate::edit::Edit;
 use crate::engine::Options;
 use crate::images::{self, Known};
@@ -181,6 +181,15 @@ impl<'a> Context<'a> {
         };
         let resolved = interpolate(reference, &value)?;
         images::lookup(&resolved)
+    }
+
+    /// Where a new `key` of the service goes: None when the service already sets it (itself,
+    /// through a merge or through `extends`, to any value), or has no mapping to add it to.
+    pub fn target_for_new(&self, service: &Service, key: &str) -> Option<MapTarget> {
+        if self.get(service, key).is_some() {
+            return None;
+        }
+        self.compose.service_target(service)
     }
 
     /// The items of a sequence-valued key as (node, scalar text) pairs, with the lookup.

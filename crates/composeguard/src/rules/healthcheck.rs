@@ -55,12 +55,9 @@ declare_rule! {
 
 impl Check for Healthcheck {
     fn check_service(&self, cx: &mut Context<'_>, service: &Service) {
-        let Some(target) = cx.compose.service_target(service) else {
+        let Some(target) = cx.target_for_new(service, "healthcheck") else {
             return;
         };
-        if cx.get(service, "healthcheck").is_some() {
-            return;
-        }
         let known = cx.image(service);
         if known.is_some_and(|k| k.image.has_healthcheck) {
             return;

@@ -162,12 +162,10 @@ declare_rule! {
 
 impl Check for ReadOnlyRootfs {
     fn check_service(&self, cx: &mut Context<'_>, service: &Service) {
-        let Some(target) = cx.compose.service_target(service) else {
+        // Set either way, it is left alone: `false` is a decision composeguard respects.
+        let Some(target) = cx.target_for_new(service, "read_only") else {
             return;
         };
-        if cx.get(service, "read_only").is_some() {
-            return; // set either way: `false` is a decision composeguard respects
-        }
         let known = cx.image(service);
         // Which paths an image writes at run time must be known: a read-only root with a
         // guessed `/tmp` stops every image that writes elsewhere.
