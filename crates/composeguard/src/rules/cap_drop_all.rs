@@ -1,4 +1,3 @@
-use crate::document::NodeKind;
 use crate::edit::{Applicability, Edit, Fix};
 use crate::writer::{NewValue, insert_entries};
 
@@ -114,7 +113,7 @@ impl Check for CapDropAll {
                 return true;
             }
             match cap_add_lookup {
-                Some(l) if matches!(doc.node(l.resolved).kind, NodeKind::Sequence(_)) => {
+                Some(l) if doc.as_sequence(l.resolved).is_some() => {
                     let items: Vec<NewValue> = missing.iter().map(|c| NewValue::str(*c)).collect();
                     let Some(plan) = cx.plan_list(service, "cap_add", &items, |s| {
                         missing_caps(cx, s)
@@ -167,7 +166,7 @@ impl Check for CapDropAll {
                 cx.report_reset("cap_drop", ", so it keeps the default capabilities");
             }
             Some(lookup) => {
-                if !matches!(doc.node(lookup.resolved).kind, NodeKind::Sequence(_)) {
+                if !doc.as_sequence(lookup.resolved).is_some() {
                     return; // a `${VAR}` or malformed value: nothing we can judge
                 }
                 let drops_all = doc.items(lookup.resolved).iter().any(|i| {

@@ -106,8 +106,7 @@ impl Check for LogRotation {
         let Some(logging_target) = cx.compose.value_target(&logging) else {
             return; // a `${VAR}` or malformed value: nothing we can judge
         };
-        let logging_map = cx.doc.node(logging.resolved);
-        let is_map = matches!(logging_map.kind, crate::document::NodeKind::Mapping(_));
+        let is_map = cx.doc.as_mapping(logging.resolved).is_some();
         let driver = if is_map {
             cx.compose
                 .get(logging.resolved, "driver")

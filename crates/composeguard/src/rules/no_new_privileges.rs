@@ -1,4 +1,3 @@
-use crate::document::NodeKind;
 use crate::edit::{Applicability, Fix};
 use crate::writer::{NewValue, append_item, insert_entries};
 
@@ -114,7 +113,7 @@ impl Check for NoNewPrivileges {
             }
             Some(lookup) => {
                 let doc = cx.doc;
-                if !matches!(doc.node(lookup.resolved).kind, NodeKind::Sequence(_)) {
+                if !doc.as_sequence(lookup.resolved).is_some() {
                     return;
                 }
                 // Compose appends the lists of the services it extends to this one.

@@ -645,7 +645,7 @@ fn build_fix(
                     NewValue::Seq(names.iter().map(|n| NewValue::str(n.clone())).collect());
                 edits.extend(insert_entries(doc, style, target, &[("secrets", values)]));
             }
-            Some(l) if matches!(doc.node(l.resolved).kind, NodeKind::Sequence(_)) => {
+            Some(l) if doc.as_sequence(l.resolved).is_some() => {
                 let granted = cx.compose.granted(service, "secrets");
                 for name in names {
                     if !granted.contains(&name.as_str()) {
@@ -660,7 +660,7 @@ fn build_fix(
         let long = doc
             .items(list)
             .iter()
-            .any(|i| matches!(doc.node(doc.resolve(*i)).kind, NodeKind::Mapping(_)));
+            .any(|i| doc.as_mapping(doc.resolve(*i)).is_some());
         let items: Vec<NewValue> = names
             .into_iter()
             .map(|name| {
@@ -693,9 +693,7 @@ fn build_fix(
             })
             .collect();
         match doc.own_entry(root, "secrets") {
-            Some((_, existing))
-                if matches!(doc.node(doc.resolve(existing)).kind, NodeKind::Mapping(_)) =>
-            {
+            Some((_, existing)) if doc.as_mapping(doc.resolve(existing)).is_some() => {
                 let entries: Vec<(&str, NewValue)> = definitions
                     .iter()
                     .map(|(k, v)| (k.as_str(), v.clone()))

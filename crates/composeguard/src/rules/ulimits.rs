@@ -1,4 +1,4 @@
-use crate::document::{MapTarget, NodeKind};
+use crate::document::MapTarget;
 use crate::edit::Fix;
 use crate::writer::{NewValue, insert_entries};
 
@@ -74,7 +74,7 @@ impl Check for Ulimits {
             return;
         };
         let existing = cx.get(service, "ulimits");
-        let map = existing.filter(|l| matches!(cx.doc.node(l.resolved).kind, NodeKind::Mapping(_)));
+        let map = existing.filter(|l| cx.doc.as_mapping(l.resolved).is_some());
         if existing.is_some() && map.is_none() {
             return;
         }
