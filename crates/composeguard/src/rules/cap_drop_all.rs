@@ -166,7 +166,7 @@ impl Check for CapDropAll {
                 cx.report_reset("cap_drop", ", so it keeps the default capabilities");
             }
             Some(lookup) => {
-                if !doc.as_sequence(lookup.resolved).is_some() {
+                if doc.as_sequence(lookup.resolved).is_none() {
                     return; // a `${VAR}` or malformed value: nothing we can judge
                 }
                 let drops_all = doc.items(lookup.resolved).iter().any(|i| {

@@ -113,7 +113,7 @@ impl Check for NoNewPrivileges {
             }
             Some(lookup) => {
                 let doc = cx.doc;
-                if !doc.as_sequence(lookup.resolved).is_some() {
+                if doc.as_sequence(lookup.resolved).is_none() {
                     return;
                 }
                 // Compose appends the lists of the services it extends to this one.
