@@ -48,6 +48,9 @@ pub enum Error {
         "verify needs a file, not standard input: its folder holds what bind mounts and env files name"
     )]
     VerifyStdin,
+    /// An `--env-file` file cannot be read.
+    #[error(transparent)]
+    EnvFile(crate::files::Failure),
     /// `verify` could not give an answer.
     #[error(transparent)]
     Verify(#[from] VerifyError),

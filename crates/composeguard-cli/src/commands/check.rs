@@ -6,7 +6,7 @@ use composeguard::masking;
 use super::{Tally, plural, report_error};
 use crate::ExitStatus;
 use crate::args::CheckArgs;
-use crate::environment;
+use crate::environment::Environment;
 use crate::error::Error;
 use crate::parallel::in_parallel;
 use crate::{files, output, resolve};
@@ -21,10 +21,11 @@ pub fn run(args: &CheckArgs) -> Result<ExitStatus, Error> {
         .or(resolved.config.output_format)
         .unwrap_or(output::Format::Concise);
     let inputs = files::collect(&args.common.paths)?;
+    let environment = Environment::load(&args.common.env_file).map_err(Error::EnvFile)?;
     let results = in_parallel(&inputs, |input| {
         let text = input.read(options.limits.max_bytes)?.text;
         let options = &composeguard::Options {
-            environment: environment::for_input(input, &args.common.env_file)?,
+            environment: environment.for_input(input)?,
             ..options.clone()
         };
         let diagnostics = composeguard::check(&text, options)?;

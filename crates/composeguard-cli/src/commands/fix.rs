@@ -3,10 +3,10 @@
 use anstream::{eprint, eprintln, print};
 use composeguard::{FixOutcome, Options, masking};
 
-use super::{Tally, plural, report_error};
+use super::{Tally, file_error, plural, report_error};
 use crate::ExitStatus;
 use crate::args::FixArgs;
-use crate::environment;
+use crate::environment::Environment;
 use crate::error::Error;
 use crate::parallel::in_parallel;
 use crate::{files, output, resolve, secrets};
@@ -34,6 +34,7 @@ pub fn run(args: &FixArgs) -> Result<ExitStatus, Error> {
             names: names.join(", "),
         });
     }
+    let environment = Environment::load(&args.common.env_file).map_err(Error::EnvFile)?;
     // Compute every result first: if any file fails, nothing is written at all.
     let mut results: Vec<(&files::Input, String, FixOutcome)> = Vec::new();
     let mut identities: Vec<Option<files::Identity>> = Vec::new();
@@ -41,7 +42,7 @@ pub fn run(args: &FixArgs) -> Result<ExitStatus, Error> {
     let outcomes = in_parallel(&inputs, |input| {
         input.read(options.limits.max_bytes).and_then(|loaded| {
             let options = composeguard::Options {
-                environment: environment::for_input(input, &args.common.env_file)?,
+                environment: environment.for_input(input)?,
                 ..options.clone()
             };
             composeguard::fix(&loaded.text, &options)
@@ -119,12 +120,7 @@ pub fn run(args: &FixArgs) -> Result<ExitStatus, Error> {
         match secrets::plan(input, &outcome.files) {
             Ok(plan) => plans.push(plan),
             Err(message) => {
-                eprintln!(
-                    "{p}{}:{p:#} {e_}error:{e_:#} {message}; no file was written",
-                    input.display,
-                    p = output::path_style(),
-                    e_ = output::code_style()
-                );
+                file_error(&input.display, format!("{message}; no file was written"));
                 return Ok(ExitStatus::Error);
             }
         }
@@ -150,11 +146,9 @@ pub fn run(args: &FixArgs) -> Result<ExitStatus, Error> {
             ) {
                 Ok(p) => prepared.push(p),
                 Err(e) => {
-                    eprintln!(
-                        "{p}{}:{p:#} {e_}error:{e_:#} cannot write the fixed file: {e}; no file was written",
-                        input.display,
-                        p = output::path_style(),
-                        e_ = output::code_style()
+                    file_error(
+                        &input.display,
+                        format!("cannot write the fixed file: {e}; no file was written"),
                     );
                     return Ok(ExitStatus::Error);
                 }
@@ -244,10 +238,9 @@ fn masked_diff(diff: &str, text: &str, outcome: &FixOutcome, options: &Options) 
 
 /// Says what became of the files a failed commit had already replaced.
 fn report_commit_failure(failure: &files::CommitFailure) {
-    let (p, e) = (output::path_style(), output::code_style());
-    eprintln!(
-        "{p}{}:{p:#} {e}error:{e:#} cannot write the fixed file: {}",
-        failure.file, failure.error
+    file_error(
+        &failure.file,
+        format!("cannot write the fixed file: {}", failure.error),
     );
     if !failure.restored.is_empty() {
         eprintln!(
@@ -256,8 +249,11 @@ fn report_commit_failure(failure: &files::CommitFailure) {
         );
     }
     for (file, error) in &failure.unrestored {
-        eprintln!(
-            "{p}{file}:{p:#} {e}error:{e:#} could not put the old content back ({error}): this file holds the fixed content"
+        file_error(
+            file,
+            format!(
+                "could not put the old content back ({error}): this file holds the fixed content"
+            ),
         );
     }
     if failure.unrestored.is_empty() {

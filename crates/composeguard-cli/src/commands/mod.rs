@@ -26,10 +26,16 @@ pub fn report_error(display: &str, failure: &files::Failure) {
             Some((line, column)) => {
                 eprintln!("{p}{display}:{line}:{column}:{p:#} {e}error:{e:#} {error}")
             }
-            None => eprintln!("{p}{display}:{p:#} {e}error:{e:#} {error}"),
+            None => file_error(display, error),
         },
-        other => eprintln!("{p}{display}:{p:#} {e}error:{e:#} {other}"),
+        other => file_error(display, other),
     }
+}
+
+/// Prints `<file>: error: <message>` to standard error, styled on a terminal.
+pub fn file_error(display: &str, message: impl std::fmt::Display) {
+    let (p, e) = (output::path_style(), output::code_style());
+    eprintln!("{p}{display}:{p:#} {e}error:{e:#} {message}");
 }
 
 /// Counts of findings by what can be done about them.

@@ -45,7 +45,7 @@ pub fn run(args: &VerifyArgs) -> Result<ExitStatus, Error> {
         return Err(Error::VerifyStdin);
     }
     // The `.env` beside the file, as `docker compose` reads it when it starts the stack.
-    match crate::environment::for_input(input, &[]) {
+    match crate::environment::Environment::load(&[]).and_then(|e| e.for_input(input)) {
         Ok(environment) => options.environment = environment,
         Err(e) => {
             super::report_error(&input.display, &e);
