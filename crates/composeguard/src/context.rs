@@ -92,13 +92,7 @@ impl<'a> Context<'a> {
         message: impl Into<String>,
     ) -> &mut Diagnostic {
         let service = self.service.map(|s| s.name.clone());
-        self.push(Diagnostic::new(
-            self.doc,
-            rule,
-            range,
-            service,
-            message.into(),
-        ))
+        self.push(rule, range, service, message.into())
     }
 
     /// Reports a finding of the running rule about `service` from `check_file` (a file-wide
@@ -110,16 +104,17 @@ impl<'a> Context<'a> {
         message: impl Into<String>,
     ) -> &mut Diagnostic {
         let name = Some(service.name.clone());
-        self.push(Diagnostic::new(
-            self.doc,
-            self.rule,
-            range,
-            name,
-            message.into(),
-        ))
+        self.push(self.rule, range, name, message.into())
     }
 
-    fn push(&mut self, diagnostic: Diagnostic) -> &mut Diagnostic {
+    fn push(
+        &mut self,
+        rule: &'static RuleMeta,
+        range: Range<usize>,
+        service: Option<String>,
+        message: String,
+    ) -> &mut Diagnostic {
+        let diagnostic = Diagnostic::new(self.doc, rule, range, service, message);
         self.diagnostics.push(diagnostic);
         self.diagnostics.last_mut().expect("just pushed")
     }

@@ -99,6 +99,7 @@ pub fn dotenv(
             // A bare name takes the variable from the environment.
             if name_len(line) == line.len() {
                 if let Some(value) = outer(line) {
+                    vars.retain(|(k, _)| k != line);
                     vars.push((line.to_owned(), value));
                 }
                 continue;
@@ -113,24 +114,29 @@ pub fn dotenv(
         let value = if let Some(body) = raw.strip_prefix('\'') {
             let end = body.find('\'').ok_or(index + 1)?;
             body[..end].to_owned()
-        } else if let Some(body) = raw.strip_prefix('"') {
-            let mut text = body.to_owned();
-            let mut value = String::new();
-            loop {
-                if let Some(end) = closing_quote(&text) {
-                    value.push_str(&unescape(&text[..end]));
-                    break;
-                }
-                value.push_str(&unescape(&text));
-                value.push('\n');
-                text = lines.next().ok_or(index + 1)?.1.to_owned();
-            }
-            let lookup = |n: &str| lookup_in(&vars, outer, n);
-            interpolate(&value, &lookup).ok_or(index + 1)?
         } else {
-            let value = raw.find(" #").map_or(raw, |at| &raw[..at]).trim_end();
+            // Double-quoted (escapes, line breaks) or unquoted (cut at ` #`): interpolated.
+            let written = if let Some(body) = raw.strip_prefix('"') {
+                let mut text = body.to_owned();
+                let mut value = String::new();
+                loop {
+                    if let Some(end) = closing_quote(&text) {
+                        value.push_str(&unescape(&text[..end]));
+                        break;
+                    }
+                    value.push_str(&unescape(&text));
+                    value.push('\n');
+                    text = lines.next().ok_or(index + 1)?.1.to_owned();
+                }
+                value
+            } else {
+                raw.find(" #")
+                    .map_or(raw, |at| &raw[..at])
+                    .trim_end()
+                    .to_owned()
+            };
             let lookup = |n: &str| lookup_in(&vars, outer, n);
-            interpolate(value, &lookup).ok_or(index + 1)?
+            interpolate(&written, &lookup).ok_or(index + 1)?
         };
         vars.retain(|(k, _)| k != key);
         vars.push((key.to_owned(), value));

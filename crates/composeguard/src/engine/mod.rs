@@ -89,16 +89,16 @@ pub(crate) fn run_rules(doc: &Document, options: &Options) -> Result<Vec<Diagnos
     }
     let style = Style::detect(doc);
     let enabled: Vec<&'static str> = options.rules().iter().map(|r| r.meta().code).collect();
-    let mut cx = Context::new(doc, compose, &services, &style, options, enabled.clone());
     // A check runs when one of its rules is enabled; it reports under the first of them
     // (a check with several rules says which one each finding is for).
-    let checks: Vec<(&dyn Check, &'static RuleMeta)> = rules::checks()
+    let checks: Vec<(&dyn Check, &'static RuleMeta)> = rules::CHECKS
         .iter()
         .filter_map(|(check, rules)| {
             let first = rules.iter().find(|r| enabled.contains(&r.meta().code))?;
             Some((*check, first.meta()))
         })
         .collect();
+    let mut cx = Context::new(doc, compose, &services, &style, options, enabled);
     for (check, rule) in &checks {
         cx.run(rule, None);
         check.check_file(&mut cx);

@@ -31,7 +31,7 @@ pub(crate) mod unused_suppression;
 macro_rules! registry {
     ($($module:ident::$check:ident $(=> [$($rule:ident),+])?,)*) => {
         /// Every check, with the rules it reports under.
-        const CHECKS: &[(&dyn Check, &[&dyn Rule])] =
+        pub(crate) const CHECKS: &[(&dyn Check, &[&dyn Rule])] =
             &[$((&$module::$check, registry!(@rules $module::$check $(, $($rule),+)?))),*];
     };
     (@rules $module:ident::$check:ident) => { &[&$module::$check] };
@@ -63,11 +63,6 @@ registry! {
     image_pinning::ImageTag,
     image_pinning::ImageDigest,
     obsolete_version::ObsoleteVersion,
-}
-
-/// Every check, with the rules it reports under.
-pub(crate) fn checks() -> &'static [(&'static dyn Check, &'static [&'static dyn Rule])] {
-    CHECKS
 }
 
 /// Every rule, in code order: the registry's rules, one after the other (built at compile
