@@ -144,6 +144,20 @@ pub struct CommonArgs {
     /// compose.yml, docker-compose.yaml and docker-compose.yml in the current folder.
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
+    /// A compose file of one project, as `docker compose -f`: repeatable, merged in order
+    /// (instead of PATH; default: `COMPOSE_FILE`, split at `COMPOSE_PATH_SEPARATOR`, else the
+    /// folder's default file and its compose.override.yaml).
+    #[arg(
+        long = "file",
+        short = 'f',
+        value_name = "FILE",
+        conflicts_with = "paths"
+    )]
+    pub files: Vec<PathBuf>,
+    /// The project's folder, as `docker compose --project-directory`: its `.env` is read, and
+    /// relative `-f` files and the default files are looked for there.
+    #[arg(long, value_name = "DIR")]
+    pub project_directory: Option<PathBuf>,
     #[command(flatten)]
     pub rules: RuleSelection,
     /// Include unsafe fixes (they may break a service: review them).

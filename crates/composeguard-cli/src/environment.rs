@@ -35,16 +35,22 @@ impl Environment {
     /// `--env-file` variables, else those of the `.env` beside it (when there is one), then
     /// the shell's.
     pub fn for_input(&self, input: &Input) -> Result<Vec<(String, String)>, Failure> {
+        let folder = input
+            .path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        self.for_folder((!input.is_stdin()).then_some(folder))
+    }
+
+    /// The variables for a project whose folder is `folder` (its `.env`), as
+    /// [`Environment::for_input`].
+    pub fn for_folder(&self, folder: Option<&Path>) -> Result<Vec<(String, String)>, Failure> {
         let mut vars = match &self.given {
             Some(given) => given.clone(),
             None => {
                 let mut vars = Vec::new();
-                if !input.is_stdin() {
-                    let folder = input
-                        .path
-                        .parent()
-                        .filter(|p| !p.as_os_str().is_empty())
-                        .unwrap_or(Path::new("."));
+                if let Some(folder) = folder {
                     let beside = folder.join(".env");
                     if beside.is_file() {
                         read_env_file(&beside, &self.process, &mut vars)?;

@@ -42,6 +42,16 @@ pub enum Failure {
         /// What it is instead.
         kind: &'static str,
     },
+    /// A file that `include:` or `extends:` names does not exist.
+    #[error(
+        "the {what} file {path} does not exist; Compose refuses the project without it: create it or correct the path"
+    )]
+    Referenced {
+        /// "included" or "extended".
+        what: &'static str,
+        /// The path, resolved against the naming file.
+        path: String,
+    },
     /// The env file Compose would interpolate the file with cannot be read.
     #[error("{path}:{line}: {message}")]
     EnvFile {
@@ -92,7 +102,7 @@ pub struct Loaded {
 }
 
 /// One file to process (or standard input).
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Input {
     /// Where to read and write; `-` for standard input.
     pub path: PathBuf,

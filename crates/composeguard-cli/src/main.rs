@@ -23,6 +23,7 @@ mod error;
 mod files;
 mod output;
 mod parallel;
+mod projects;
 mod resolve;
 mod secrets;
 

@@ -4,11 +4,9 @@ use std::io::{self, IsTerminal};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use crate::files::Input;
-
-/// Runs `work` on every input, in parallel, and returns the results in input order. A
+/// Runs `work` on every input (a file or a project), in parallel, and returns the results in input order. A
 /// progress line is shown on a terminal when there are many files.
-pub fn in_parallel<T: Send>(inputs: &[Input], work: impl Fn(&Input) -> T + Sync) -> Vec<T> {
+pub fn in_parallel<I: Sync, T: Send>(inputs: &[I], work: impl Fn(&I) -> T + Sync) -> Vec<T> {
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(inputs.len().max(1));

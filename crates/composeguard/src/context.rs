@@ -227,7 +227,14 @@ impl<'a> Context<'a> {
         };
         let seq = lookup.resolved;
         doc.as_sequence(seq)?;
-        let direct = |s: &Service| s.body.and_then(|b| self.compose.get(b, key));
+        // The list a definition of the service sets itself (or merges with `<<`), not one
+        // inherited through `extends`: in whichever file defines it.
+        let direct = |s: &Service| {
+            s.parts
+                .iter()
+                .rev()
+                .find_map(|p| p.body.and_then(|b| self.compose.get(b, key)))
+        };
         if direct(service).is_none() {
             // Through `extends`: Compose appends this service's own list to the base's.
             return Some(ListPlan {
@@ -298,14 +305,15 @@ impl<'a> Context<'a> {
         Some(plan)
     }
 
-    /// The scalar items of a list-valued key as Compose loads it: the service's own list (or
-    /// the one it merges), followed by those of the services of this file it `extends`
-    /// (Compose appends lists across `extends`).
+    /// The scalar items of a list-valued key as Compose loads it: the lists of each definition
+    /// of the service (each file that defines it) and of the services they `extends` (Compose
+    /// appends lists across files and across `extends`).
     pub fn list_with_bases(&self, service: &Service, key: &str) -> Vec<&'a str> {
         let doc: &'a Document = self.doc;
-        std::iter::once(service)
-            .chain(self.compose.bases(self.services, service))
-            .filter_map(|s| s.body.and_then(|b| self.compose.get(b, key)))
+        self.compose
+            .bodies(service)
+            .into_iter()
+            .filter_map(|b| self.compose.get(b, key))
             .filter_map(|l| doc.as_sequence(l.resolved))
             .flatten()
             .filter_map(|i| doc.scalar(*i))

@@ -169,6 +169,17 @@ fn digest(applicability: Applicability, edits: &[Edit], files: &[NewFile]) -> u6
 }
 
 impl Fix {
+    /// `fix` with other edits (same message, applicability and files).
+    pub(crate) fn rebuilt(fix: &Fix, edits: Vec<Edit>) -> Fix {
+        Fix {
+            applicability: fix.applicability,
+            digest: digest(fix.applicability, &edits, &fix.files),
+            edits: Arc::new(edits),
+            message: fix.message.clone(),
+            files: Arc::clone(&fix.files),
+        }
+    }
+
     /// A fix that is safe to apply.
     pub fn safe(message: impl Into<String>, edits: Vec<Edit>) -> Fix {
         Fix::new(Applicability::Safe, message, edits)

@@ -121,6 +121,20 @@ pub enum Error {
         /// 1-based column.
         column: usize,
     },
+    /// An included file defines a service that another file of the project defines too.
+    #[error(
+        "service `{service}` is defined here and in {other}; Compose refuses a project where an included file defines a service of the project: rename one of them"
+    )]
+    ServiceConflict {
+        /// The service.
+        service: String,
+        /// The other file that defines it.
+        other: String,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+    },
     /// Fixing kept producing new edits.
     #[error(
         "fixes did not settle after {passes} passes; nothing was changed. Please report this file as a composeguard bug"
@@ -149,7 +163,8 @@ impl Error {
             | Error::TooDeep { line, column, .. }
             | Error::NotAMapping { line, column, .. }
             | Error::ServicesNotAMapping { line, column, .. }
-            | Error::WrongShape { line, column, .. } => Some((*line, *column)),
+            | Error::WrongShape { line, column, .. }
+            | Error::ServiceConflict { line, column, .. } => Some((*line, *column)),
             _ => None,
         }
     }

@@ -37,6 +37,7 @@ pub mod images;
 pub mod interpolation;
 mod lines;
 pub mod masking;
+pub mod project;
 mod rule;
 pub mod rules;
 mod settings;
@@ -45,7 +46,7 @@ mod style;
 mod suppressions;
 mod writer;
 
-pub use compose::{Compose, Lookup, Service, ServiceLookup};
+pub use compose::{Compose, Lookup, Part, Service, ServiceLookup};
 pub use diagnostic::Diagnostic;
 pub use diff::{apply_changes, mask_secrets, unified_diff};
 pub use document::{

@@ -9,7 +9,8 @@ use crate::args::CheckArgs;
 use crate::environment::Environment;
 use crate::error::Error;
 use crate::parallel::in_parallel;
-use crate::{files, output, resolve};
+use crate::projects::{self, LoadFailure};
+use crate::{output, resolve};
 
 /// Checks every file: `Failure` with findings (unless `--exit-zero`), `Error` when a file
 /// could not be checked.
@@ -20,40 +21,54 @@ pub fn run(args: &CheckArgs) -> Result<ExitStatus, Error> {
         .output_format
         .or(resolved.config.output_format)
         .unwrap_or(output::Format::Concise);
-    let inputs = files::collect(&args.common.paths)?;
+    let projects = projects::collect(
+        &args.common.paths,
+        &args.common.files,
+        args.common.project_directory.as_deref(),
+    )?;
     let environment = Environment::load(&args.common.env_file).map_err(Error::EnvFile)?;
-    let results = in_parallel(&inputs, |input| {
-        let text = input.read(options.limits.max_bytes)?.text;
-        let options = &composeguard::Options {
-            environment: environment.for_input(input)?,
-            ..options.clone()
-        };
-        let diagnostics = composeguard::check(&text, options)?;
-        // Only `full` prints source lines, which may hold secrets.
-        let secrets = if format == output::Format::Full && !diagnostics.is_empty() {
-            masking::secret_spans_of(&text, &options.settings, &options.limits)?
-        } else {
-            Vec::new()
-        };
-        Ok::<_, files::Failure>((text, diagnostics, secrets))
+    let loaded = in_parallel(&projects, |project| {
+        let options = project_options(&environment, project, options)?;
+        let loaded = projects::load(project, options.limits.max_bytes, &options);
+        Ok::<_, LoadFailure>((options, loaded?))
+    });
+    let loaded: Vec<_> = loaded
+        .into_iter()
+        .map(|r| match r {
+            Ok((options, project)) => (Some(options), Ok(project)),
+            Err(e) => (None, Err(e)),
+        })
+        .collect();
+    let loaded = projects::without_members_of_others(loaded);
+    let results = in_parallel(&loaded, |(options, project)| {
+        let project = project
+            .as_ref()
+            .map_err(|e| (e.display.clone(), e.failure.to_string()))?;
+        let options = options.as_ref().expect("loaded with its options");
+        check_project(project, options, format)
     });
     let mut tally = Tally::default();
     let mut errors = 0;
     let mut reports = Vec::new();
-    for (input, result) in inputs.iter().zip(&results) {
+    for (i, result) in results.iter().enumerate() {
         match result {
-            Ok((text, diagnostics, secrets)) => {
-                tally.add(diagnostics);
-                reports.push(output::Report {
-                    path: &input.display,
-                    text,
-                    diagnostics,
-                    secrets,
-                });
+            Ok(files) => {
+                for (display, text, diagnostics, secrets) in files {
+                    tally.add(diagnostics);
+                    reports.push(output::Report {
+                        path: display,
+                        text,
+                        diagnostics,
+                        secrets,
+                    });
+                }
             }
-            Err(e) => {
+            Err((display, _)) => {
                 errors += 1;
-                report_error(&input.display, e);
+                match &loaded[i].1 {
+                    Err(e) => report_error(&e.display, &e.failure),
+                    Ok(_) => report_failure(display, result),
+                }
             }
         }
     }
@@ -70,6 +85,98 @@ pub fn run(args: &CheckArgs) -> Result<ExitStatus, Error> {
         ExitStatus::Failure
     } else {
         ExitStatus::Success
+    })
+}
+
+/// One file's findings: its name, text, findings and the secret spans `full` masks.
+type FileReport = (
+    String,
+    String,
+    Vec<composeguard::Diagnostic>,
+    Vec<std::ops::Range<usize>>,
+);
+
+/// Prints the error of a project that could not be checked.
+fn report_failure(display: &str, result: &Result<Vec<FileReport>, (String, String)>) {
+    if let Err((_, message)) = result {
+        super::file_error(display, message);
+    }
+}
+
+/// Checks one project: each file's findings (a lone file is checked as a file).
+fn check_project(
+    project: &projects::LoadedProject,
+    options: &composeguard::Options,
+    format: output::Format,
+) -> Result<Vec<FileReport>, (String, String)> {
+    let per_file: Vec<Vec<composeguard::Diagnostic>> = if project.is_single() {
+        let text = &project.texts[0];
+        let display = &project.members[0].input.display;
+        vec![composeguard::check(text, options).map_err(|e| located(display, &e))?]
+    } else {
+        composeguard::project::check_project(&project.files(), options).map_err(|e| {
+            let display = &project.members[e.file.unwrap_or(0)].input.display;
+            located(display, &e.error)
+        })?
+    };
+    let mut out = Vec::new();
+    for ((member, text), diagnostics) in project.members.iter().zip(&project.texts).zip(per_file) {
+        if member.role == composeguard::project::Role::Extended {
+            continue;
+        }
+        // Only `full` prints source lines, which may hold secrets.
+        let secrets = if format == output::Format::Full && !diagnostics.is_empty() {
+            masking::secret_spans_of(text, &options.settings, &options.limits)
+                .map_err(|e| located(&member.input.display, &e))?
+        } else {
+            Vec::new()
+        };
+        out.push((
+            member.input.display.clone(),
+            text.clone(),
+            diagnostics,
+            secrets,
+        ));
+    }
+    Ok(out)
+}
+
+/// An error as `file:line:column: message` (the line and column when known).
+fn located(display: &str, error: &composeguard::Error) -> (String, String) {
+    match error.position() {
+        Some((line, column)) => (format!("{display}:{line}:{column}"), error.to_string()),
+        None => (display.to_owned(), error.to_string()),
+    }
+}
+
+/// The options for one project: the run's, with the variables of its environment.
+pub fn project_options(
+    environment: &Environment,
+    project: &projects::Project,
+    options: &composeguard::Options,
+) -> Result<composeguard::Options, LoadFailure> {
+    let first = &project.members[0].input;
+    let folder = project.directory.clone().or_else(|| {
+        (!first.is_stdin()).then(|| {
+            first
+                .path
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .map_or_else(
+                    || std::path::PathBuf::from("."),
+                    std::path::Path::to_path_buf,
+                )
+        })
+    });
+    let vars = environment
+        .for_folder(folder.as_deref())
+        .map_err(|failure| LoadFailure {
+            display: first.display.clone(),
+            failure,
+        })?;
+    Ok(composeguard::Options {
+        environment: vars,
+        ..options.clone()
     })
 }
 

@@ -3,13 +3,15 @@
 use anstream::{eprint, eprintln, print};
 use composeguard::{FixOutcome, Options, masking};
 
-use super::{Tally, file_error, plural, report_error};
+use super::{Tally, file_error, plural};
 use crate::ExitStatus;
 use crate::args::FixArgs;
+use crate::commands::check::project_options;
 use crate::environment::Environment;
 use crate::error::Error;
 use crate::parallel::in_parallel;
-use crate::{files, output, resolve, secrets};
+use crate::{files, output, projects, resolve, secrets};
+use composeguard::project::Role;
 
 /// Fixes every file, or prints the diff or the fixed document: `Failure` when findings remain
 /// or a diff shows changes, `Error` when a file could not be fixed or written (then nothing
@@ -19,51 +21,89 @@ pub fn run(args: &FixArgs) -> Result<ExitStatus, Error> {
     if args.secrets_env_file.is_some() {
         options.settings.secrets_env_file = args.secrets_env_file.clone();
     }
-    let inputs = files::collect(&args.common.paths)?;
-    if inputs.iter().filter(|i| i.is_stdin()).count() > 1 {
+    let projects = projects::collect(
+        &args.common.paths,
+        &args.common.files,
+        args.common.project_directory.as_deref(),
+    )?;
+    let stdin_count = projects
+        .iter()
+        .flat_map(|p| &p.members)
+        .filter(|m| m.input.is_stdin())
+        .count();
+    if stdin_count > 1 {
         return Err(Error::StdinTwice);
     }
-    let printed = inputs
+    let printed = projects
         .iter()
-        .filter(|i| args.stdout || (i.is_stdin() && !args.diff))
+        .filter(|p| args.stdout || (p.members.iter().any(|m| m.input.is_stdin()) && !args.diff))
         .count();
     if printed > 1 {
-        let names: Vec<&str> = inputs.iter().map(|i| i.display.as_str()).collect();
+        let names: Vec<&str> = projects
+            .iter()
+            .flat_map(|p| &p.members)
+            .map(|m| m.input.display.as_str())
+            .collect();
         return Err(Error::StdoutSeveral {
-            count: inputs.len(),
+            count: names.len(),
             names: names.join(", "),
         });
     }
     let environment = Environment::load(&args.common.env_file).map_err(Error::EnvFile)?;
     // Compute every result first: if any file fails, nothing is written at all.
-    let mut results: Vec<(&files::Input, String, FixOutcome)> = Vec::new();
-    let mut identities: Vec<Option<files::Identity>> = Vec::new();
-    let mut failed: Vec<&str> = Vec::new();
-    let outcomes = in_parallel(&inputs, |input| {
-        input.read(options.limits.max_bytes).and_then(|loaded| {
-            let options = composeguard::Options {
-                environment: environment.for_input(input)?,
-                ..options.clone()
-            };
-            composeguard::fix(&loaded.text, &options)
-                .map(|o| (loaded, o))
-                .map_err(files::Failure::from)
-        })
+    let outcomes = in_parallel(&projects, |project| {
+        let options = project_options(&environment, project, &options)
+            .map_err(|e| (e.display, e.failure.to_string()))?;
+        let loaded = projects::load(project, options.limits.max_bytes, &options)
+            .map_err(|e| (e.display, e.failure.to_string()))?;
+        let outcomes = fix_project(&loaded, &options)?;
+        Ok::<_, (String, String)>((loaded, outcomes))
     });
-    for (input, outcome) in inputs.iter().zip(outcomes) {
+    let outcomes: Vec<_> = outcomes.into_iter().map(|r| ((), r)).collect();
+    let mut loaded_projects = Vec::new();
+    let mut failed: Vec<String> = Vec::new();
+    for ((), outcome) in outcomes {
         match outcome {
-            Ok((loaded, outcome)) => {
-                identities.push(loaded.identity);
-                results.push((input, loaded.text, outcome));
-            }
-            Err(e) => {
-                report_error(&input.display, &e);
-                failed.push(&input.display);
+            Ok(done) => loaded_projects.push(done),
+            Err((display, message)) => {
+                file_error(&display, message);
+                failed.push(display);
             }
         }
     }
+    // A file another project of the scan includes or extends from is fixed there.
+    let named: Vec<std::path::PathBuf> = loaded_projects
+        .iter()
+        .flat_map(|(p, _)| p.members.iter().filter(|m| m.role != Role::Compose))
+        .map(|m| std::fs::canonicalize(&m.input.path).unwrap_or_else(|_| m.input.path.clone()))
+        .collect();
+    loaded_projects.retain(|(p, _)| {
+        !(p.members.len() == 1
+            && named.contains(
+                &std::fs::canonicalize(&p.members[0].input.path)
+                    .unwrap_or_else(|_| p.members[0].input.path.clone()),
+            ))
+    });
+    let several = loaded_projects.iter().any(|(p, _)| p.members.len() > 1);
+    let mut results: Vec<(&files::Input, String, FixOutcome)> = Vec::new();
+    let mut identities: Vec<Option<files::Identity>> = Vec::new();
+    for (project, outcomes) in &loaded_projects {
+        for (((member, text), identity), outcome) in project
+            .members
+            .iter()
+            .zip(&project.texts)
+            .zip(&project.identities)
+            .zip(&outcomes.files)
+        {
+            if member.role == Role::Extended {
+                continue;
+            }
+            identities.push(*identity);
+            results.push((&member.input, text.clone(), outcome.clone()));
+        }
+    }
     if !failed.is_empty() {
-        if !args.diff && !args.stdout && inputs.len() > 1 {
+        if !args.diff && !args.stdout && (results.len() + failed.len()) > 1 {
             eprintln!(
                 "No file was written, because {} could not be processed.",
                 failed.join(", ")
@@ -72,15 +112,29 @@ pub fn run(args: &FixArgs) -> Result<ExitStatus, Error> {
         return Ok(ExitStatus::Error);
     }
     let mut remaining = Tally::default();
-    let mut fixed = 0;
+    let fixed: usize = loaded_projects.iter().map(|(_, o)| o.fixed).sum();
     let mut changed_files = 0;
     for (input, text, outcome) in &results {
-        fixed += outcome.fixed;
         remaining.add(&outcome.remaining);
         let changed = outcome.changed(text);
         changed_files += usize::from(changed);
         if args.stdout || (input.is_stdin() && !args.diff) {
-            print!("{}", outcome.output);
+            if several {
+                // One YAML stream, a document per file, each named: Compose merges the
+                // documents of a stream as it merges `-f` files.
+                print!("# {}\n{}", input.display, outcome.output);
+                if !outcome.output.ends_with('\n') {
+                    println!();
+                }
+                if results
+                    .last()
+                    .is_some_and(|(i, _, _)| !std::ptr::eq(*i, *input))
+                {
+                    println!("---");
+                }
+            } else {
+                print!("{}", outcome.output);
+            }
         } else if args.diff {
             let path = output::diff_path(&input.path);
             let diff = output::with_headers(&outcome.diff(text, &path), &path);
@@ -214,6 +268,42 @@ pub fn run(args: &FixArgs) -> Result<ExitStatus, Error> {
         ExitStatus::Failure
     } else {
         ExitStatus::Success
+    })
+}
+
+/// What fixing a project's files gives: each file's outcome (a lone file is fixed as a file),
+/// the secret files on the first file's, and how many findings were fixed.
+struct Fixed {
+    files: Vec<FixOutcome>,
+    fixed: usize,
+}
+
+fn fix_project(
+    project: &projects::LoadedProject,
+    options: &Options,
+) -> Result<Fixed, (String, String)> {
+    let located = |display: &str, error: &composeguard::Error| match error.position() {
+        Some((line, column)) => (format!("{display}:{line}:{column}"), error.to_string()),
+        None => (display.to_owned(), error.to_string()),
+    };
+    if project.is_single() {
+        let display = &project.members[0].input.display;
+        let outcome =
+            composeguard::fix(&project.texts[0], options).map_err(|e| located(display, &e))?;
+        return Ok(Fixed {
+            fixed: outcome.fixed,
+            files: vec![outcome],
+        });
+    }
+    let outcome = composeguard::project::fix_project(&project.files(), options).map_err(|e| {
+        let display = &project.members[e.file.unwrap_or(0)].input.display;
+        located(display, &e.error)
+    })?;
+    let mut files = outcome.files;
+    files[0].files = outcome.new_files;
+    Ok(Fixed {
+        files,
+        fixed: outcome.fixed,
     })
 }
 

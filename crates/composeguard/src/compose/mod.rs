@@ -30,7 +30,10 @@ const MAX_MERGE_DEPTH: usize = 32;
 /// Most mappings one lookup searches through `<<` merges (each at most once).
 const MAX_MERGE_VISITS: usize = 10_000;
 
-/// One service of a compose file.
+/// One service of a compose file or project: every definition of its name that Compose
+/// merges (the YAML documents of a file, the files of `-f a -f b`), in merge order. The fields
+/// outside `parts` are those of its *home* definition, where new keys go: the last one that
+/// sets `image`, else the first.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Service {
     /// The service name.
@@ -45,6 +48,47 @@ pub struct Service {
     pub body: Option<NodeId>,
     /// True when the service's key sits in a flow mapping (`services: {a: {...}}`).
     pub in_flow: bool,
+    /// Every definition Compose merges into this service, first to last (a later one's
+    /// values win; its lists are appended).
+    pub parts: Vec<Part>,
+}
+
+/// One definition of a service (see [`Service::parts`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Part {
+    /// Index of the YAML document that holds it.
+    pub document: usize,
+    /// The key node.
+    pub key: NodeId,
+    /// The value node as written.
+    pub value: NodeId,
+    /// The mapping, aliases followed (None for `svc:`).
+    pub body: Option<NodeId>,
+    /// True when the key sits in a flow mapping.
+    pub in_flow: bool,
+}
+
+/// Where a YAML document of a project's text comes from (see [`Layout`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Place {
+    /// The file (an index into [`Layout::paths`]).
+    pub file: usize,
+    /// Documents of one group merge their services; services of different groups (an
+    /// `include`d project and the one that includes it) must have different names.
+    pub group: usize,
+    /// False for a file read only because a service `extends` one of its services: its
+    /// services are not the project's.
+    pub services: bool,
+}
+
+/// How the YAML documents of a text make up a project. Without one (a single file), every
+/// document is of file 0 and group 0, so a file's `---` documents merge as Compose merges them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Layout {
+    /// One per YAML document of the text, in order.
+    pub documents: Vec<Place>,
+    /// Each file's path, normalised (`extends: {file: ...}` is resolved against it).
+    pub paths: Vec<String>,
 }
 
 /// Where an effective value was found.
@@ -96,11 +140,20 @@ enum Syntax<'d> {
 #[derive(Debug, Clone, Copy)]
 pub struct Compose<'d> {
     doc: &'d Document,
+    layout: Option<&'d Layout>,
 }
 
 impl<'d> Compose<'d> {
     /// Checks the top-level shape of every document and wraps it.
     pub fn new(doc: &'d Document) -> Result<Compose<'d>, Error> {
+        Compose::with_layout(doc, None)
+    }
+
+    /// The same, for a project's text made of several files (see [`Layout`]).
+    pub(crate) fn with_layout(
+        doc: &'d Document,
+        layout: Option<&'d Layout>,
+    ) -> Result<Compose<'d>, Error> {
         let source = doc.source();
         let roots: Vec<NodeId> = doc.documents().iter().filter_map(|d| d.root).collect();
         if roots.is_empty() {
@@ -134,7 +187,7 @@ impl<'d> Compose<'d> {
                 }
             }
         }
-        let compose = Compose { doc };
+        let compose = Compose { doc, layout };
         compose.check_shapes()?;
         Ok(compose)
     }
@@ -279,11 +332,29 @@ impl<'d> Compose<'d> {
             .filter(|(_, r)| matches!(self.doc.node(*r).kind, NodeKind::Mapping(_)))
     }
 
-    /// Every service of every document, in source order.
+    /// Where a YAML document comes from.
+    pub(crate) fn place(&self, document: usize) -> Place {
+        self.layout
+            .and_then(|l| l.documents.get(document).copied())
+            .unwrap_or(Place {
+                file: 0,
+                group: 0,
+                services: true,
+            })
+    }
+
+    /// Every service, in the order of its first definition; the definitions of one name that
+    /// Compose merges (several YAML documents of a file, several files) are one service.
     pub fn services(&self) -> Vec<Service> {
         let doc = self.doc;
-        let mut out = Vec::new();
-        for (index, root) in self.roots() {
+        let mut out: Vec<Service> = Vec::new();
+        let mut index_of: std::collections::HashMap<(usize, &str), usize> =
+            std::collections::HashMap::new();
+        for (document, root) in self.roots() {
+            let place = self.place(document);
+            if !place.services {
+                continue;
+            }
             let Some((_, services)) = doc.own_entry(root, "services") else {
                 continue;
             };
@@ -298,15 +369,42 @@ impl<'d> Compose<'d> {
                 let resolved = doc.resolve(*value);
                 let body =
                     matches!(doc.node(resolved).kind, NodeKind::Mapping(_)).then_some(resolved);
-                out.push(Service {
-                    name: name.to_owned(),
-                    document: index,
+                let part = Part {
+                    document,
                     key: *key,
                     value: *value,
                     body,
                     in_flow,
-                });
+                };
+                match index_of.get(&(place.group, name)) {
+                    Some(&i) => out[i].parts.push(part),
+                    None => {
+                        index_of.insert((place.group, name), out.len());
+                        out.push(Service {
+                            name: name.to_owned(),
+                            document,
+                            key: *key,
+                            value: *value,
+                            body,
+                            in_flow,
+                            parts: vec![part],
+                        });
+                    }
+                }
             }
+        }
+        for service in &mut out {
+            if service.parts.len() < 2 {
+                continue;
+            }
+            let home = service
+                .parts
+                .iter()
+                .rev()
+                .find(|p| p.body.is_some_and(|b| self.get(b, "image").is_some()))
+                .unwrap_or(&service.parts[0]);
+            (service.document, service.key, service.value) = (home.document, home.key, home.value);
+            (service.body, service.in_flow) = (home.body, home.in_flow);
         }
         out
     }
@@ -371,45 +469,119 @@ impl<'d> Compose<'d> {
         None
     }
 
-    /// The effective value of `key` for a service: its own mapping and `<<` merges first, then
-    /// the service it `extends` in the same file (recursively). [`ServiceLookup::External`] when
-    /// the chain reaches `extends` with a `file:`, whose content composeguard cannot see.
+    /// The effective value of `key` for a service: its definitions from the last to the first
+    /// (a later file's value wins), each with its own mapping and `<<` merges first, then the
+    /// service it `extends` (recursively). [`ServiceLookup::External`] when the chain reaches
+    /// `extends` with a `file:` that is not part of what composeguard was given.
     pub fn service_get(&self, service: &Service, key: &str) -> ServiceLookup {
-        let doc = self.doc;
-        let mut current = service.body;
+        let mut external = false;
+        for part in service.parts.iter().rev() {
+            match self.chain_get(part.document, part.body, key) {
+                ServiceLookup::Found(l) => return ServiceLookup::Found(l),
+                ServiceLookup::External => external = true,
+                ServiceLookup::Absent => {}
+            }
+        }
+        if external {
+            ServiceLookup::External
+        } else {
+            ServiceLookup::Absent
+        }
+    }
+
+    /// The value of `key` for the definitions that set it, first to last, each found as
+    /// [`Compose::service_get`] finds it in one definition: a list Compose appends across
+    /// files is the concatenation of these.
+    pub fn service_get_all(&self, service: &Service, key: &str) -> Vec<Lookup> {
+        service
+            .parts
+            .iter()
+            .filter_map(|p| self.chain_get(p.document, p.body, key).found())
+            .collect()
+    }
+
+    /// The value of `key` in one definition and the services it extends.
+    fn chain_get(&self, document: usize, body: Option<NodeId>, key: &str) -> ServiceLookup {
+        let mut current = body.map(|b| (document, b));
         for _ in 0..MAX_MERGE_DEPTH {
-            let Some(body) = current else {
+            let Some((document, body)) = current else {
                 return ServiceLookup::Absent;
             };
             if let Some(found) = self.get(body, key) {
                 return ServiceLookup::Found(found);
             }
-            let Some(extends) = self.get(body, "extends") else {
-                return ServiceLookup::Absent;
-            };
-            let base = match &doc.node(extends.resolved).kind {
-                NodeKind::Scalar { value, .. } => value.clone(),
-                NodeKind::Mapping(_) => {
-                    if self.get(extends.resolved, "file").is_some() {
-                        return ServiceLookup::External;
-                    }
-                    match self
-                        .get(extends.resolved, "service")
-                        .and_then(|s| doc.scalar(s.resolved))
-                    {
-                        Some(name) => name.to_owned(),
-                        None => return ServiceLookup::Absent,
-                    }
-                }
-                _ => return ServiceLookup::Absent,
-            };
-            current = self
-                .services()
-                .into_iter()
-                .find(|s| s.document == service.document && s.name == base)
-                .and_then(|s| s.body);
+            match self.extends_target(document, body) {
+                Extends::None => return ServiceLookup::Absent,
+                Extends::External => return ServiceLookup::External,
+                Extends::Found(next) => current = next,
+            }
         }
         ServiceLookup::Absent
+    }
+
+    /// The definition a service's `extends` names: in the same file (the same document first),
+    /// or, with `file:`, in that file when it is part of the layout.
+    fn extends_target(&self, document: usize, body: NodeId) -> Extends {
+        let doc = self.doc;
+        let Some(extends) = self.get(body, "extends") else {
+            return Extends::None;
+        };
+        let (file, name) = match &doc.node(extends.resolved).kind {
+            NodeKind::Scalar { value, .. } => (None, value.as_str()),
+            NodeKind::Mapping(_) => {
+                let file = self.field(extends.resolved, "file");
+                match self.field(extends.resolved, "service") {
+                    Some(name) => (file, name),
+                    None => return Extends::None,
+                }
+            }
+            _ => return Extends::None,
+        };
+        let from = self.place(document);
+        let file = match file {
+            None => from.file,
+            Some(path) => {
+                let Some(layout) = self.layout else {
+                    return Extends::External;
+                };
+                let wanted = crate::project::join(&layout.paths[from.file], path);
+                match layout.paths.iter().position(|p| *p == wanted) {
+                    Some(i) => i,
+                    None => return Extends::External,
+                }
+            }
+        };
+        // The same document first (what a single file always did), then the file's others,
+        // the last definition winning.
+        let mut order: Vec<usize> = vec![document];
+        order.extend(
+            (0..doc.documents().len())
+                .rev()
+                .filter(|d| *d != document && self.place(*d).file == file),
+        );
+        if file != from.file {
+            order.remove(0);
+        }
+        for d in order {
+            if let Some(body) = self.definition(d, name) {
+                return Extends::Found(body.map(|b| (d, b)));
+            }
+        }
+        Extends::Found(None)
+    }
+
+    /// The body of the service `name` in one document: None when the document does not
+    /// define it, Some(None) when it does without a mapping.
+    fn definition(&self, document: usize, name: &str) -> Option<Option<NodeId>> {
+        let doc = self.doc;
+        let root = doc.resolve(doc.documents().get(document)?.root?);
+        doc.as_mapping(root)?;
+        let (_, services) = doc.own_entry(root, "services")?;
+        let services = doc.resolve(services);
+        doc.as_mapping(services)?;
+        let (_, value) = doc.own_entry(services, name)?;
+        let resolved = doc.resolve(value);
+        Some(doc.as_mapping(resolved).map(|_| resolved))
     }
 
     /// The items of a service's effective list-valued key that use a form's short syntax (a
@@ -421,12 +593,15 @@ impl<'d> Compose<'d> {
         key: &str,
     ) -> impl Iterator<Item = (NodeId, Syntax<'d>)> + use<'d> {
         let doc = self.doc;
-        let items = self
-            .service_get(service, key)
-            .found()
-            .and_then(|l| doc.as_sequence(l.resolved))
-            .unwrap_or_default();
-        items.iter().filter_map(move |&node| {
+        // Compose appends a list across the files (and documents) that define the service.
+        let items: Vec<NodeId> = self
+            .service_get_all(service, key)
+            .into_iter()
+            .filter_map(|l| doc.as_sequence(l.resolved))
+            .flatten()
+            .copied()
+            .collect();
+        items.into_iter().filter_map(move |node| {
             if let Some(text) = doc.scalar(node) {
                 return Some((node, Syntax::Short(text)));
             }
@@ -465,13 +640,37 @@ impl<'d> Compose<'d> {
         let mut at = service;
         std::iter::from_fn(move || {
             let base = self.same_file_base(at)?;
+            let group = self.place(at.document).group;
             let next = services
                 .iter()
-                .find(|t| t.name == base && t.document == at.document)?;
+                .find(|t| t.name == base && self.place(t.document).group == group)?;
             at = next;
             Some(next)
         })
         .take(32)
+    }
+
+    /// Every mapping that gives a service values: each definition, last first, followed by
+    /// the definitions it extends (in this file or another file of the layout).
+    pub(crate) fn bodies(&self, service: &Service) -> Vec<NodeId> {
+        let mut out = Vec::new();
+        for part in service.parts.iter().rev() {
+            let mut current = part.body.map(|b| (part.document, b));
+            for _ in 0..MAX_MERGE_DEPTH {
+                let Some((document, body)) = current else {
+                    break;
+                };
+                if out.contains(&body) {
+                    break;
+                }
+                out.push(body);
+                current = match self.extends_target(document, body) {
+                    Extends::Found(next) => next,
+                    _ => None,
+                };
+            }
+        }
+        out
     }
 
     /// The mappings a `<<` value merges, in priority order.
@@ -551,6 +750,16 @@ impl<'d> Compose<'d> {
             _ => None,
         }
     }
+}
+
+/// What a service's `extends` leads to.
+enum Extends {
+    /// No `extends` (or one without a service name).
+    None,
+    /// A file composeguard was not given.
+    External,
+    /// The definition it names (None when it does not exist or is not a mapping).
+    Found(Option<(usize, NodeId)>),
 }
 
 fn describe(doc: &Document, id: NodeId) -> &'static str {

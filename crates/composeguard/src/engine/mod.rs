@@ -5,7 +5,7 @@ mod decode;
 
 pub use decode::decode;
 
-use crate::compose::Compose;
+use crate::compose::{Compose, Layout};
 use crate::context::Context;
 use crate::diagnostic::Diagnostic;
 use crate::document::{Document, InputLimits};
@@ -74,12 +74,17 @@ impl Options {
 /// Checks `source` and returns every finding, in source order.
 pub fn check(source: &str, options: &Options) -> Result<Vec<Diagnostic>, Error> {
     let doc = Document::parse_with_limits(source, &options.limits)?;
-    run_rules(&doc, options)
+    run_rules(&doc, options, None)
 }
 
 /// Runs the enabled rules over `doc`: every finding after suppressions, in source order.
-pub(crate) fn run_rules(doc: &Document, options: &Options) -> Result<Vec<Diagnostic>, Error> {
-    let compose = Compose::new(doc)?;
+/// With a layout, `doc` is a project's text: several files, each one or more YAML documents.
+pub(crate) fn run_rules(
+    doc: &Document,
+    options: &Options,
+    layout: Option<&Layout>,
+) -> Result<Vec<Diagnostic>, Error> {
+    let compose = Compose::with_layout(doc, layout)?;
     let services = compose.services();
     if services.len() > options.limits.max_services {
         return Err(Error::TooManyServices {

@@ -9,7 +9,7 @@ mod splice;
 
 pub(crate) use splice::splice;
 
-use crate::compose::Compose;
+use crate::compose::{Compose, Layout};
 use crate::diagnostic::Diagnostic;
 use crate::document::Document;
 use crate::edit::{Edit, Fix, NewFile, NewFileKind};
@@ -60,8 +60,18 @@ impl FixOutcome {
 /// guard; the next pass sees the new text. Comments are counted before and after: a fix that
 /// would lose one is a bug, reported as [`Error::FixBroke`] instead of output.
 pub fn fix(source: &str, options: &Options) -> Result<FixOutcome, Error> {
+    fix_with_layout(source, options, None)
+}
+
+/// [`fix()`] over a project's text (see [`crate::compose::Layout`]); the YAML documents of
+/// every pass's text are the input's, so the layout holds throughout.
+pub(crate) fn fix_with_layout(
+    source: &str,
+    options: &Options,
+    layout: Option<&Layout>,
+) -> Result<FixOutcome, Error> {
     let first = Document::parse_with_limits(source, &options.limits)?;
-    let diagnostics = run_rules(&first, options)?;
+    let diagnostics = run_rules(&first, options, layout)?;
     let threshold = options.threshold();
     let comments_in: Vec<String> = comment_texts(&first)
         .into_iter()
@@ -86,7 +96,7 @@ pub fn fix(source: &str, options: &Options) -> Result<FixOutcome, Error> {
                 .as_ref()
                 .is_some_and(|f| f.applicability() >= threshold && !f.edits().is_empty())
         };
-        let waiting = waiting_services(&doc, current.iter().filter(applicable));
+        let waiting = waiting_services(&doc, layout, current.iter().filter(applicable));
         let fixes: Vec<&Fix> = current
             .iter()
             .filter(applicable)
@@ -117,13 +127,18 @@ pub fn fix(source: &str, options: &Options) -> Result<FixOutcome, Error> {
         doc = Document::parse_with_limits(&next, &options.limits).map_err(|e| Error::FixBroke {
             detail: format!("the result does not parse: {e}"),
         })?;
+        if layout.is_some_and(|l| l.documents.len() != doc.documents().len()) {
+            return Err(Error::FixBroke {
+                detail: "the files' YAML documents changed".into(),
+            });
+        }
         let comments_out = comment_texts(&doc);
         if comments_out != comments_in {
             return Err(Error::FixBroke {
                 detail: "a comment was lost or changed".into(),
             });
         }
-        current = run_rules(&doc, options).map_err(|e| Error::FixBroke {
+        current = run_rules(&doc, options, layout).map_err(|e| Error::FixBroke {
             detail: format!("the result is not a compose file: {e}"),
         })?;
         text = next;
@@ -148,10 +163,11 @@ pub fn fix(source: &str, options: &Options) -> Result<FixOutcome, Error> {
 /// gets only what it needs beyond what it inherits.
 fn waiting_services<'d>(
     doc: &Document,
+    layout: Option<&Layout>,
     with_fixes: impl Iterator<Item = &'d Diagnostic>,
 ) -> Vec<String> {
     let busy: Vec<&str> = with_fixes.filter_map(|d| d.service.as_deref()).collect();
-    let Ok(compose) = Compose::new(doc) else {
+    let Ok(compose) = Compose::with_layout(doc, layout) else {
         return Vec::new();
     };
     let services = compose.services();

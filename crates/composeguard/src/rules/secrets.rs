@@ -44,6 +44,9 @@ struct Var {
     /// The value as written in YAML.
     raw: String,
     entry: Entry,
+    /// True when another file (or YAML document) that defines the service sets the variable
+    /// too: converting one would leave the other beside `<VAR>_FILE`.
+    split: bool,
 }
 
 /// A value's meaning: a literal, a pure reference, or a reference with a literal fallback.
@@ -67,51 +70,64 @@ fn variables(cx: &Context<'_>, services: &[Service]) -> Vec<Var> {
     let doc = cx.doc;
     let mut out = Vec::new();
     for (index, service) in services.iter().enumerate() {
-        let Some(env) = cx.get(service, "environment") else {
-            continue;
-        };
-        match &doc.node(env.resolved).kind {
-            NodeKind::Mapping(_) => {
-                for name in cx.compose.keys(env.resolved) {
-                    let Some(found) = cx.compose.get(env.resolved, &name) else {
-                        continue;
-                    };
-                    let Some(raw) = doc.scalar(found.resolved) else {
-                        continue;
-                    };
-                    if doc.is_null(found.resolved) {
-                        continue;
+        // Compose merges `environment` across the files that define the service.
+        let first = out.len();
+        let all = cx.compose.service_get_all(service, "environment");
+        let several = all.len() > 1;
+        for env in all {
+            match &doc.node(env.resolved).kind {
+                NodeKind::Mapping(_) => {
+                    for name in cx.compose.keys(env.resolved) {
+                        let Some(found) = cx.compose.get(env.resolved, &name) else {
+                            continue;
+                        };
+                        let Some(raw) = doc.scalar(found.resolved) else {
+                            continue;
+                        };
+                        if doc.is_null(found.resolved) {
+                            continue;
+                        }
+                        out.push(Var {
+                            service: index,
+                            literal: literal_value(raw),
+                            raw: raw.to_owned(),
+                            name,
+                            entry: Entry::Map {
+                                key: found.key,
+                                value: found.resolved,
+                            },
+                            split: false,
+                        });
                     }
-                    out.push(Var {
-                        service: index,
-                        literal: literal_value(raw),
-                        raw: raw.to_owned(),
-                        name,
-                        entry: Entry::Map {
-                            key: found.key,
-                            value: found.resolved,
-                        },
-                    });
                 }
-            }
-            NodeKind::Sequence(items) => {
-                for item in items {
-                    let Some(text) = doc.scalar(*item) else {
-                        continue;
-                    };
-                    let Some((name, raw)) = text.split_once('=') else {
-                        continue;
-                    };
-                    out.push(Var {
-                        service: index,
-                        name: name.trim().to_owned(),
-                        literal: literal_value(raw),
-                        raw: raw.to_owned(),
-                        entry: Entry::List { item: *item },
-                    });
+                NodeKind::Sequence(items) => {
+                    for item in items {
+                        let Some(text) = doc.scalar(*item) else {
+                            continue;
+                        };
+                        let Some((name, raw)) = text.split_once('=') else {
+                            continue;
+                        };
+                        out.push(Var {
+                            service: index,
+                            name: name.trim().to_owned(),
+                            literal: literal_value(raw),
+                            raw: raw.to_owned(),
+                            entry: Entry::List { item: *item },
+                            split: false,
+                        });
+                    }
                 }
+                _ => {}
             }
-            _ => {}
+        }
+        if several {
+            for i in first..out.len() {
+                let split = out[first..]
+                    .iter()
+                    .any(|o| o.name == out[i].name && o.entry != out[i].entry);
+                out[i].split = split;
+            }
         }
     }
     out
@@ -330,7 +346,15 @@ impl Check for LiteralSecret {
             } else {
                 None
             };
-            if let Some(why) = merged_conflict {
+            if convertible && v.split {
+                reports.push((
+                    v.service,
+                    v.entry,
+                    format!("{message}; another file (or YAML document) that defines the service sets it too, and converting one would leave the other beside `{file_var}`, which the image refuses: keep it in one file (the last one's value wins), then fix again"),
+                    Some(literal),
+                    false,
+                ));
+            } else if let Some(why) = merged_conflict {
                 reports.push((
                     v.service,
                     v.entry,
