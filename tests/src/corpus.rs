@@ -13,7 +13,8 @@ pub fn workspace() -> PathBuf {
 }
 
 /// Every input file: (path, text): the fixtures (tests/fixtures, the rule fixtures of
-/// crates/composeguard/tests/fixtures), the examples and the corpus (tests/corpus).
+/// crates/composeguard/tests/fixtures), the examples and the corpus (tests/corpus); not the
+/// multi-file projects of tests/fixtures/projects.
 pub fn inputs() -> Vec<(PathBuf, String)> {
     let mut dirs = vec![
         workspace().join("tests/fixtures"),
@@ -27,6 +28,10 @@ pub fn inputs() -> Vec<(PathBuf, String)> {
     while let Some(dir) = stack.pop() {
         for entry in std::fs::read_dir(&dir).unwrap() {
             let path = entry.unwrap().path();
+            if path.ends_with("tests/fixtures/projects") {
+                // Multi-file projects: tests/tests/projects.rs checks them as projects.
+                continue;
+            }
             if path.is_dir() {
                 stack.push(path);
             } else if matches!(

@@ -223,6 +223,21 @@ pub struct LoadFailure {
     pub failure: Failure,
 }
 
+impl LoadFailure {
+    /// Where (`file:line:column` when the error has a position) and what.
+    pub fn located(&self) -> (String, String) {
+        match &self.failure {
+            Failure::Lib(e) => match e.position() {
+                Some((line, column)) => {
+                    (format!("{}:{line}:{column}", self.display), e.to_string())
+                }
+                None => (self.display.clone(), e.to_string()),
+            },
+            other => (self.display.clone(), other.to_string()),
+        }
+    }
+}
+
 /// Reads a project's files and, recursively, every file they `include` or `extends` from
 /// (resolved against the file that names it; a file already in the project is not read
 /// again). `environment` interpolates paths with variables.

@@ -52,10 +52,9 @@ pub fn run(args: &FixArgs) -> Result<ExitStatus, Error> {
     let environment = Environment::load(&args.common.env_file).map_err(Error::EnvFile)?;
     // Compute every result first: if any file fails, nothing is written at all.
     let outcomes = in_parallel(&projects, |project| {
-        let options = project_options(&environment, project, &options)
-            .map_err(|e| (e.display, e.failure.to_string()))?;
-        let loaded = projects::load(project, options.limits.max_bytes, &options)
-            .map_err(|e| (e.display, e.failure.to_string()))?;
+        let options = project_options(&environment, project, &options).map_err(|e| e.located())?;
+        let loaded =
+            projects::load(project, options.limits.max_bytes, &options).map_err(|e| e.located())?;
         let outcomes = fix_project(&loaded, &options)?;
         Ok::<_, (String, String)>((loaded, outcomes))
     });
