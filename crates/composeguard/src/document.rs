@@ -5,7 +5,6 @@
 //! (the compose view resolves them on demand). The original text is never re-serialised; edits
 //! are spliced into it (see [`crate::edit`]).
 
-use std::collections::HashSet;
 use std::ops::Range;
 
 use granit_parser::{ErrorKind, Event, Parser, ScalarStyle, StructureStyle};
@@ -140,7 +139,6 @@ enum Frame {
         id: NodeId,
         entries: Vec<(NodeId, NodeId)>,
         pending_key: Option<NodeId>,
-        seen: HashSet<String>,
     },
     Seq {
         id: NodeId,
@@ -334,7 +332,6 @@ impl Document {
                             id,
                             entries: Vec::new(),
                             pending_key: None,
-                            seen: HashSet::new(),
                         }
                     } else {
                         Frame::Seq {
@@ -349,6 +346,17 @@ impl Document {
                     let Some(frame) = stack.pop() else { continue };
                     let (id, kind, last_child) = match frame {
                         Frame::Map { id, entries, .. } => {
+                            if let Some(key) = repeated_key(&nodes, &entries) {
+                                let pos = lines.position(source, nodes[key].start);
+                                let NodeKind::Scalar { value, .. } = &nodes[key].kind else {
+                                    unreachable!("only scalar keys are compared")
+                                };
+                                return Err(Error::DuplicateKey {
+                                    key: value.clone(),
+                                    line: pos.line,
+                                    column: pos.column,
+                                });
+                            }
                             let last = entries.last().map(|(k, v)| {
                                 if nodes[*v].end >= nodes[*k].end {
                                     *v
@@ -381,7 +389,7 @@ impl Document {
                     expanded[id] = children.saturating_add(1);
                     check_expansion(expanded[id], limits)?;
                     nodes[id].kind = kind;
-                    attach(&mut stack, &mut root, &nodes, id, source, &lines)?;
+                    attach(&mut stack, &mut root, id);
                     continue;
                 }
                 _ => continue,
@@ -396,7 +404,7 @@ impl Document {
             last_node = Some(id);
             check_node_limit(nodes.len(), limits)?;
             check_expansion(size, limits)?;
-            attach(&mut stack, &mut root, &nodes, id, source, &lines)?;
+            attach(&mut stack, &mut root, id);
         }
         Ok(Document {
             source: source.to_owned(),
@@ -577,6 +585,25 @@ fn check_expansion(size: u64, limits: &InputLimits) -> Result<(), Error> {
     Ok(())
 }
 
+/// The first repeated scalar key of a mapping (its second occurrence, the earliest if several
+/// keys repeat), found by sorting the keys once: a mapping of many keys costs `n log n`, and
+/// no hash map is needed (each map type adds kilobytes to the browser module).
+fn repeated_key(nodes: &[Node], entries: &[(NodeId, NodeId)]) -> Option<NodeId> {
+    let text = |id: NodeId| match &nodes[id].kind {
+        NodeKind::Scalar { value, .. } if value != "<<" => Some(value.as_str()),
+        _ => None,
+    };
+    let mut keys: Vec<(&str, NodeId)> = entries
+        .iter()
+        .filter_map(|(k, _)| text(*k).map(|t| (t, *k)))
+        .collect();
+    crate::sort::sort_by(&mut keys, |a, b| a.cmp(b));
+    keys.windows(2)
+        .filter(|w| w[0].0 == w[1].0)
+        .map(|w| w[1].1)
+        .min()
+}
+
 fn check_node_limit(count: usize, limits: &InputLimits) -> Result<(), Error> {
     if count > limits.max_nodes {
         return Err(Error::TooManyNodes {
@@ -586,41 +613,19 @@ fn check_node_limit(count: usize, limits: &InputLimits) -> Result<(), Error> {
     Ok(())
 }
 
-fn attach(
-    stack: &mut [Frame],
-    root: &mut Option<NodeId>,
-    nodes: &[Node],
-    id: NodeId,
-    source: &str,
-    lines: &LineIndex,
-) -> Result<(), Error> {
+fn attach(stack: &mut [Frame], root: &mut Option<NodeId>, id: NodeId) {
     match stack.last_mut() {
         None => *root = Some(id),
         Some(Frame::Seq { items, .. }) => items.push(id),
         Some(Frame::Map {
             entries,
             pending_key,
-            seen,
             ..
         }) => match pending_key.take() {
-            None => {
-                if let NodeKind::Scalar { value, .. } = &nodes[id].kind
-                    && value != "<<"
-                    && !seen.insert(value.clone())
-                {
-                    let pos = lines.position(source, nodes[id].start);
-                    return Err(Error::DuplicateKey {
-                        key: value.clone(),
-                        line: pos.line,
-                        column: pos.column,
-                    });
-                }
-                *pending_key = Some(id);
-            }
+            None => *pending_key = Some(id),
             Some(key) => entries.push((key, id)),
         },
     }
-    Ok(())
 }
 
 /// A YAML syntax error in our words, saying what to change. The parser's ninety-odd kinds come

@@ -7,8 +7,6 @@
 //!
 //! A suppression that silences nothing is itself reported (CG001), so stale ones get removed.
 
-use std::collections::HashMap;
-
 use crate::diagnostic::Diagnostic;
 use crate::document::Document;
 use crate::rule::RuleMeta;
@@ -76,15 +74,15 @@ fn parse(doc: &Document) -> Vec<Suppression> {
 pub(crate) fn apply(
     doc: &Document,
     diagnostics: Vec<Diagnostic>,
-    service_lines: &HashMap<String, usize>,
-    per_service: &HashMap<String, Vec<String>>,
+    service_lines: &[(String, usize)],
+    per_service: &[(String, Vec<String>)],
     enabled: &[&'static str],
 ) -> Vec<Diagnostic> {
     let mut suppressions = parse(doc);
     let mut kept = Vec::with_capacity(diagnostics.len());
     for d in diagnostics {
         if let Some(service) = &d.service
-            && let Some(ignored) = per_service.get(service)
+            && let Some((_, ignored)) = per_service.iter().find(|(s, _)| s == service)
             && ignored.iter().any(|c| rules::matches(d.rule, c))
         {
             continue;
@@ -92,7 +90,12 @@ pub(crate) fn apply(
         let service_line = d
             .service
             .as_ref()
-            .and_then(|s| service_lines.get(s))
+            .and_then(|s| {
+                service_lines
+                    .binary_search_by(|(n, _)| n.as_str().cmp(s.as_str()))
+                    .ok()
+                    .map(|i| &service_lines[i].1)
+            })
             .copied();
         let mut silenced = false;
         for s in suppressions.iter_mut() {

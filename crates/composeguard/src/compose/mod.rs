@@ -348,8 +348,9 @@ impl<'d> Compose<'d> {
     pub fn services(&self) -> Vec<Service> {
         let doc = self.doc;
         let mut out: Vec<Service> = Vec::new();
-        let mut index_of: std::collections::HashMap<(usize, &str), usize> =
-            std::collections::HashMap::new();
+        // Services of the first document that has any: a later document's definition of the
+        // same name (in the same group) merges into an earlier one.
+        let mut first: Option<usize> = None;
         for (document, root) in self.roots() {
             let place = self.place(document);
             if !place.services {
@@ -376,20 +377,24 @@ impl<'d> Compose<'d> {
                     body,
                     in_flow,
                 };
-                match index_of.get(&(place.group, name)) {
-                    Some(&i) => out[i].parts.push(part),
-                    None => {
-                        index_of.insert((place.group, name), out.len());
-                        out.push(Service {
-                            name: name.to_owned(),
-                            document,
-                            key: *key,
-                            value: *value,
-                            body,
-                            in_flow,
-                            parts: vec![part],
-                        });
-                    }
+                let earlier = match first {
+                    Some(d) if d != document => out.iter().position(|s| {
+                        s.name == name && self.place(s.document).group == place.group
+                    }),
+                    _ => None,
+                };
+                first.get_or_insert(document);
+                match earlier {
+                    Some(i) => out[i].parts.push(part),
+                    None => out.push(Service {
+                        name: name.to_owned(),
+                        document,
+                        key: *key,
+                        value: *value,
+                        body,
+                        in_flow,
+                        parts: vec![part],
+                    }),
                 }
             }
         }
@@ -553,16 +558,11 @@ impl<'d> Compose<'d> {
         };
         // The same document first (what a single file always did), then the file's others,
         // the last definition winning.
-        let mut order: Vec<usize> = vec![document];
-        order.extend(
-            (0..doc.documents().len())
-                .rev()
-                .filter(|d| *d != document && self.place(*d).file == file),
-        );
-        if file != from.file {
-            order.remove(0);
-        }
-        for d in order {
+        let same = (file == from.file).then_some(document);
+        let others = (0..doc.documents().len())
+            .rev()
+            .filter(|d| Some(*d) != same && self.place(*d).file == file);
+        for d in same.into_iter().chain(others) {
             if let Some(body) = self.definition(d, name) {
                 return Extends::Found(body.map(|b| (d, b)));
             }
@@ -594,14 +594,11 @@ impl<'d> Compose<'d> {
     ) -> impl Iterator<Item = (NodeId, Syntax<'d>)> + use<'d> {
         let doc = self.doc;
         // Compose appends a list across the files (and documents) that define the service.
-        let items: Vec<NodeId> = self
-            .service_get_all(service, key)
+        let lists = self.service_get_all(service, key);
+        let items = lists
             .into_iter()
-            .filter_map(|l| doc.as_sequence(l.resolved))
-            .flatten()
-            .copied()
-            .collect();
-        items.into_iter().filter_map(move |node| {
+            .flat_map(move |l| doc.as_sequence(l.resolved).unwrap_or_default());
+        items.filter_map(move |&node| {
             if let Some(text) = doc.scalar(node) {
                 return Some((node, Syntax::Short(text)));
             }

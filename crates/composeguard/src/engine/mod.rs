@@ -33,8 +33,8 @@ pub struct Options {
     pub settings: Settings,
     /// Input limits.
     pub limits: InputLimits,
-    /// Rules (codes, prefixes or names) ignored for some services, by service name.
-    pub per_service_ignore: std::collections::HashMap<String, Vec<String>>,
+    /// Rules (codes, prefixes or names) ignored for some services: (service name, rules).
+    pub per_service_ignore: Vec<(String, Vec<String>)>,
     /// The variables Compose interpolates the file with (the shell's over `.env`'s), as
     /// (name, value) pairs, the last of a name winning, for reading values such as
     /// `image: ${PG_IMAGE:-postgres:16}`; a variable not here is unset, so its default
@@ -115,7 +115,7 @@ pub(crate) fn run_rules(
         }
     }
     let (diagnostics, enabled) = cx.finish();
-    let service_lines = services
+    let mut service_lines: Vec<(String, usize)> = services
         .iter()
         .map(|s| {
             (
@@ -126,6 +126,7 @@ pub(crate) fn run_rules(
             )
         })
         .collect();
+    crate::sort::sort_by(&mut service_lines, |a, b| a.0.cmp(&b.0));
     let mut diagnostics = crate::suppressions::apply(
         doc,
         diagnostics,

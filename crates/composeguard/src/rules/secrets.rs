@@ -5,8 +5,6 @@
 //! secret in its `secrets:`, and the top-level `secrets:` gets `<name>: {file: ./secrets/<name>.txt}`.
 //! One fix, because the top-level `secrets:` block must be written once.
 
-use std::collections::{HashMap, HashSet};
-
 use crate::compose::Service;
 use crate::document::{MapTarget, NodeId, NodeKind};
 use crate::edit::{Edit, Fix, NewFile, NewFileKind};
@@ -275,13 +273,12 @@ impl Check for LiteralSecret {
         let existing_names = existing_secret_names(cx);
         // (value, secret name) in first-seen order, and the index of each value.
         let mut secret_values: Vec<(String, String)> = Vec::new();
-        let mut value_index: HashMap<String, usize> = HashMap::new();
         let mut names = Names::new(&existing_names);
         let mut conversions: Vec<Conversion> = Vec::new();
         let mut env_moves: Vec<(Entry, String, String)> = Vec::new();
         let mut reports: Vec<(usize, Entry, String, Option<String>, bool)> = Vec::new();
         let mut seen_entries = vec![false; cx.doc.nodes().len()];
-        let mut moved_names: HashSet<String> = HashSet::new();
+        let mut moved_names: Vec<String> = Vec::new();
         let mut declared: Vec<(usize, &str)> =
             vars.iter().map(|v| (v.service, v.name.as_str())).collect();
         sort::sort_by(&mut declared, |a, b| a.cmp(b));
@@ -371,11 +368,17 @@ impl Check for LiteralSecret {
                     false,
                 ));
             } else if all_support && !already {
-                let index = *value_index.entry(literal.clone()).or_insert_with(|| {
-                    let name = names.allocate(&v.name.to_ascii_lowercase());
-                    secret_values.push((literal.clone(), name));
-                    secret_values.len() - 1
-                });
+                let index = match secret_values
+                    .iter()
+                    .position(|(value, _)| *value == literal)
+                {
+                    Some(i) => i,
+                    None => {
+                        let name = names.allocate(&v.name.to_ascii_lowercase());
+                        secret_values.push((literal.clone(), name));
+                        secret_values.len() - 1
+                    }
+                };
                 let name = &secret_values[index].1;
                 conversions.push(Conversion {
                     entry: v.entry,
@@ -395,7 +398,8 @@ impl Check for LiteralSecret {
                     Some(literal),
                     false,
                 ));
-            } else if cx.settings.secrets_env_file.is_some() && moved_names.insert(v.name.clone()) {
+            } else if cx.settings.secrets_env_file.is_some() && !moved_names.contains(&v.name) {
+                moved_names.push(v.name.clone());
                 env_moves.push((v.entry, v.name.clone(), literal.clone()));
                 reports.push((v.service, v.entry, message, Some(literal), true));
             } else {
@@ -560,15 +564,13 @@ fn existing_secret_names(cx: &Context<'_>) -> Vec<String> {
 /// Allocates secret names: readable (`postgres_password`), never one already used.
 #[derive(Default)]
 struct Names {
-    used: HashSet<String>,
-    next_suffix: HashMap<String, usize>,
+    used: Vec<String>,
 }
 
 impl Names {
     fn new(existing: &[String]) -> Names {
         Names {
-            used: existing.iter().cloned().collect(),
-            next_suffix: HashMap::new(),
+            used: existing.to_vec(),
         }
     }
 
@@ -583,17 +585,14 @@ impl Names {
                 }
             })
             .collect();
-        if self.used.insert(base.clone()) {
-            return base;
+        let mut candidate = base.clone();
+        let mut next = 2;
+        while self.used.contains(&candidate) {
+            candidate = format!("{base}_{next}");
+            next += 1;
         }
-        let next = self.next_suffix.entry(base.clone()).or_insert(2);
-        loop {
-            let candidate = format!("{base}_{next}");
-            *next += 1;
-            if self.used.insert(candidate.clone()) {
-                return candidate;
-            }
-        }
+        self.used.push(candidate.clone());
+        candidate
     }
 }
 
