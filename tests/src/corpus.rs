@@ -14,7 +14,7 @@ pub fn workspace() -> PathBuf {
 
 /// Every input file: (path, text): the fixtures (tests/fixtures, the rule fixtures of
 /// crates/composeguard/tests/fixtures), the examples and the corpus (tests/corpus); not the
-/// multi-file projects of tests/fixtures/projects.
+/// multi-file projects of tests/fixtures/projects and examples/vendor.
 pub fn inputs() -> Vec<(PathBuf, String)> {
     let mut dirs = vec![
         workspace().join("tests/fixtures"),
@@ -28,7 +28,7 @@ pub fn inputs() -> Vec<(PathBuf, String)> {
     while let Some(dir) = stack.pop() {
         for entry in std::fs::read_dir(&dir).unwrap() {
             let path = entry.unwrap().path();
-            if path.ends_with("tests/fixtures/projects") {
+            if path.ends_with("tests/fixtures/projects") || path.ends_with("examples/vendor") {
                 // Multi-file projects: tests/tests/projects.rs checks them as projects.
                 continue;
             }

@@ -98,7 +98,13 @@ fn loaded(files: &[ProjectFile]) -> Result<Value, String> {
         command.arg("-f").arg(&f.path);
     }
     let out = command
-        .args(["config", "--no-interpolate", "--format", "json"])
+        .args([
+            "config",
+            "--no-interpolate",
+            "--no-path-resolution",
+            "--format",
+            "json",
+        ])
         .env_remove("COMPOSE_FILE")
         .output()
         .unwrap();
@@ -356,4 +362,102 @@ fn generated_pairs_are_read_as_the_loader_merges_them() {
             assert!(!found.contains(&"CG103"), "{at}");
         }
     }
+}
+
+/// The folders `--into` is tried on: every project fixture, the vendor-style example (a base
+/// file plus the user's override) and the bundled single-file examples.
+fn into_cases() -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut cases = fixtures();
+    for example in ["examples/vendor", "examples/stack", "examples/anchors"] {
+        cases.push(root.join(example));
+    }
+    cases
+}
+
+#[test]
+fn into_leaves_every_other_file_as_it_was_and_means_what_the_fixed_files_mean() {
+    let options = options();
+    let check_loader = loader::compose_binary().is_some();
+    if !check_loader {
+        assert!(!loader::required(), "docker-compose is required");
+    }
+    for folder in into_cases() {
+        let name = folder.file_name().unwrap().to_string_lossy().into_owned();
+        let files = project(&folder, &options);
+        let into = ProjectFile {
+            path: "compose.hardened.yaml".into(),
+            text: String::new(),
+            role: Role::Compose,
+        };
+        let outcome = match composeguard::project::fix_into(&files, &into, &options) {
+            Ok(o) => o,
+            Err(e) => {
+                // What an override cannot express stops the run, and says why.
+                assert!(
+                    e.error.to_string().contains("--into cannot express"),
+                    "{name}: {e:?}"
+                );
+                assert_eq!(name, "include", "{name}: {e:?}");
+                continue;
+            }
+        };
+        assert_eq!(outcome.files.len(), files.len() + 1);
+        for (file, out) in files.iter().zip(&outcome.files) {
+            assert_eq!(out.output, file.text, "{name}: {} changed", file.path);
+            assert!(out.changes.is_empty(), "{name}: {}", file.path);
+        }
+        let written = &outcome.files[files.len()].output;
+        assert!(written.contains("services:"), "{name}: {written}");
+        let mut with = files.clone();
+        with.push(ProjectFile {
+            text: written.clone(),
+            ..into.clone()
+        });
+        // A second run updates the override in place: here, nothing is left to change.
+        let again = composeguard::project::fix_into(&files, &with[files.len()], &options)
+            .unwrap_or_else(|e| panic!("{name}: {e:?}"));
+        assert_eq!(&again.files[files.len()].output, written, "{name}");
+        if !check_loader {
+            continue;
+        }
+        let fixed: Vec<ProjectFile> = files
+            .iter()
+            .zip(&fix_project(&files, &options).unwrap().files)
+            .map(|(f, o)| ProjectFile {
+                text: o.output.clone(),
+                ..f.clone()
+            })
+            .collect();
+        let expected = loaded(&fixed).unwrap_or_else(|e| panic!("{name}: fixed refused: {e}"));
+        let got = loaded(&with)
+            .unwrap_or_else(|e| panic!("{name}: with override refused: {e}\n{written}"));
+        assert_eq!(
+            normalized(&got["services"]),
+            normalized(&expected["services"]),
+            "{name}: the override does not mean what the fixed files mean\n{written}"
+        );
+        assert_eq!(got.get("secrets"), expected.get("secrets"), "{name}");
+    }
+}
+
+/// Services as Compose means them: `environment` as a mapping whichever form it was written in.
+fn normalized(services: &Value) -> Value {
+    let mut out = services.clone();
+    if let Some(map) = out.as_object_mut() {
+        for service in map.values_mut() {
+            if let Some(list) = service.get("environment").and_then(Value::as_array) {
+                let env: serde_json::Map<String, Value> = list
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .map(|item| match item.split_once('=') {
+                        Some((k, v)) => (k.to_owned(), Value::String(v.to_owned())),
+                        None => (item.to_owned(), Value::Null),
+                    })
+                    .collect();
+                service["environment"] = Value::Object(env);
+            }
+        }
+    }
+    out
 }

@@ -252,6 +252,13 @@ pub struct FixArgs {
     /// (relative to the compose file), leaving `${VAR}` in the compose file.
     #[arg(long, value_name = "FILE")]
     pub secrets_env_file: Option<String>,
+    /// Write every change into this override file instead (created, or updated in place), and
+    /// leave the project's files byte-identical: load it after them
+    /// (`COMPOSE_FILE=compose.yaml:FILE` or `-f compose.yaml -f FILE`). A list or mapping the
+    /// project already sets is replaced with `!override`, a removed key is `!reset`; a change
+    /// an override cannot express (a shared `x-` block, anchors) stops the run. One project.
+    #[arg(long, value_name = "FILE")]
+    pub into: Option<std::path::PathBuf>,
     /// Add `secrets/` to the compose file's folder's existing .gitignore when secret files are
     /// written (in the file's own line ending). A `secrets/` folder that is a symlink out of
     /// the project, or that others may enter, stops the run; existing secret and env files

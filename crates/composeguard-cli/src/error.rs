@@ -30,6 +30,14 @@ pub enum Error {
     /// `-` twice.
     #[error("`-` (standard input) is given more than once; give it once")]
     StdinTwice,
+    /// `fix --into` with several projects.
+    #[error(
+        "--into writes one project's override, and {count} projects were found; name one project (a folder's compose file with its override, or -f files)"
+    )]
+    IntoSeveral {
+        /// How many projects.
+        count: usize,
+    },
     /// `fix --stdout` with several files.
     #[error(
         "--stdout prints one fixed file, and {count} were given ({names}): one YAML stream cannot hold several compose files unambiguously; name one file, or use --diff for several"

@@ -306,6 +306,17 @@ fn search(folder: &Path) -> Vec<PathBuf> {
     found
 }
 
+/// Creates a new file (never replacing one): the override `fix --into` writes, mode 0644 less
+/// the umask, flushed to disk.
+pub fn create(path: &Path, content: &str) -> io::Result<()> {
+    let mut file = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)?;
+    file.write_all(content.as_bytes())?;
+    file.sync_all()
+}
+
 /// Why a file could not be rewritten.
 #[derive(Debug, thiserror::Error)]
 pub enum WriteError {

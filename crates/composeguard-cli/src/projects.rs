@@ -185,31 +185,48 @@ pub fn collect(
             directory: directory.clone(),
         });
     }
-    // A folder's default file and its override are one project, as Compose loads them.
+    // A folder's default file and its override are one project, as Compose loads them: the
+    // override joins its default file's project (whatever order the scan found them in).
+    let name_of = |p: &Project| {
+        p.members[0]
+            .input
+            .path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    };
+    let folder_of = |p: &Project| {
+        p.members[0]
+            .input
+            .path
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default()
+    };
     let mut grouped: Vec<Project> = Vec::new();
+    let mut overrides: Vec<Project> = Vec::new();
     for p in projects {
-        let path = &p.members[0].input.path;
-        let (folder, name) = (
-            path.parent().map(Path::to_path_buf).unwrap_or_default(),
-            path.file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default(),
-        );
+        let name = name_of(&p);
+        if DEFAULT_NAMES
+            .iter()
+            .any(|d| override_names(d).contains(&name))
+        {
+            overrides.push(p);
+        } else {
+            grouped.push(p);
+        }
+    }
+    for o in overrides {
+        let (folder, name) = (folder_of(&o), name_of(&o));
         let base = grouped.iter_mut().find(|g| {
-            let first = &g.members[0].input.path;
-            first.parent().map(Path::to_path_buf).unwrap_or_default() == folder
-                && first
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .is_some_and(|n| {
-                        DEFAULT_NAMES.contains(&n.as_str())
-                            && override_names(&n).contains(&name)
-                            && g.members.len() == 1
-                    })
+            folder_of(g) == folder
+                && DEFAULT_NAMES.contains(&name_of(g).as_str())
+                && override_names(&name_of(g)).contains(&name)
+                && g.members.len() == 1
         });
         match base {
-            Some(g) => g.members.extend(p.members),
-            None => grouped.push(p),
+            Some(g) => g.members.extend(o.members),
+            None => grouped.push(o),
         }
     }
     Ok(grouped)

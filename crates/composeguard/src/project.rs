@@ -22,12 +22,14 @@ use std::ops::Range;
 
 use crate::compose::{Compose, Layout, Place};
 use crate::diagnostic::Diagnostic;
-use crate::document::Document;
+use crate::document::{Document, MapTarget, NodeId, NodeKind, QuoteStyle};
 use crate::edit::{Edit, Fix, NewFile};
 use crate::engine::Options;
 use crate::error::Error;
 use crate::fix::{FixOutcome, fix_with_layout};
 use crate::lines::LineIndex;
+use crate::style::Style;
+use crate::writer::{NewValue, insert_entries};
 
 /// One file of a project, as the caller read it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -523,4 +525,667 @@ impl Fix {
         let edits: Vec<Edit> = self.edits().iter().map(f).collect();
         Fix::rebuilt(self, edits)
     }
+}
+
+/// A value the override file must set for the project to be hardened as [`fix_project`] would
+/// harden its files.
+struct Override {
+    /// The service (None: a top-level key such as `secrets`).
+    service: Option<String>,
+    /// The key (for a top-level key: its entry, e.g. the secret's name, under `top`).
+    key: String,
+    /// For a top-level key, which one (`secrets`, `volumes`, ...).
+    top: Option<String>,
+    /// The value to write (None: `!reset null`, the key was removed).
+    value: Option<NewValue>,
+}
+
+/// Why a change cannot be written as an override.
+fn inexpressible(what: &str, why: &str) -> Error {
+    Error::FixBroke {
+        detail: format!(
+            "--into cannot express the change of `{what}` in an override file ({why}); fix the file itself"
+        ),
+    }
+}
+
+/// A node as a value for the override file, in flow style, with aliases and `<<` merges
+/// expanded (the override cannot reach another file's anchors); a tagged node is refused.
+fn to_value(doc: &Document, id: NodeId, what: &str) -> Result<NewValue, Error> {
+    let id = doc.resolve(id);
+    let node = doc.node(id);
+    if node.tag.is_some() {
+        return Err(inexpressible(what, "it carries a tag"));
+    }
+    match &node.kind {
+        NodeKind::Alias(_) => Err(inexpressible(what, "it holds an alias")),
+        NodeKind::Scalar { value, style, .. } => match style {
+            QuoteStyle::Block => Err(inexpressible(what, "it holds a block scalar")),
+            QuoteStyle::Single | QuoteStyle::Double => Ok(NewValue::Raw(doc.text(id).to_owned())),
+            QuoteStyle::Plain if value.contains([',', '[', ']', '{', '}']) => {
+                Ok(NewValue::Scalar(value.clone()))
+            }
+            QuoteStyle::Plain => Ok(NewValue::Raw(value.clone())),
+        },
+        NodeKind::Sequence(items) => items
+            .iter()
+            .map(|i| to_value(doc, *i, what))
+            .collect::<Result<Vec<_>, _>>()
+            .map(NewValue::Seq),
+        NodeKind::Mapping(_) => own_entries(doc, Some(id))
+            .into_iter()
+            .map(|(k, v)| Ok((k.to_owned(), to_value(doc, v, what)?)))
+            .collect::<Result<Vec<_>, Error>>()
+            .map(NewValue::Map),
+    }
+}
+
+/// The effective entries of a mapping node (its own keys, then those it merges with `<<`), as
+/// (key, value with aliases followed).
+fn own_entries(doc: &Document, map: Option<NodeId>) -> Vec<(&str, NodeId)> {
+    let Some(map) = map else { return Vec::new() };
+    let map = doc.resolve(map);
+    if doc.as_mapping(map).is_none() {
+        return Vec::new();
+    }
+    let view = Compose::view(doc);
+    let keys = view.keys(map);
+    let mut out = Vec::new();
+    for key in keys {
+        if let Some(found) = view.get(map, &key) {
+            let name = doc.scalar_key(found.key).unwrap_or_default();
+            out.push((name, found.resolved));
+        }
+    }
+    out
+}
+
+/// The changed entries of a mapping as a mapping Compose merges over the old one: added and
+/// changed entries (a changed mapping recursively, anything else whole), removed ones as
+/// `!reset null`.
+fn mapping_diff(
+    old: &Document,
+    old_map: Option<NodeId>,
+    new: &Document,
+    new_map: NodeId,
+    what: &str,
+) -> Result<Vec<(String, NewValue)>, Error> {
+    let old_entries = own_entries(old, old_map.map(|m| old.resolve(m)));
+    let new_entries = own_entries(new, Some(new.resolve(new_map)));
+    let mut out = Vec::new();
+    for (name, value) in &new_entries {
+        let before = old_entries.iter().find(|(n, _)| n == name).map(|(_, v)| *v);
+        if before.is_some_and(|v| same_text(old, v, new, *value)) {
+            continue;
+        }
+        let what = format!("{what}.{name}");
+        let both_maps = before.is_some_and(|v| old.as_mapping(old.resolve(v)).is_some())
+            && new.as_mapping(new.resolve(*value)).is_some();
+        let value = if both_maps {
+            NewValue::Map(mapping_diff(old, before, new, *value, &what)?)
+        } else {
+            let v = to_value(new, *value, &what)?;
+            if before.is_some() && matches!(v, NewValue::Seq(_)) {
+                NewValue::Raw(format!("!override {}", flow(new, &v)))
+            } else {
+                v
+            }
+        };
+        out.push(((*name).to_owned(), value));
+    }
+    for (name, _) in &old_entries {
+        if !new_entries.iter().any(|(n, _)| n == name) {
+            out.push(((*name).to_owned(), NewValue::Raw("!reset null".to_owned())));
+        }
+    }
+    Ok(out)
+}
+
+/// `over` merged into `base` as Compose merges mappings: entry by entry, recursively; any other
+/// value of `over` replaces.
+fn deep_merge(base: NewValue, over: NewValue) -> NewValue {
+    match (base, over) {
+        (NewValue::Map(mut entries), NewValue::Map(more)) => {
+            for (k, v) in more {
+                match entries.iter().position(|(n, _)| *n == k) {
+                    Some(i) => {
+                        let old =
+                            std::mem::replace(&mut entries[i].1, NewValue::Raw(String::new()));
+                        entries[i].1 = deep_merge(old, v);
+                    }
+                    None => entries.push((k, v)),
+                }
+            }
+            NewValue::Map(entries)
+        }
+        (_, over) => over,
+    }
+}
+
+fn same_text(old: &Document, a: NodeId, new: &Document, b: NodeId) -> bool {
+    let (x, y) = (old.node(a), new.node(b));
+    x.tag == y.tag && x.anchor == y.anchor && old.text(a) == new.text(b)
+}
+
+fn flow(doc: &Document, value: &NewValue) -> String {
+    Style::detect(doc).flow(value)
+}
+
+/// A service's name and the own entries of its definitions in one file.
+type ServiceEntries<'d> = (String, Vec<(&'d str, NodeId)>);
+
+/// What an override file, loaded after `files`, must set so that the project means what it
+/// means with each file's fixed text (`fixed[i]`): for each service key that changed in some
+/// file, a scalar's new value (the last file's wins), a list's whole merged value with
+/// `!override` when a file set it before (Compose appends lists otherwise), a mapping's changed
+/// entries (Compose merges mappings; removed entries `!reset null`), a removed key
+/// `!reset null`; and every entry added to or changed in a top-level `secrets:`, `configs:`,
+/// `volumes:` or `networks:`. A change to another top-level key (an `x-` block that services
+/// merge) cannot be expressed.
+fn overrides_for(
+    files: &[ProjectFile],
+    fixed: &[String],
+    options: &Options,
+) -> Result<Vec<Override>, ProjectError> {
+    let mut docs: Vec<(Document, Document)> = Vec::new();
+    for (i, (file, out)) in files.iter().zip(fixed).enumerate() {
+        let parse = |t: &str| Document::parse_with_limits(t, &options.limits);
+        let pair = parse(&file.text)
+            .and_then(|old| Ok((old, parse(out)?)))
+            .map_err(|e| ProjectError::in_file(i, e))?;
+        docs.push(pair);
+    }
+    // Per file: each service's own entries (every part), before and after.
+    let mut per_file: Vec<(Vec<ServiceEntries<'_>>, Vec<ServiceEntries<'_>>)> = Vec::new();
+    for (i, (old, new)) in docs.iter().enumerate() {
+        fn entries(doc: &Document) -> Result<Vec<ServiceEntries<'_>>, Error> {
+            let c = Compose::new(doc)?;
+            Ok(c.services()
+                .into_iter()
+                .map(|s| {
+                    let mut keys = Vec::new();
+                    for part in &s.parts {
+                        keys.extend(own_entries(doc, part.body));
+                    }
+                    (s.name, keys)
+                })
+                .collect())
+        }
+        let pair = entries(old)
+            .and_then(|o| Ok((o, entries(new)?)))
+            .map_err(|e| ProjectError::in_file(i, e))?;
+        per_file.push(pair);
+    }
+    let mut names: Vec<&str> = Vec::new();
+    for (_, new) in &per_file {
+        for (name, _) in new {
+            if !names.contains(&name.as_str()) {
+                names.push(name);
+            }
+        }
+    }
+    let find = |list: &Vec<ServiceEntries<'_>>, service: &str, key: &str| {
+        list.iter()
+            .find(|(n, _)| n == service)
+            .and_then(|(_, keys)| keys.iter().rev().find(|(k, _)| *k == key).map(|(_, v)| *v))
+    };
+    let mut out = Vec::new();
+    for service in names {
+        let mut keys: Vec<&str> = Vec::new();
+        for (old, new) in &per_file {
+            for list in [old, new] {
+                for (name, entries) in list {
+                    if name == service {
+                        for (k, _) in entries {
+                            if !keys.contains(k) {
+                                keys.push(k);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        for key in keys {
+            let what = format!("services.{service}.{key}");
+            let changed: Vec<usize> = (0..files.len())
+                .filter(|i| {
+                    let (old, new) = &docs[*i];
+                    let (o, n) = (
+                        find(&per_file[*i].0, service, key),
+                        find(&per_file[*i].1, service, key),
+                    );
+                    match (o, n) {
+                        (None, None) => false,
+                        (Some(a), Some(b)) => !same_text(old, a, new, b),
+                        _ => true,
+                    }
+                })
+                .collect();
+            if changed.is_empty() {
+                continue;
+            }
+            let in_error = |i: usize, e: Error| ProjectError::in_file(i, e);
+            if key == "<<" {
+                return Err(in_error(
+                    changed[0],
+                    inexpressible(&what, "it merges with `<<`"),
+                ));
+            }
+            let existed = (0..files.len()).any(|i| find(&per_file[i].0, service, key).is_some());
+            let now: Vec<(usize, NodeId)> = (0..files.len())
+                .filter_map(|i| find(&per_file[i].1, service, key).map(|v| (i, v)))
+                .collect();
+            let value = match now.last() {
+                None => NewValue::Raw("!reset null".to_owned()),
+                Some(&(last, node)) => {
+                    let doc = &docs[last].1;
+                    match &doc.node(doc.resolve(node)).kind {
+                        NodeKind::Sequence(_) => {
+                            // The whole merged list: every file's items, in order.
+                            let mut items = Vec::new();
+                            for (i, node) in &now {
+                                match to_value(&docs[*i].1, *node, &what)
+                                    .map_err(|e| in_error(*i, e))?
+                                {
+                                    NewValue::Seq(list) => items.extend(list),
+                                    _ => {
+                                        return Err(in_error(
+                                            *i,
+                                            inexpressible(
+                                                &what,
+                                                "the files give it different forms",
+                                            ),
+                                        ));
+                                    }
+                                }
+                            }
+                            let list = NewValue::Seq(items);
+                            if existed {
+                                NewValue::Raw(format!("!override {}", flow(doc, &list)))
+                            } else {
+                                list
+                            }
+                        }
+                        NodeKind::Mapping(_) => {
+                            // The whole merged mapping (rules read a key's value in the last
+                            // file that sets it, so the override holds all of it); with
+                            // `!override` when an entry was removed, as Compose resets no
+                            // single entry of a merged mapping.
+                            let mut whole = NewValue::Map(Vec::new());
+                            for (i, node) in &now {
+                                let value = to_value(&docs[*i].1, *node, &what)
+                                    .map_err(|e| in_error(*i, e))?;
+                                if !matches!(value, NewValue::Map(_)) {
+                                    return Err(in_error(
+                                        *i,
+                                        inexpressible(&what, "the files give it different forms"),
+                                    ));
+                                }
+                                whole = deep_merge(whole, value);
+                            }
+                            let mut removed = false;
+                            for &i in &changed {
+                                let (old, new) = &docs[i];
+                                let before = find(&per_file[i].0, service, key);
+                                let after = find(&per_file[i].1, service, key);
+                                if let (Some(b), Some(a)) = (before, after) {
+                                    removed |= mapping_diff(old, Some(b), new, a, &what)
+                                        .map_err(|e| in_error(i, e))?
+                                        .iter()
+                                        .any(|(_, v)| matches!(v, NewValue::Raw(r) if r == "!reset null"));
+                                }
+                            }
+                            if removed {
+                                NewValue::Raw(format!("!override {}", flow(doc, &whole)))
+                            } else {
+                                whole
+                            }
+                        }
+                        _ => to_value(doc, node, &what).map_err(|e| in_error(last, e))?,
+                    }
+                }
+            };
+            out.push(Override {
+                service: Some(service.to_owned()),
+                key: key.to_owned(),
+                top: None,
+                value: Some(value),
+            });
+        }
+    }
+    // Top-level keys other than `services`.
+    for (i, (old, new)) in docs.iter().enumerate() {
+        let in_error = |e: Error| ProjectError::in_file(i, e);
+        let (old_c, new_c) = (
+            Compose::new(old).map_err(in_error)?,
+            Compose::new(new).map_err(in_error)?,
+        );
+        let old_roots: Vec<NodeId> = old_c.roots().map(|(_, r)| r).collect();
+        for (d, (_, root)) in new_c.roots().enumerate() {
+            let old_root = old_roots.get(d).copied();
+            for (key, value) in own_entries(new, Some(root)) {
+                if key == "services" {
+                    continue;
+                }
+                let was = own_entries(old, old_root)
+                    .into_iter()
+                    .find(|(k, _)| *k == key)
+                    .map(|(_, v)| v);
+                if was.is_some_and(|v| same_text(old, v, new, value)) {
+                    continue;
+                }
+                if key.starts_with("x-") {
+                    // Extension blocks are read through the services that merge them, whose
+                    // effective values the override sets.
+                    continue;
+                }
+                if !matches!(key, "secrets" | "configs" | "volumes" | "networks") {
+                    return Err(in_error(inexpressible(
+                        key,
+                        "it is not a service or a resource",
+                    )));
+                }
+                for (name, entry) in mapping_diff(old, was, new, value, key).map_err(in_error)? {
+                    out.push(Override {
+                        service: None,
+                        key: name,
+                        top: Some(key.to_owned()),
+                        value: Some(entry),
+                    });
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The override file's text with `overrides` written into it (its last YAML document; a new
+/// `services:` or top-level key where it has none).
+fn write_overrides(text: &str, overrides: &[Override], options: &Options) -> Result<String, Error> {
+    let value = |o: &Override| {
+        o.value
+            .clone()
+            .unwrap_or_else(|| NewValue::Raw("!reset null".to_owned()))
+    };
+    if text.trim().is_empty() {
+        // A new file, written whole.
+        let mut services: Vec<(String, NewValue)> = Vec::new();
+        let mut tops: Vec<(String, NewValue)> = Vec::new();
+        for o in overrides {
+            let (list, name) = match (&o.service, &o.top) {
+                (Some(s), _) => (&mut services, s.clone()),
+                (None, Some(t)) => (&mut tops, t.clone()),
+                (None, None) => continue,
+            };
+            let entry = (o.key.clone(), value(o));
+            match list.iter_mut().find(|(n, _)| *n == name) {
+                Some((_, NewValue::Map(entries))) => entries.push(entry),
+                _ => list.push((name, NewValue::Map(vec![entry]))),
+            }
+        }
+        let style = Style::detect(&Document::parse("services: {}\n")?);
+        let mut out = String::from(
+            "# Hardening of this project, written by composeguard (`fix --into`). Load it after\n# the project's files: COMPOSE_FILE=compose.yaml:<this file>, or -f ... -f <this file>.\n",
+        );
+        let mut all = vec![("services".to_owned(), NewValue::Map(services))];
+        all.extend(tops);
+        for (key, v) in &all {
+            out.push_str(
+                style
+                    .block_entry(key, v, 0)
+                    .trim_start_matches(['\r', '\n']),
+            );
+            out.push('\n');
+        }
+        return Ok(out);
+    }
+    let doc = Document::parse_with_limits(text, &options.limits)?;
+    let compose = Compose::new(&doc)?;
+    let style = Style::detect(&doc);
+    let root = compose.roots().last().map(|(_, r)| r).ok_or(Error::Empty)?;
+    let services_node = doc.own_entry(root, "services").map(|(k, v)| (k, v));
+    let mut edits: Vec<Edit> = Vec::new();
+    // Keys of services the file defines, per service; new services in one edit.
+    let mut new_services: Vec<(String, NewValue)> = Vec::new();
+    let mut per_target: Vec<(MapTarget, Vec<(String, NewValue)>)> = Vec::new();
+    let mut new_tops: Vec<(String, NewValue)> = Vec::new();
+    let mut push_target = |target: MapTarget, entry: (String, NewValue)| match per_target
+        .iter_mut()
+        .find(|(t, _)| *t == target)
+    {
+        Some((_, entries)) => entries.push(entry),
+        None => per_target.push((target, vec![entry])),
+    };
+    let services = compose.services();
+    for o in overrides {
+        let entry = (o.key.clone(), value(o));
+        match (&o.service, &o.top) {
+            (Some(name), _) => match services.iter().find(|s| s.name == *name) {
+                Some(s) => match compose.service_target(s) {
+                    Some(target) => push_target(target, entry),
+                    None => {
+                        return Err(inexpressible(
+                            name,
+                            "its definition in the override is not a mapping",
+                        ));
+                    }
+                },
+                None => match new_services.iter_mut().find(|(n, _)| n == name) {
+                    Some((_, NewValue::Map(entries))) => entries.push(entry),
+                    _ => new_services.push((name.clone(), NewValue::Map(vec![entry]))),
+                },
+            },
+            (None, Some(top)) => match doc.own_entry(root, top) {
+                Some((key, value)) => {
+                    let lookup = crate::compose::Lookup {
+                        key,
+                        value,
+                        resolved: doc.resolve(value),
+                        owner: root,
+                        inherited: false,
+                    };
+                    match compose.value_target(&lookup) {
+                        Some(target) => push_target(target, entry),
+                        None => {
+                            return Err(inexpressible(top, "it is not a mapping in the override"));
+                        }
+                    }
+                }
+                None => match new_tops.iter_mut().find(|(n, _)| n == top) {
+                    Some((_, NewValue::Map(entries))) => entries.push(entry),
+                    _ => new_tops.push((top.clone(), NewValue::Map(vec![entry]))),
+                },
+            },
+            (None, None) => {}
+        }
+    }
+    if !new_services.is_empty() {
+        match services_node {
+            Some((key, value)) => {
+                let lookup = crate::compose::Lookup {
+                    key,
+                    value,
+                    resolved: doc.resolve(value),
+                    owner: root,
+                    inherited: false,
+                };
+                let target = compose.value_target(&lookup).ok_or_else(|| {
+                    inexpressible("services", "it is not a mapping in the override")
+                })?;
+                for entry in new_services {
+                    push_target(target, entry);
+                }
+            }
+            None => new_tops.insert(0, ("services".to_owned(), NewValue::Map(new_services))),
+        }
+    }
+    for entry in new_tops {
+        push_target(MapTarget::Mapping(root), entry);
+    }
+    for (target, entries) in &per_target {
+        let entries: Vec<(&str, NewValue)> = entries
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.clone()))
+            .collect();
+        edits.extend(insert_entries(&doc, &style, *target, &entries));
+    }
+    let edits: Vec<&Edit> = {
+        let mut sorted: Vec<&Edit> = edits.iter().collect();
+        crate::sort::sort_by(&mut sorted, |a, b| a.range().start.cmp(&b.range().start));
+        sorted
+    };
+    Ok(crate::fix::splice(text, &edits))
+}
+
+/// Hardening as an override: fixes the project as [`fix_project`] does, then writes every
+/// change into `into` (the override file, created when its text is empty, else updated in
+/// place), so that the other files stay byte-identical and the project loaded with `into` last
+/// means what the fixed files would. A change an override cannot express (a shared `x-` block,
+/// a value with anchors) is an error, and nothing changes. The outcome's last entry is the
+/// override's.
+pub fn fix_into(
+    files: &[ProjectFile],
+    into: &ProjectFile,
+    options: &Options,
+) -> Result<ProjectOutcome, ProjectError> {
+    let last = files.len();
+    let mut all = files.to_vec();
+    // An empty override is read as `services: {}`, so that it takes part in the project.
+    let mut seed = into.clone();
+    if seed.text.trim().is_empty() {
+        seed.text = String::new();
+    }
+    let scratch = ProjectFile {
+        text: if seed.text.is_empty() {
+            "services: {}\n".to_owned()
+        } else {
+            seed.text.clone()
+        },
+        ..seed.clone()
+    };
+    all.push(scratch.clone());
+    let fixed = fix_project(&all, options)?;
+    for (i, file) in files.iter().enumerate() {
+        if !fixed.files[i].changes.is_empty() && matches!(file.role, Role::Included(_)) {
+            return Err(ProjectError::in_file(
+                i,
+                inexpressible(
+                    &file.path,
+                    "an override cannot change an included project's services",
+                ),
+            ));
+        }
+    }
+    let merged: Vec<ProjectFile> = files
+        .iter()
+        .filter(|f| f.role == Role::Compose)
+        .cloned()
+        .collect();
+    let outputs: Vec<String> = files
+        .iter()
+        .zip(&fixed.files)
+        .filter(|(f, _)| f.role == Role::Compose)
+        .map(|(_, o)| o.output.clone())
+        .collect();
+    let mut overrides = overrides_for(&merged, &outputs, options)?;
+    let into_fixed = if seed.text.is_empty() {
+        // Everything the scratch `services: {}` got goes into the new file too.
+        let scratch_file = [ProjectFile {
+            text: "services: {}\n".to_owned(),
+            ..seed.clone()
+        }];
+        let more = overrides_for(&scratch_file, &[fixed.files[last].output.clone()], options)
+            .map_err(|e| ProjectError {
+                file: Some(last),
+                error: e.error,
+            })?;
+        overrides.extend(more);
+        write_overrides("", &overrides, options).map_err(|e| ProjectError::in_file(last, e))?
+    } else {
+        write_overrides(&fixed.files[last].output, &overrides, options)
+            .map_err(|e| ProjectError::in_file(last, e))?
+    };
+    // The guard: the project with the override is a fixed point.
+    let mut with = files.to_vec();
+    with.push(ProjectFile {
+        text: into_fixed.clone(),
+        ..seed.clone()
+    });
+    let again = fix_project(&with, options)?;
+    if let Some(i) = again.files.iter().position(|f| !f.changes.is_empty()) {
+        let threshold = options.threshold();
+        let mut codes: Vec<String> = again
+            .files
+            .iter()
+            .flat_map(|f| &f.diagnostics)
+            .filter(|d| d.applicability().is_some_and(|a| a >= threshold))
+            .map(|d| format!("{} on `{}`", d.code(), d.service.as_deref().unwrap_or("")))
+            .collect();
+        codes.dedup();
+        return Err(ProjectError {
+            file: Some(i),
+            error: Error::FixBroke {
+                detail: format!(
+                    "the override written by --into does not hold every fix ({} still apply)",
+                    codes.join(", ")
+                ),
+            },
+        });
+    }
+    let mut per_file: Vec<FixOutcome> = Vec::new();
+    for (i, file) in with.iter().enumerate() {
+        let first = &fixed.files[i];
+        let now = &again.files[i];
+        let changes = if i == last && file.text != into.text {
+            vec![middle_change(&into.text, &file.text)]
+        } else {
+            Vec::new()
+        };
+        per_file.push(FixOutcome {
+            output: if i == last {
+                file.text.clone()
+            } else {
+                files[i].text.clone()
+            },
+            diagnostics: if i == last {
+                now.diagnostics.clone()
+            } else {
+                first.diagnostics.clone()
+            },
+            fixed: first.fixed,
+            remaining: now.diagnostics.clone(),
+            passes: fixed.passes,
+            files: Vec::new(),
+            secrets: fixed.files[i].secrets.clone(),
+            changes,
+        });
+    }
+    Ok(ProjectOutcome {
+        files: per_file,
+        fixed: fixed.fixed,
+        passes: fixed.passes,
+        new_files: fixed.new_files,
+    })
+}
+
+/// The one edit that turns `old` into `new`: what lies between their common start and end.
+fn middle_change(old: &str, new: &str) -> Edit {
+    let mut start = old
+        .bytes()
+        .zip(new.bytes())
+        .take_while(|(a, b)| a == b)
+        .count();
+    while !old.is_char_boundary(start) || !new.is_char_boundary(start) {
+        start -= 1;
+    }
+    let mut end = old[start..]
+        .bytes()
+        .rev()
+        .zip(new[start..].bytes().rev())
+        .take_while(|(a, b)| a == b)
+        .count();
+    while !old.is_char_boundary(old.len() - end) || !new.is_char_boundary(new.len() - end) {
+        end -= 1;
+    }
+    Edit::replacement(start..old.len() - end, &new[start..new.len() - end])
 }

@@ -49,14 +49,26 @@ pub fn run(args: &FixArgs) -> Result<ExitStatus, Error> {
             names: names.join(", "),
         });
     }
+    if args.into.is_some() && projects.len() > 1 {
+        return Err(Error::IntoSeveral {
+            count: projects.len(),
+        });
+    }
     let environment = Environment::load(&args.common.env_file).map_err(Error::EnvFile)?;
     // Compute every result first: if any file fails, nothing is written at all.
     let outcomes = in_parallel(&projects, |project| {
-        let options = project_options(&environment, project, &options).map_err(|e| e.located())?;
-        let loaded =
-            projects::load(project, options.limits.max_bytes, &options).map_err(|e| e.located())?;
-        let outcomes = fix_project(&loaded, &options)?;
-        Ok::<_, (String, String)>((loaded, outcomes))
+        let failed = |e: projects::LoadFailure| {
+            let (at, message) = e.located();
+            (e.display, at, message)
+        };
+        let options = project_options(&environment, project, &options).map_err(failed)?;
+        let mut loaded =
+            projects::load(project, options.limits.max_bytes, &options).map_err(failed)?;
+        let outcomes = match &args.into {
+            Some(into) => fix_into(&mut loaded, into, &options)?,
+            None => fix_project(&loaded, &options)?,
+        };
+        Ok::<_, (String, String, String)>((loaded, outcomes))
     });
     let outcomes: Vec<_> = outcomes.into_iter().map(|r| ((), r)).collect();
     let mut loaded_projects = Vec::new();
@@ -64,8 +76,8 @@ pub fn run(args: &FixArgs) -> Result<ExitStatus, Error> {
     for ((), outcome) in outcomes {
         match outcome {
             Ok(done) => loaded_projects.push(done),
-            Err((display, message)) => {
-                file_error(&display, message);
+            Err((display, at, message)) => {
+                file_error(&at, message);
                 failed.push(display);
             }
         }
@@ -185,9 +197,15 @@ pub fn run(args: &FixArgs) -> Result<ExitStatus, Error> {
     }
     // Every compose file prepared (checked, new content beside it) before anything is written.
     let mut prepared = Vec::new();
+    let mut created: Vec<(&files::Input, String)> = Vec::new();
     if writes {
         for ((input, text, outcome), identity) in results.iter().zip(&identities) {
             if input.is_stdin() || !outcome.changed(text) {
+                continue;
+            }
+            if !input.path.exists() {
+                // The override `--into` creates: written after the secret files.
+                created.push((*input, outcome.output.clone()));
                 continue;
             }
             match files::prepare(
@@ -213,6 +231,13 @@ pub fn run(args: &FixArgs) -> Result<ExitStatus, Error> {
     for plan in &plans {
         if let Err(message) = secrets::write(plan, args.gitignore_secrets, &mut undo) {
             eprintln!("{e_}error:{e_:#} {message}", e_ = output::code_style());
+            report_undo(undo);
+            return Ok(ExitStatus::Error);
+        }
+    }
+    for (input, content) in &created {
+        if let Err(e) = files::create(&input.path, content) {
+            file_error(&input.display, format!("cannot write the override: {e}"));
             report_undo(undo);
             return Ok(ExitStatus::Error);
         }
@@ -280,10 +305,14 @@ struct Fixed {
 fn fix_project(
     project: &projects::LoadedProject,
     options: &Options,
-) -> Result<Fixed, (String, String)> {
+) -> Result<Fixed, (String, String, String)> {
     let located = |display: &str, error: &composeguard::Error| match error.position() {
-        Some((line, column)) => (format!("{display}:{line}:{column}"), error.to_string()),
-        None => (display.to_owned(), error.to_string()),
+        Some((line, column)) => (
+            display.to_owned(),
+            format!("{display}:{line}:{column}"),
+            error.to_string(),
+        ),
+        None => (display.to_owned(), display.to_owned(), error.to_string()),
     };
     if project.is_single() {
         let display = &project.members[0].input.display;
@@ -298,6 +327,64 @@ fn fix_project(
         let display = &project.members[e.file.unwrap_or(0)].input.display;
         located(display, &e.error)
     })?;
+    let mut files = outcome.files;
+    files[0].files = outcome.new_files;
+    Ok(Fixed {
+        files,
+        fixed: outcome.fixed,
+    })
+}
+
+/// `fix --into`: the project's changes written into the override file `into` (read when it
+/// exists; it leaves the project's members if it was one), which is added as the last file.
+fn fix_into(
+    project: &mut projects::LoadedProject,
+    into: &std::path::Path,
+    options: &Options,
+) -> Result<Fixed, (String, String, String)> {
+    let display = into.display().to_string();
+    let plain = |message: String| (display.clone(), display.clone(), message);
+    let same = |p: &std::path::Path| {
+        std::fs::canonicalize(p)
+            .ok()
+            .is_some_and(|c| std::fs::canonicalize(into).ok() == Some(c))
+    };
+    if let Some(i) = project.members.iter().position(|m| same(&m.input.path)) {
+        project.members.remove(i);
+        project.texts.remove(i);
+        project.identities.remove(i);
+    }
+    let input = files::Input {
+        path: into.to_path_buf(),
+        display: display.clone(),
+    };
+    let (text, identity) = if into.exists() {
+        let loaded = input
+            .read(options.limits.max_bytes)
+            .map_err(|e| plain(e.to_string()))?;
+        (loaded.text, loaded.identity)
+    } else {
+        (String::new(), None)
+    };
+    let override_file = composeguard::project::ProjectFile {
+        path: composeguard::project::normalize(&into.to_string_lossy()),
+        text: text.clone(),
+        role: Role::Compose,
+    };
+    let outcome = composeguard::project::fix_into(&project.files(), &override_file, options)
+        .map_err(|e| {
+            let shown = e
+                .file
+                .and_then(|i| project.members.get(i))
+                .map_or(display.clone(), |m| m.input.display.clone());
+            (shown.clone(), shown, e.error.to_string())
+        })?;
+    project.members.push(projects::Member {
+        input,
+        role: Role::Compose,
+    });
+    project.texts.push(text);
+    project.identities.push(identity);
     let mut files = outcome.files;
     files[0].files = outcome.new_files;
     Ok(Fixed {

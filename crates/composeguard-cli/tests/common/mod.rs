@@ -8,7 +8,10 @@ use std::process::{Command, Output, Stdio};
 /// The binary, with colour variables cleared.
 pub fn bin() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_composeguard"));
-    c.env_remove("NO_COLOR").env_remove("CLICOLOR_FORCE");
+    c.env_remove("NO_COLOR")
+        .env_remove("CLICOLOR_FORCE")
+        .env_remove("COMPOSE_FILE")
+        .env_remove("COMPOSE_PATH_SEPARATOR");
     c
 }
 

@@ -332,6 +332,12 @@ impl<'d> Compose<'d> {
             .filter(|(_, r)| matches!(self.doc.node(*r).kind, NodeKind::Mapping(_)))
     }
 
+    /// A view of `doc` without the shape checks of [`Compose::new`] (for a text already
+    /// checked).
+    pub(crate) fn view(doc: &'d Document) -> Compose<'d> {
+        Compose { doc, layout: None }
+    }
+
     /// Where a YAML document comes from.
     pub(crate) fn place(&self, document: usize) -> Place {
         self.layout
@@ -498,11 +504,20 @@ impl<'d> Compose<'d> {
     /// [`Compose::service_get`] finds it in one definition: a list Compose appends across
     /// files is the concatenation of these.
     pub fn service_get_all(&self, service: &Service, key: &str) -> Vec<Lookup> {
-        service
-            .parts
-            .iter()
-            .filter_map(|p| self.chain_get(p.document, p.body, key).found())
-            .collect()
+        let mut out = Vec::new();
+        for part in &service.parts {
+            if let Some(found) = self.chain_get(part.document, part.body, key).found() {
+                // `!override` and `!reset` replace what the files before set.
+                if matches!(
+                    self.doc.node(found.value).tag.as_deref(),
+                    Some("!override" | "!reset")
+                ) {
+                    out.clear();
+                }
+                out.push(found);
+            }
+        }
+        out
     }
 
     /// The value of `key` in one definition and the services it extends.

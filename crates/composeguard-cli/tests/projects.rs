@@ -1,0 +1,184 @@
+//! Projects on the command line: the default file with its override, `-f`, `COMPOSE_FILE`,
+//! `--project-directory`, included and extended files, and what a missing one says.
+
+mod common;
+use common::*;
+
+use std::fs;
+
+const BASE: &str = "services:\n  db:\n    image: postgres:16\n";
+const OVERRIDE: &str = "services:\n  db:\n    ports:\n      - \"5432:5432\"\n";
+const SELECT: &str = "--select=CG101,CG102,CG401";
+
+fn project() -> tempfile::TempDir {
+    let dir = temp_with("compose.yaml", BASE);
+    fs::write(dir.path().join("compose.override.yaml"), OVERRIDE).unwrap();
+    dir
+}
+
+#[test]
+fn the_default_file_and_its_override_are_one_project() {
+    let dir = project();
+    let out = run(dir.path(), &["check", SELECT]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    // The override's port is found in the override, and the image it runs is the base's.
+    let text = stdout(&out);
+    assert!(text.contains("compose.override.yaml:4:9: CG401"), "{text}");
+    assert!(text.contains("compose.yaml:2:3: CG101 service `db` keeps Docker's default capabilities; postgres needs"), "{text}");
+
+    let out = run(dir.path(), &["fix", "--unsafe-fixes", SELECT]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let base = fs::read_to_string(dir.path().join("compose.yaml")).unwrap();
+    let over = fs::read_to_string(dir.path().join("compose.override.yaml")).unwrap();
+    // Each control once, in the file that defines the image; the port where it is written.
+    assert_eq!(base.matches("no-new-privileges:true").count(), 1, "{base}");
+    assert!(!over.contains("no-new-privileges"), "{over}");
+    assert!(base.contains("- CHOWN"), "{base}");
+    assert!(over.contains("127.0.0.1:5432:5432"), "{over}");
+    // A second run finds nothing to fix.
+    let out = run(dir.path(), &["fix", "--unsafe-fixes", SELECT]);
+    assert!(stderr(&out).contains("Nothing to fix."), "{}", stderr(&out));
+}
+
+#[test]
+fn a_folder_scan_groups_the_override_with_its_file() {
+    let dir = project();
+    let out = run(
+        dir.path(),
+        &["fix", "--unsafe-fixes", "--diff", SELECT, "."],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let diff = stdout(&out);
+    assert_eq!(
+        diff.matches("+      - no-new-privileges:true").count(),
+        1,
+        "{diff}"
+    );
+    assert!(diff.contains("+++ b/compose.override.yaml"), "{diff}");
+}
+
+#[test]
+fn files_flags_and_compose_file_name_the_project() {
+    let dir = temp_with("base.yml", BASE);
+    fs::write(dir.path().join("ports.yml"), OVERRIDE).unwrap();
+    let out = run(
+        dir.path(),
+        &["check", SELECT, "-f", "base.yml", "-f", "ports.yml"],
+    );
+    assert!(
+        stdout(&out).contains("ports.yml:4:9: CG401"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(
+        !stdout(&out).contains("base.yml:2:3: CG101 service `db` drops"),
+        "{}",
+        stdout(&out)
+    );
+
+    let out = bin()
+        .current_dir(dir.path())
+        .env("COMPOSE_FILE", "base.yml;ports.yml")
+        .env("COMPOSE_PATH_SEPARATOR", ";")
+        .args(["fix", "--unsafe-fixes", "--stdout", SELECT])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    // One stream, a document per file, each named.
+    let text = stdout(&out);
+    assert!(text.starts_with("# base.yml\n"), "{text}");
+    assert!(text.contains("\n---\n# ports.yml\n"), "{text}");
+    assert_eq!(text.matches("no-new-privileges:true").count(), 1, "{text}");
+}
+
+#[test]
+fn project_directory_says_where_the_files_are() {
+    let dir = project();
+    let parent = dir.path().parent().unwrap();
+    let name = dir.path().file_name().unwrap().to_str().unwrap();
+    let out = run(parent, &["check", SELECT, "--project-directory", name]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("compose.override.yaml:4:9: CG401"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn included_and_extended_files_are_part_of_the_project() {
+    let dir = temp_with(
+        "compose.yaml",
+        "include:\n  - cache/compose.yaml\nservices:\n  db:\n    extends:\n      file: common.yaml\n      service: pg\n",
+    );
+    fs::create_dir(dir.path().join("cache")).unwrap();
+    fs::write(
+        dir.path().join("cache/compose.yaml"),
+        "services:\n  cache:\n    image: redis:7\n",
+    )
+    .unwrap();
+    let common = "services:\n  pg:\n    image: postgres:16\n";
+    fs::write(dir.path().join("common.yaml"), common).unwrap();
+    let out = run(dir.path(), &["fix", "--unsafe-fixes", SELECT]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    // The included file is hardened; the extended one is read, never changed; the service
+    // that extends it knows its image.
+    let cache = fs::read_to_string(dir.path().join("cache/compose.yaml")).unwrap();
+    assert!(cache.contains("no-new-privileges:true"), "{cache}");
+    assert_eq!(
+        fs::read_to_string(dir.path().join("common.yaml")).unwrap(),
+        common
+    );
+    let base = fs::read_to_string(dir.path().join("compose.yaml")).unwrap();
+    assert!(base.contains("- DAC_READ_SEARCH"), "{base}");
+    // A folder scan does not fix the included file again on its own.
+    let out = run(dir.path(), &["check", SELECT, "."]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+}
+
+#[test]
+fn a_missing_included_file_is_an_error_where_it_is_named() {
+    let dir = temp_with(
+        "compose.yaml",
+        "include:\n  - nope.yaml\nservices:\n  a:\n    image: redis:7\n",
+    );
+    let out = run(dir.path(), &["check"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains("compose.yaml:2:5: error: the included file nope.yaml does not exist"),
+        "{err}"
+    );
+    let out = run(dir.path(), &["fix", "--unsafe-fixes"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        fs::read_to_string(dir.path().join("compose.yaml")).unwrap(),
+        "include:\n  - nope.yaml\nservices:\n  a:\n    image: redis:7\n"
+    );
+}
+
+#[test]
+fn an_included_service_the_project_defines_too_is_refused() {
+    let dir = temp_with(
+        "compose.yaml",
+        "include:\n  - other.yaml\nservices:\n  a:\n    image: redis:7\n",
+    );
+    fs::write(
+        dir.path().join("other.yaml"),
+        "services:\n  a:\n    image: nginx:1.27\n",
+    )
+    .unwrap();
+    let out = run(dir.path(), &["check"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("service `a` is defined here and in"),
+        "{}",
+        stderr(&out)
+    );
+}
