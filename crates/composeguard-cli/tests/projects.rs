@@ -182,3 +182,75 @@ fn an_included_service_the_project_defines_too_is_refused() {
         stderr(&out)
     );
 }
+
+#[test]
+fn into_writes_an_override_and_leaves_the_project_files_alone() {
+    let dir = project();
+    // Nothing exists yet: the diff creates the file, and nothing is written.
+    let out = run(
+        dir.path(),
+        &[
+            "fix",
+            "--unsafe-fixes",
+            "--into",
+            "compose.hardened.yaml",
+            "--diff",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let diff = stdout(&out);
+    assert!(
+        diff.starts_with("--- /dev/null\n+++ b/compose.hardened.yaml\n"),
+        "{diff}"
+    );
+    assert!(!dir.path().join("compose.hardened.yaml").exists());
+
+    let out = run(
+        dir.path(),
+        &["fix", "--unsafe-fixes", "--into", "compose.hardened.yaml"],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(
+        fs::read_to_string(dir.path().join("compose.yaml")).unwrap(),
+        BASE
+    );
+    assert_eq!(
+        fs::read_to_string(dir.path().join("compose.override.yaml")).unwrap(),
+        OVERRIDE
+    );
+    let hardened = fs::read_to_string(dir.path().join("compose.hardened.yaml")).unwrap();
+    assert!(hardened.contains("no-new-privileges:true"), "{hardened}");
+    assert!(
+        hardened.contains("ports: !override [\"127.0.0.1:5432:5432\"]"),
+        "{hardened}"
+    );
+
+    // Checking the project with the override loaded last: what fix could fix is fixed.
+    let out = bin()
+        .current_dir(dir.path())
+        .env(
+            "COMPOSE_FILE",
+            "compose.yaml:compose.override.yaml:compose.hardened.yaml",
+        )
+        .args(["check", SELECT])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+
+    // A second run updates the override in place: nothing left to change.
+    let out = run(
+        dir.path(),
+        &["fix", "--unsafe-fixes", "--into", "compose.hardened.yaml"],
+    );
+    assert!(stderr(&out).contains("Nothing to fix."), "{}", stderr(&out));
+    assert_eq!(
+        fs::read_to_string(dir.path().join("compose.hardened.yaml")).unwrap(),
+        hardened
+    );
+}

@@ -943,7 +943,7 @@ fn write_overrides(text: &str, overrides: &[Override], options: &Options) -> Res
     let compose = Compose::new(&doc)?;
     let style = Style::detect(&doc);
     let root = compose.roots().last().map(|(_, r)| r).ok_or(Error::Empty)?;
-    let services_node = doc.own_entry(root, "services").map(|(k, v)| (k, v));
+    let services_node = doc.own_entry(root, "services");
     let mut edits: Vec<Edit> = Vec::new();
     // Keys of services the file defines, per service; new services in one edit.
     let mut new_services: Vec<(String, NewValue)> = Vec::new();

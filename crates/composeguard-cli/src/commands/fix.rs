@@ -148,7 +148,13 @@ pub fn run(args: &FixArgs) -> Result<ExitStatus, Error> {
             }
         } else if args.diff {
             let path = output::diff_path(&input.path);
-            let diff = output::with_headers(&outcome.diff(text, &path), &path);
+            let mut diff = output::with_headers(&outcome.diff(text, &path), &path);
+            if !input.path.exists() && !diff.is_empty() {
+                // The override `--into` would create: a diff git and patch apply as a new file.
+                if let Some(at) = diff.find('\n') {
+                    diff.replace_range(..at, "--- /dev/null");
+                }
+            }
             if args.show_secrets {
                 print!("{diff}");
             } else {
