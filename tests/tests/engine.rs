@@ -116,18 +116,19 @@ struct Project<'a> {
     /// True while containers of it may exist.
     dirty: std::cell::Cell<bool>,
     name: String,
-    file: PathBuf,
+    /// The compose files, in merge order (`-f` each).
+    files: Vec<PathBuf>,
     dir: PathBuf,
 }
 
 impl Project<'_> {
     fn command(&self) -> Command {
         let mut cmd = Command::new(self.compose);
-        cmd.args(["--profile", "*", "-p"])
-            .arg(&self.name)
-            .arg("-f")
-            .arg(&self.file)
-            .arg("--project-directory")
+        cmd.args(["--profile", "*", "-p"]).arg(&self.name);
+        for file in &self.files {
+            cmd.arg("-f").arg(file);
+        }
+        cmd.arg("--project-directory")
             .arg(&self.dir)
             .current_dir(&self.dir)
             .env_remove("COMPOSE_FILE")
@@ -443,7 +444,7 @@ impl Engine {
             compose: &self.compose,
             dirty: std::cell::Cell::new(false),
             name: format!("cg-oracle-{name}"),
-            file: temp.path().join(file),
+            files: vec![temp.path().join(file)],
             dir: temp.path().to_path_buf(),
         };
         let (input, out) = (project("in.yaml"), project("out.yaml"));
@@ -589,4 +590,115 @@ fn engine_creates_hardened_hostile_forms() {
 
 fn last_line(s: &str) -> &str {
     s.lines().last().unwrap_or("").trim()
+}
+
+/// Multi-file projects (tests/fixtures/projects, examples/vendor): each hardened project, as
+/// `fix` writes it and as `fix --into` writes it (the files unchanged, plus the override), gets
+/// every container from the engine.
+#[test]
+fn engine_creates_every_hardened_project() {
+    use composeguard::project::{ProjectFile, ReferenceKind, Role, fix_into, fix_project};
+    let _one_at_a_time = ENGINE.lock().unwrap_or_else(|e| e.into_inner());
+    let Some(mut engine) = engine() else {
+        return;
+    };
+    let root = composeguard_tests::corpus::workspace();
+    let mut folders: Vec<PathBuf> = std::fs::read_dir(root.join("tests/fixtures/projects"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    folders.sort();
+    folders.push(root.join("examples/vendor"));
+    let options = all_fixes();
+    let mut created = 0;
+    for folder in folders {
+        let name = folder.file_name().unwrap().to_string_lossy().into_owned();
+        let mut files: Vec<ProjectFile> = ["compose.yaml", "compose.override.yaml"]
+            .iter()
+            .filter(|n| folder.join(n).is_file())
+            .map(|n| ProjectFile {
+                path: (*n).to_owned(),
+                text: std::fs::read_to_string(folder.join(n)).unwrap(),
+                role: Role::Compose,
+            })
+            .collect();
+        let mut i = 0;
+        while i < files.len() {
+            for r in
+                composeguard::project::references(&files[i].path, &files[i].text, &options).unwrap()
+            {
+                if !files.iter().any(|f| f.path == r.path) {
+                    files.push(ProjectFile {
+                        text: std::fs::read_to_string(folder.join(&r.path)).unwrap(),
+                        role: match r.kind {
+                            ReferenceKind::Include { entry } => Role::Included(entry),
+                            ReferenceKind::Extends => Role::Extended,
+                        },
+                        path: r.path,
+                    });
+                }
+            }
+            i += 1;
+        }
+        let fixed = fix_project(&files, &options).unwrap();
+        let mut versions = vec![(
+            "fix",
+            files
+                .iter()
+                .zip(&fixed.files)
+                .map(|(f, o)| (f.clone(), o.output.clone()))
+                .collect::<Vec<_>>(),
+            fixed.new_files.clone(),
+        )];
+        let into = ProjectFile {
+            path: "compose.hardened.yaml".into(),
+            text: String::new(),
+            role: Role::Compose,
+        };
+        if let Ok(over) = fix_into(&files, &into, &options) {
+            let mut with: Vec<(ProjectFile, String)> =
+                files.iter().map(|f| (f.clone(), f.text.clone())).collect();
+            with.push((into.clone(), over.files[files.len()].output.clone()));
+            versions.push(("into", with, over.new_files.clone()));
+        }
+        for (how, version, secrets) in versions {
+            let temp = tempfile::tempdir().unwrap();
+            for (file, text) in &version {
+                let path = temp.path().join(&file.path);
+                std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+                std::fs::write(path, text).unwrap();
+            }
+            for f in &secrets {
+                let path = temp.path().join(&f.path);
+                std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+                std::fs::write(path, &f.content).unwrap();
+            }
+            let project = Project {
+                compose: &engine.compose,
+                dirty: std::cell::Cell::new(false),
+                name: format!("cg-oracle-project-{name}-{how}"),
+                files: version
+                    .iter()
+                    .filter(|(f, _)| f.role == Role::Compose)
+                    .map(|(f, _)| temp.path().join(&f.path))
+                    .collect(),
+                dir: temp.path().to_path_buf(),
+            };
+            let (services, images) = project
+                .resolve()
+                .unwrap_or_else(|e| panic!("{name} ({how}): config: {e}"));
+            for image in &images {
+                engine.tags.tag(image).unwrap();
+            }
+            project
+                .create(&services)
+                .unwrap_or_else(|e| panic!("{name} ({how}): the engine refuses it: {e}"));
+            created += 1;
+        }
+    }
+    eprintln!("the engine created {created} hardened projects");
+    assert!(
+        created >= 10,
+        "expected the project fixtures, created {created}"
+    );
 }

@@ -154,6 +154,11 @@ pub struct CommonArgs {
         conflicts_with = "paths"
     )]
     pub files: Vec<PathBuf>,
+    /// Check only the services Compose starts with this profile active (repeatable; default:
+    /// `COMPOSE_PROFILES`, comma-separated; `*` is every profile). Without one, every service
+    /// is checked, whatever its `profiles:`.
+    #[arg(long, value_name = "PROFILE")]
+    pub profile: Vec<String>,
     /// The project's folder, as `docker compose --project-directory`: its `.env` is read, and
     /// relative `-f` files and the default files are looked for there.
     #[arg(long, value_name = "DIR")]

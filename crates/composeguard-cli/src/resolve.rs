@@ -94,6 +94,17 @@ pub fn resolve(common: &CommonArgs) -> Result<Resolved, Error> {
             .map(|(k, v)| (k.clone(), v.ignore.clone()))
             .collect(),
         settings: cfg.options.settings(),
+        profiles: if common.profile.is_empty() {
+            std::env::var("COMPOSE_PROFILES")
+                .unwrap_or_default()
+                .split(',')
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+                .map(str::to_owned)
+                .collect()
+        } else {
+            common.profile.clone()
+        },
         ..Options::default()
     };
     Ok(Resolved {

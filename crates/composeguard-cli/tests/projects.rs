@@ -254,3 +254,72 @@ fn into_writes_an_override_and_leaves_the_project_files_alone() {
         hardened
     );
 }
+
+#[test]
+fn an_extends_cycle_across_files_is_refused_where_it_starts() {
+    let dir = temp_with(
+        "compose.yaml",
+        "services:\n  a:\n    image: redis:7\n    extends:\n      file: other.yaml\n      service: b\n",
+    );
+    fs::write(
+        dir.path().join("other.yaml"),
+        "services:\n  b:\n    extends:\n      file: compose.yaml\n      service: a\n",
+    )
+    .unwrap();
+    let out = run(dir.path(), &["fix", "--unsafe-fixes"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("compose.yaml:2:3: error: service `a` extends itself"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn profiles_choose_the_services_checked() {
+    let dir = temp_with(
+        "compose.yaml",
+        "services:\n  app:\n    image: redis:7\n  debug:\n    image: redis:7\n    profiles: [debug]\n",
+    );
+    let count = |out: &std::process::Output, service: &str| {
+        stdout(out).matches(&format!("service `{service}`")).count()
+    };
+    let out = run(dir.path(), &["check", SELECT]);
+    assert!(
+        count(&out, "app") > 0 && count(&out, "debug") > 0,
+        "{}",
+        stdout(&out)
+    );
+    let out = run(dir.path(), &["check", SELECT, "--profile", "other"]);
+    assert!(
+        count(&out, "app") > 0 && count(&out, "debug") == 0,
+        "{}",
+        stdout(&out)
+    );
+    let out = bin()
+        .current_dir(dir.path())
+        .env("COMPOSE_PROFILES", "debug")
+        .args(["check", SELECT])
+        .output()
+        .unwrap();
+    assert!(count(&out, "debug") > 0, "{}", stdout(&out));
+}
+
+#[test]
+fn a_service_only_an_override_defines_is_an_error() {
+    let dir = project();
+    fs::write(
+        dir.path().join("compose.override.yaml"),
+        "services:\n  db:\n    ports: [\"5432:5432\"]\n  stray:\n    ports: [\"80:80\"]\n",
+    )
+    .unwrap();
+    let out = run(dir.path(), &["check"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains(
+            "compose.override.yaml:4:3: error: service `stray` has no `image` or `build`"
+        ),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -331,8 +331,9 @@ fn join_files(files: &[ProjectFile], options: &Options) -> Result<Joined, Projec
     })
 }
 
-/// Refuses a project where an included file defines a service the project (or another
-/// included file) defines too: Compose refuses it.
+/// Refuses what Compose refuses in a project: a service whose `extends` chain comes back to
+/// it, and an included file that defines a service the project (or another included file)
+/// defines too.
 fn check_conflicts(
     joined: &Joined,
     files: &[ProjectFile],
@@ -348,6 +349,44 @@ fn check_conflicts(
         error: e,
     })?;
     let services = compose.services();
+    for service in &services {
+        for part in &service.parts {
+            if compose.extends_cycle(part) {
+                let at = doc.node(part.key).start;
+                let file = joined.file_at(at);
+                let local = joined.local(file, at);
+                let pos = LineIndex::new(&files[file].text).position(&files[file].text, local);
+                return Err(ProjectError::in_file(
+                    file,
+                    Error::ExtendsCycle {
+                        service: service.name.clone(),
+                        line: pos.line,
+                        column: pos.column,
+                    },
+                ));
+            }
+        }
+    }
+    // A service only an override defines (no `image` and no `build` in any file, nor through
+    // `extends`): Compose refuses the project.
+    for service in &services {
+        let defines = |key| compose.service_get(service, key).found().is_some();
+        if !defines("image") && !defines("build") && !defines("extends") {
+            let part = &service.parts[0];
+            let at = doc.node(part.key).start;
+            let file = joined.file_at(at);
+            let local = joined.local(file, at);
+            let pos = LineIndex::new(&files[file].text).position(&files[file].text, local);
+            return Err(ProjectError::in_file(
+                file,
+                Error::NoImage {
+                    service: service.name.clone(),
+                    line: pos.line,
+                    column: pos.column,
+                },
+            ));
+        }
+    }
     for (i, a) in services.iter().enumerate() {
         let group = compose.place(a.parts[0].document).group;
         if let Some(b) = services[..i]

@@ -11,7 +11,8 @@ pub fn bin() -> Command {
     c.env_remove("NO_COLOR")
         .env_remove("CLICOLOR_FORCE")
         .env_remove("COMPOSE_FILE")
-        .env_remove("COMPOSE_PATH_SEPARATOR");
+        .env_remove("COMPOSE_PATH_SEPARATOR")
+        .env_remove("COMPOSE_PROFILES");
     c
 }
 

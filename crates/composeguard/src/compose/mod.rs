@@ -662,6 +662,27 @@ impl<'d> Compose<'d> {
         .take(32)
     }
 
+    /// True when following a definition's `extends` comes back to it (Compose refuses the
+    /// project).
+    pub(crate) fn extends_cycle(&self, part: &Part) -> bool {
+        let Some(start) = part.body else { return false };
+        let mut seen = vec![start];
+        let mut current = (part.document, start);
+        for _ in 0..MAX_MERGE_DEPTH * 4 {
+            match self.extends_target(current.0, current.1) {
+                Extends::Found(Some(next)) => {
+                    if seen.contains(&next.1) {
+                        return true;
+                    }
+                    seen.push(next.1);
+                    current = next;
+                }
+                _ => return false,
+            }
+        }
+        true
+    }
+
     /// Every mapping that gives a service values: each definition, last first, followed by
     /// the definitions it extends (in this file or another file of the layout).
     pub(crate) fn bodies(&self, service: &Service) -> Vec<NodeId> {

@@ -5,7 +5,7 @@ mod decode;
 
 pub use decode::decode;
 
-use crate::compose::{Compose, Layout};
+use crate::compose::{Compose, Layout, Service};
 use crate::context::Context;
 use crate::diagnostic::Diagnostic;
 use crate::document::{Document, InputLimits};
@@ -40,6 +40,10 @@ pub struct Options {
     /// `image: ${PG_IMAGE:-postgres:16}`; a variable not here is unset, so its default
     /// applies. Nothing interpolated is ever written back.
     pub environment: Vec<(String, String)>,
+    /// The active profiles (`--profile`, `COMPOSE_PROFILES`): when set, the per-service rules
+    /// check only the services Compose would start with them (those without `profiles:` and
+    /// those of an active profile); when empty, every service, whatever its profiles.
+    pub profiles: Vec<String>,
 }
 
 impl Options {
@@ -108,7 +112,19 @@ pub(crate) fn run_rules(
         cx.run(rule, None);
         check.check_file(&mut cx);
     }
+    let active = |cx: &Context<'_>, service: &Service| {
+        options.profiles.is_empty() || {
+            let profiles = cx.list_with_bases(service, "profiles");
+            profiles.is_empty()
+                || profiles
+                    .iter()
+                    .any(|p| options.profiles.iter().any(|a| a == "*" || a == p))
+        }
+    };
     for service in &services {
+        if !active(&cx, service) {
+            continue;
+        }
         for (check, rule) in &checks {
             cx.run(rule, Some(service));
             check.check_service(&mut cx, service);
