@@ -4,7 +4,7 @@ import { EXAMPLES } from "./examples.js";
 
 const $ = (id) => document.getElementById(id);
 const input = $("input");
-const state = { rules: [], disabled: new Set(), result: null, tab: "output" };
+const state = { rules: [], disabled: new Set(), result: null, tab: "output", files: [{ name: "compose.yaml", text: "" }], active: 0 };
 
 // ---------------------------------------------------------------- module lifecycle
 // A trap (a panic) leaves a wasm instance unusable: start a fresh one and report the error.
@@ -20,6 +20,155 @@ async function run(source) {
     await load();
     return { ok: false, error: { message: `internal error (${e}); the module was restarted`, line: 0, column: 0 } };
   }
+}
+
+// ---------------------------------------------------------------- projects: several files
+// The files are one YAML stream, a document per file after a named separator: Compose merges
+// the documents of a stream as it merges `-f` files, and so does composeguard, so each fix
+// lands once, in one file. The separators are comments, which a fix never changes, so the
+// result splits back into the files.
+const separator = (name) => `--- # composeguard file: ${name}`;
+
+function joinFiles(files) {
+  let text = "";
+  const starts = [];
+  let line = 1;
+  files.forEach((f, i) => {
+    if (i > 0) {
+      text += `${separator(f.name)}\n`;
+      line += 1;
+    }
+    starts.push(line);
+    const body = f.text.endsWith("\n") || f.text === "" ? f.text : `${f.text}\n`;
+    text += body;
+    line += body.split("\n").length - 1;
+  });
+  return { text, starts };
+}
+
+// Each file's part of the joined output, and the line where each part starts.
+function splitOutput(files, output) {
+  const lines = output.split("\n");
+  const parts = [];
+  const starts = [];
+  let from = 0;
+  for (let i = 0; i < files.length; i++) {
+    const end = i + 1 < files.length ? lines.indexOf(separator(files[i + 1].name), from) : lines.length;
+    if (end < 0) return null;
+    starts.push(from + 1);
+    let text = lines.slice(from, end).join("\n");
+    if (i + 1 < files.length) text += "\n";
+    if (!files[i].text.endsWith("\n") && text.endsWith("\n")) text = text.slice(0, -1);
+    parts.push(text);
+    from = end + 1;
+  }
+  return { parts, starts };
+}
+
+// The file a line of the joined text is in (-1 for a separator line), and its line there.
+function locate(starts, line, separators) {
+  let file = 0;
+  while (file + 1 < starts.length && starts[file + 1] <= line) file++;
+  if (separators && file + 1 < starts.length && line === starts[file + 1] - 1) return [-1, 0];
+  return [file, line - starts[file] + 1];
+}
+
+// The joined diff as one diff per file: each hunk cut where it crosses a separator, its
+// line numbers made the file's own.
+function splitDiff(files, diff, inStarts, outStarts) {
+  const out = files.map(() => []);
+  if (!diff) return out.map(() => "");
+  const lines = diff.split("\n");
+  let i = 0;
+  while (i < lines.length && !lines[i].startsWith("@@")) i++;
+  let piece = null;
+  const flush = () => {
+    if (piece && piece.lines.some((l) => l[0] === "+" || l[0] === "-")) {
+      const oldStart = piece.oldCount ? piece.oldFirst : piece.oldAt - 1;
+      const newStart = piece.newCount ? piece.newFirst : piece.newAt - 1;
+      out[piece.file].push(`@@ -${oldStart},${piece.oldCount} +${newStart},${piece.newCount} @@`, ...piece.lines);
+    }
+    piece = null;
+  };
+  let oldLine = 0;
+  let newLine = 0;
+  for (; i < lines.length; i++) {
+    const l = lines[i];
+    const header = l.match(/^@@ -(\d+)(?:,\d+)? \+(\d+)(?:,\d+)? @@/);
+    if (header) {
+      flush();
+      oldLine = Number(header[1]);
+      newLine = Number(header[2]);
+      continue;
+    }
+    if (l === "" && i === lines.length - 1) break;
+    if (l.startsWith("\\")) {
+      // "\ No newline at end of file" belongs to the line before it.
+      if (piece) piece.lines.push(l);
+      continue;
+    }
+    const kind = l[0];
+    const [file, local] = kind === "+" ? locate(outStarts, newLine, true) : locate(inStarts, oldLine, true);
+    if (file < 0) {
+      flush();
+    } else {
+      if (!piece || piece.file !== file) {
+        flush();
+        const [, oldLocal] = locate(inStarts, oldLine, false);
+        const [, newLocal] = locate(outStarts, newLine, false);
+        piece = { file, lines: [], oldCount: 0, newCount: 0, oldAt: oldLocal, newAt: newLocal, oldFirst: 0, newFirst: 0 };
+      }
+      if (kind !== "+") {
+        if (!piece.oldCount) piece.oldFirst = kind === "+" ? 0 : local;
+        piece.oldCount++;
+      }
+      if (kind !== "-") {
+        const [, n] = locate(outStarts, newLine, false);
+        if (!piece.newCount) piece.newFirst = n;
+        piece.newCount++;
+      }
+      piece.lines.push(l);
+    }
+    if (kind !== "+") oldLine++;
+    if (kind !== "-") newLine++;
+  }
+  flush();
+  return out.map((hunks, f) => (hunks.length ? [`--- a/${files[f].name}`, `+++ b/${files[f].name}`, ...hunks, ""].join("\n") : ""));
+}
+
+// Hardens every file: one result per project, with each file's output, diff and findings.
+async function runProject(files) {
+  if (files.length === 1) {
+    const result = await run(files[0].text);
+    if (result.ok) {
+      result.outputs = [result.output];
+      result.diffs = [result.diff];
+      for (const d of result.diagnostics) d.file = 0;
+    }
+    return result;
+  }
+  const joined = joinFiles(files);
+  const result = await run(joined.text);
+  const place = (d) => {
+    const [file, line] = locate(joined.starts, d.line, false);
+    d.file = file;
+    d.line = line;
+  };
+  if (!result.ok) {
+    if (result.error.line) {
+      const [file, line] = locate(joined.starts, result.error.line, false);
+      result.error.line = line;
+      result.error.file = file;
+    }
+    return result;
+  }
+  const split = splitOutput(files, result.output);
+  if (!split) return { ok: false, error: { message: "internal error: the files could not be told apart in the result", line: 0, column: 0 } };
+  result.outputs = split.parts;
+  result.diffs = splitDiff(files, result.diff, joined.starts, split.starts);
+  result.diagnostics.forEach(place);
+  result.project = files.map((f, i) => `# ${f.name}\n${split.parts[i]}`).join("---\n");
+  return result;
 }
 
 // ---------------------------------------------------------------- options and URL state
@@ -51,7 +200,8 @@ function saveState() {
   params.set("target", o.target);
   if (o.unsafe) params.set("unsafe", "1");
   if (state.disabled.size) params.set("off", [...state.disabled].join(","));
-  params.set("src", encode(input.value));
+  if (state.files.length === 1) params.set("src", encode(input.value));
+  else params.set("files", encode(JSON.stringify(state.files)));
   history.replaceState(null, "", `#${params}`);
 }
 
@@ -61,6 +211,17 @@ function restoreState() {
   if (params.has("target")) $("target").value = params.get("target");
   $("unsafe").checked = params.get("unsafe") === "1";
   for (const code of (params.get("off") || "").split(",").filter(Boolean)) state.disabled.add(code);
+  if (params.has("files")) {
+    try {
+      const files = JSON.parse(decode(params.get("files")));
+      if (Array.isArray(files) && files.length && files.every((f) => typeof f.name === "string" && typeof f.text === "string")) {
+        state.files = files;
+        return files[0].text;
+      }
+    } catch {
+      /* a damaged link: fall back to the first example */
+    }
+  }
   if (params.has("src")) {
     try {
       return decode(params.get("src"));
@@ -124,7 +285,7 @@ function goToLine(line, column) {
 
 // ---------------------------------------------------------------- results
 function flaggedLines() {
-  return new Set((state.result?.diagnostics || []).map((d) => d.line));
+  return new Set((state.result?.diagnostics || []).filter((d) => (d.file ?? 0) === state.active).map((d) => d.line));
 }
 
 function renderDiff(diff) {
@@ -142,7 +303,8 @@ function render(result) {
   state.result = result;
   const status = $("status");
   if (!result.ok) {
-    const where = result.error.line ? `line ${result.error.line}, column ${result.error.column}: ` : "";
+    const file = state.files.length > 1 && result.error.file !== undefined ? `${state.files[result.error.file].name}, ` : "";
+    const where = result.error.line ? `${file}line ${result.error.line}, column ${result.error.column}: ` : "";
     status.textContent = `Cannot read the file: ${where}${result.error.message}`;
     status.className = "status error";
     $("findings").innerHTML = `<li class="empty">${esc(status.textContent)}</li>`;
@@ -153,8 +315,16 @@ function render(result) {
   const fixable = result.diagnostics.filter((d) => d.fix && d.fix.applicability !== "display-only").length;
   status.textContent = `${result.diagnostics.length} findings, ${result.fixed} fixed, ${result.remaining.length} left`;
   status.className = "status";
-  $("output").textContent = result.output;
-  $("diff").innerHTML = renderDiff(result.diff);
+  const several = state.files.length > 1;
+  $("output").textContent = result.outputs[state.active] ?? "";
+  $("diff").innerHTML = several
+    ? result.diffs.some(Boolean)
+      ? result.diffs.filter(Boolean).map(renderDiff).join("\n")
+      : renderDiff("")
+    : renderDiff(result.diff);
+  $("project").textContent = result.project ?? "";
+  $("tab-project").hidden = !several;
+  if (!several && state.tab === "project") setTab("output");
   $("count").textContent = `(${result.diagnostics.length}, ${fixable} with a fix)`;
   const files = $("files");
   files.hidden = result.files.length === 0;
@@ -171,12 +341,17 @@ function render(result) {
     li.dataset.line = d.line;
     const kind = d.fix ? (d.fix.applicability === "safe" ? "safe" : d.fix.applicability === "unsafe" ? "unsafe" : "none") : "none";
     const label = d.fix ? (kind === "none" ? "suggestion" : `${kind} fix`) : "no fix";
-    li.innerHTML = `<span class="pos">${d.line}:${d.column + 1}</span><button class="code-link" data-code="${d.code}" title="Rule documentation">${d.code}</button><span class="msg">${esc(d.message)}</span><span class="badge ${kind}">${label}</span>`;
+    const where = state.files.length > 1 ? `${esc(state.files[d.file].name)}:` : "";
+    li.innerHTML = `<span class="pos">${where}${d.line}:${d.column + 1}</span><button class="code-link" data-code="${d.code}" title="Rule documentation">${d.code}</button><span class="msg">${esc(d.message)}</span><span class="badge ${kind}">${label}</span>`;
+    const go = () => {
+      if (d.file !== state.active) selectFile(d.file);
+      goToLine(d.line, d.column);
+    };
     li.addEventListener("click", (e) => {
       if (e.target.classList.contains("code-link")) return showDoc(e.target.dataset.code);
-      goToLine(d.line, d.column);
+      go();
     });
-    li.addEventListener("keydown", (e) => e.key === "Enter" && goToLine(d.line, d.column));
+    li.addEventListener("keydown", (e) => e.key === "Enter" && go());
     list.append(li);
   }
   renderEditor(flaggedLines());
@@ -226,7 +401,8 @@ function schedule(delay = 120) {
 async function update() {
   const mine = ++generation;
   const started = performance.now();
-  const result = await run(input.value);
+  state.files[state.active].text = input.value;
+  const result = await runProject(state.files);
   if (mine !== generation) return; // a newer edit is on its way
   render(result);
   saveState();
@@ -250,10 +426,57 @@ function renderRules() {
 
 function setTab(tab) {
   state.tab = tab;
-  $("tab-output").setAttribute("aria-selected", tab === "output");
-  $("tab-diff").setAttribute("aria-selected", tab === "diff");
-  $("output").hidden = tab !== "output";
-  $("diff").hidden = tab !== "diff";
+  for (const t of ["output", "diff", "project"]) {
+    $(`tab-${t}`).setAttribute("aria-selected", tab === t);
+    $(t).hidden = tab !== t;
+  }
+}
+
+// The file tabs: one per file, merged in this order; every file but the first can go.
+function renderFileTabs() {
+  const box = $("file-tabs");
+  box.innerHTML = "";
+  state.files.forEach((f, i) => {
+    const b = document.createElement("button");
+    b.setAttribute("role", "tab");
+    b.setAttribute("aria-selected", i === state.active);
+    b.dataset.file = i;
+    b.textContent = f.name;
+    if (i > 0) {
+      const x = document.createElement("span");
+      x.className = "close-file";
+      x.textContent = "×";
+      x.title = `Remove ${f.name}`;
+      x.addEventListener("click", (e) => {
+        e.stopPropagation();
+        state.files.splice(i, 1);
+        selectFile(Math.min(state.active, state.files.length - 1));
+        schedule(0);
+      });
+      b.append(x);
+    }
+    b.addEventListener("click", () => selectFile(i));
+    box.append(b);
+  });
+}
+
+function selectFile(i) {
+  state.files[state.active].text = input.value;
+  state.active = i;
+  input.value = state.files[i].text;
+  renderFileTabs();
+  if (state.result?.ok) $("output").textContent = state.result.outputs[i] ?? "";
+  renderEditor(flaggedLines());
+}
+
+function addFile() {
+  const taken = new Set(state.files.map((f) => f.name));
+  let name = "compose.override.yaml";
+  for (let n = 2; taken.has(name); n++) name = `compose.override.${n}.yaml`;
+  state.files[state.active].text = input.value;
+  state.files.push({ name, text: "services:\n" });
+  selectFile(state.files.length - 1);
+  schedule(0);
 }
 
 async function main() {
@@ -268,24 +491,31 @@ async function main() {
   }
   const restored = restoreState();
   input.value = restored ?? EXAMPLES[0].source;
+  state.files[0].text = input.value;
+  renderFileTabs();
   renderRules();
   input.addEventListener("input", () => schedule());
   input.addEventListener("scroll", () => {});
   for (const id of ["preset", "target", "unsafe", "secrets"]) $(id).addEventListener("change", () => schedule(0));
   $("example").addEventListener("change", (e) => {
-    input.value = EXAMPLES[e.target.value].source;
+    state.files = [{ name: "compose.yaml", text: EXAMPLES[e.target.value].source }];
+    state.active = 0;
+    input.value = state.files[0].text;
+    renderFileTabs();
     schedule(0);
   });
+  $("add-file").addEventListener("click", addFile);
   $("tab-output").addEventListener("click", () => setTab("output"));
   $("tab-diff").addEventListener("click", () => setTab("diff"));
+  $("tab-project").addEventListener("click", () => setTab("project"));
   $("copy").addEventListener("click", async () => {
-    await navigator.clipboard?.writeText(state.result?.output ?? "");
+    await navigator.clipboard?.writeText(state.result?.outputs?.[state.active] ?? "");
     $("copy").textContent = "Copied";
     setTimeout(() => ($("copy").textContent = "Copy"), 1200);
   });
   $("download").addEventListener("click", () => {
-    const blob = new Blob([state.result?.output ?? input.value], { type: "application/yaml" });
-    const a = Object.assign(document.createElement("a"), { href: URL.createObjectURL(blob), download: "compose.yaml" });
+    const blob = new Blob([state.result?.outputs?.[state.active] ?? input.value], { type: "application/yaml" });
+    const a = Object.assign(document.createElement("a"), { href: URL.createObjectURL(blob), download: state.files[state.active].name });
     a.click();
     URL.revokeObjectURL(a.href);
   });

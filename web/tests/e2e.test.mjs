@@ -126,6 +126,46 @@ test("paste, harden, diff, findings, unsafe toggle, go to line, docs, URL state"
   assert.deepEqual(errors, []);
 });
 
+test("a project of several files: each fix lands once, findings and diffs per file, URL state", async () => {
+  const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+  await page.goto(url);
+  await page.waitForSelector('body[data-ready="1"]');
+  await page.fill("#input", "services:\n  db:\n    image: postgres:16\n");
+  await page.click("#unsafe");
+  await page.waitForFunction(() => document.getElementById("output").textContent.includes("no-new-privileges"));
+  await page.click("#add-file");
+  await page.waitForSelector('#file-tabs button[data-file="1"][aria-selected="true"]');
+  await page.fill("#input", 'services:\n  db:\n    ports:\n      - "5432:5432"\n');
+  // The override's port is fixed in the override, the base gets the controls once (the
+  // image is the base's: postgres needs CHOWN back).
+  await page.waitForFunction(() => document.getElementById("output").textContent.includes("127.0.0.1:5432:5432"));
+  const override = await page.textContent("#output");
+  assert.ok(!override.includes("no-new-privileges"), override);
+  const findings = await page.textContent("#findings");
+  assert.ok(findings.includes("compose.yaml:2:") || findings.includes("compose.override.yaml:"), findings);
+  await page.click("#tab-diff");
+  const diff = await page.textContent("#diff");
+  assert.ok(diff.includes("+++ b/compose.yaml") && diff.includes("+++ b/compose.override.yaml"), diff);
+  assert.ok(diff.includes('+      - "127.0.0.1:5432:5432"'), diff);
+  assert.equal((diff.match(/\+ {6}- no-new-privileges:true/g) || []).length, 1, diff);
+  assert.ok(diff.includes("+      - CHOWN"), diff);
+  await page.click("#tab-project");
+  const project = await page.textContent("#project");
+  assert.ok(project.startsWith("# compose.yaml\n") && project.includes("---\n# compose.override.yaml\n"), project);
+  await page.click('#file-tabs button[data-file="0"]');
+  const base = await page.inputValue("#input");
+  assert.equal(base, "services:\n  db:\n    image: postgres:16\n");
+  // The link keeps both files.
+  const link = page.url();
+  const again = await browser.newPage();
+  await again.goto(link);
+  await again.waitForSelector('body[data-ready="1"]');
+  assert.equal(await again.locator("#file-tabs button").count(), 2);
+  await page.screenshot({ path: join(artifacts, "playground-project.png"), fullPage: true });
+  await again.close();
+  await page.close();
+});
+
 test("a broken file shows the error with its line; a phone-sized screen works", async () => {
   const page = await browser.newPage({ viewport: { width: 390, height: 844 }, isMobile: true });
   await page.goto(url);

@@ -121,44 +121,6 @@ pub enum Error {
         /// 1-based column.
         column: usize,
     },
-    /// An included file defines a service that another file of the project defines too.
-    #[error(
-        "service `{service}` is defined here and in {other}; Compose refuses a project where an included file defines a service of the project: rename one of them"
-    )]
-    ServiceConflict {
-        /// The service.
-        service: String,
-        /// The other file that defines it.
-        other: String,
-        /// 1-based line.
-        line: usize,
-        /// 1-based column.
-        column: usize,
-    },
-    /// No file of the project gives a service an image or a build.
-    #[error(
-        "service `{service}` has no `image` or `build` in any file of the project; Compose refuses it: name its image (or the file that does, with -f), or remove the service"
-    )]
-    NoImage {
-        /// The service.
-        service: String,
-        /// 1-based line of its first definition.
-        line: usize,
-        /// 1-based column.
-        column: usize,
-    },
-    /// A service's `extends` chain comes back to it.
-    #[error(
-        "service `{service}` extends itself through its `extends` chain; Compose refuses the project: make the chain end at a service that extends nothing"
-    )]
-    ExtendsCycle {
-        /// The service.
-        service: String,
-        /// 1-based line.
-        line: usize,
-        /// 1-based column.
-        column: usize,
-    },
     /// Fixing kept producing new edits.
     #[error(
         "fixes did not settle after {passes} passes; nothing was changed. Please report this file as a composeguard bug"
@@ -187,10 +149,7 @@ impl Error {
             | Error::TooDeep { line, column, .. }
             | Error::NotAMapping { line, column, .. }
             | Error::ServicesNotAMapping { line, column, .. }
-            | Error::WrongShape { line, column, .. }
-            | Error::ServiceConflict { line, column, .. }
-            | Error::ExtendsCycle { line, column, .. }
-            | Error::NoImage { line, column, .. } => Some((*line, *column)),
+            | Error::WrongShape { line, column, .. } => Some((*line, *column)),
             _ => None,
         }
     }

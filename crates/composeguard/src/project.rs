@@ -105,14 +105,91 @@ pub struct ProjectError {
     /// error's line and column refer to that file.
     pub file: Option<usize>,
     /// What went wrong.
-    pub error: Error,
+    pub error: ProjectFault,
+}
+
+/// What is wrong with a project: an error in one of its files, or something Compose refuses
+/// about the files together (each with the line and column of the definition concerned).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProjectFault {
+    /// An error in one file (as [`crate::check()`] reports it).
+    #[error(transparent)]
+    File(#[from] Error),
+    /// An included file defines a service that another file of the project defines too.
+    #[error(
+        "service `{service}` is defined here and in {other}; Compose refuses a project where an included file defines a service of the project: rename one of them"
+    )]
+    ServiceConflict {
+        /// The service.
+        service: String,
+        /// The other file that defines it.
+        other: String,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+    },
+    /// A service's `extends` chain comes back to it.
+    #[error(
+        "service `{service}` extends itself through its `extends` chain; Compose refuses the project: make the chain end at a service that extends nothing"
+    )]
+    ExtendsCycle {
+        /// The service.
+        service: String,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+    },
+    /// No file of the project gives a service an image or a build.
+    #[error(
+        "service `{service}` has no `image` or `build` in any file of the project; Compose refuses it: name its image (or the file that does, with -f), or remove the service"
+    )]
+    NoImage {
+        /// The service.
+        service: String,
+        /// 1-based line of its first definition.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+    },
+    /// `fix --into` met a change an override file cannot express.
+    #[error(
+        "--into cannot express the change of `{what}` in an override file ({why}); fix that file itself, or harden without --into (nothing was changed)"
+    )]
+    Inexpressible {
+        /// The key, e.g. `services.web.logging`.
+        what: String,
+        /// Why not.
+        why: String,
+    },
+}
+
+impl ProjectFault {
+    /// The 1-based (line, column) in its file this points at, if any.
+    pub fn position(&self) -> Option<(usize, usize)> {
+        match self {
+            ProjectFault::File(e) => e.position(),
+            ProjectFault::ServiceConflict { line, column, .. }
+            | ProjectFault::ExtendsCycle { line, column, .. }
+            | ProjectFault::NoImage { line, column, .. } => Some((*line, *column)),
+            ProjectFault::Inexpressible { .. } => None,
+        }
+    }
 }
 
 impl ProjectError {
-    fn in_file(file: usize, error: Error) -> ProjectError {
+    fn in_file(file: usize, error: impl Into<ProjectFault>) -> ProjectError {
         ProjectError {
             file: Some(file),
-            error,
+            error: error.into(),
+        }
+    }
+
+    fn whole(error: impl Into<ProjectFault>) -> ProjectError {
+        ProjectError {
+            file: None,
+            error: error.into(),
         }
     }
 }
@@ -288,10 +365,7 @@ fn join_files(files: &[ProjectFile], options: &Options) -> Result<Joined, Projec
         text.push_str("---\n");
     }
     let joined_doc =
-        Document::parse_with_limits(&text, &options.limits).map_err(|e| ProjectError {
-            file: None,
-            error: e,
-        })?;
+        Document::parse_with_limits(&text, &options.limits).map_err(ProjectError::whole)?;
     // Each YAML document of the joined text is of the file its root starts in; an empty one
     // (the separator before a file that starts with `---`) defines nothing.
     let places = joined_doc
@@ -340,14 +414,8 @@ fn check_conflicts(
     options: &Options,
 ) -> Result<(), ProjectError> {
     let doc =
-        Document::parse_with_limits(&joined.text, &options.limits).map_err(|e| ProjectError {
-            file: None,
-            error: e,
-        })?;
-    let compose = Compose::with_layout(&doc, Some(&joined.layout)).map_err(|e| ProjectError {
-        file: None,
-        error: e,
-    })?;
+        Document::parse_with_limits(&joined.text, &options.limits).map_err(ProjectError::whole)?;
+    let compose = Compose::with_layout(&doc, Some(&joined.layout)).map_err(ProjectError::whole)?;
     let services = compose.services();
     for service in &services {
         for part in &service.parts {
@@ -358,7 +426,7 @@ fn check_conflicts(
                 let pos = LineIndex::new(&files[file].text).position(&files[file].text, local);
                 return Err(ProjectError::in_file(
                     file,
-                    Error::ExtendsCycle {
+                    ProjectFault::ExtendsCycle {
                         service: service.name.clone(),
                         line: pos.line,
                         column: pos.column,
@@ -379,7 +447,7 @@ fn check_conflicts(
             let pos = LineIndex::new(&files[file].text).position(&files[file].text, local);
             return Err(ProjectError::in_file(
                 file,
-                Error::NoImage {
+                ProjectFault::NoImage {
                     service: service.name.clone(),
                     line: pos.line,
                     column: pos.column,
@@ -399,7 +467,7 @@ fn check_conflicts(
             let pos = LineIndex::new(&files[file].text).position(&files[file].text, local);
             return Err(ProjectError::in_file(
                 file,
-                Error::ServiceConflict {
+                ProjectFault::ServiceConflict {
                     service: a.name.clone(),
                     other: files[other].path.clone(),
                     line: pos.line,
@@ -454,17 +522,9 @@ pub fn check_project(
     let joined = join_files(files, options)?;
     check_conflicts(&joined, files, options)?;
     let doc =
-        Document::parse_with_limits(&joined.text, &options.limits).map_err(|e| ProjectError {
-            file: None,
-            error: e,
-        })?;
-    let diagnostics =
-        crate::engine::run_rules(&doc, options, Some(&joined.layout)).map_err(|e| {
-            ProjectError {
-                file: None,
-                error: e,
-            }
-        })?;
+        Document::parse_with_limits(&joined.text, &options.limits).map_err(ProjectError::whole)?;
+    let diagnostics = crate::engine::run_rules(&doc, options, Some(&joined.layout))
+        .map_err(|e| ProjectError::whole(e))?;
     let texts: Vec<&str> = files.iter().map(|f| f.text.as_str()).collect();
     Ok(split_diagnostics(&joined, &texts, diagnostics))
 }
@@ -478,11 +538,8 @@ pub fn fix_project(
 ) -> Result<ProjectOutcome, ProjectError> {
     let joined = join_files(files, options)?;
     check_conflicts(&joined, files, options)?;
-    let outcome =
-        fix_with_layout(&joined.text, options, Some(&joined.layout)).map_err(|e| ProjectError {
-            file: None,
-            error: e,
-        })?;
+    let outcome = fix_with_layout(&joined.text, options, Some(&joined.layout))
+        .map_err(ProjectError::whole)?;
     // The changes, per file, in each file's offsets.
     let mut changes: Vec<Vec<Edit>> = vec![Vec::new(); files.len()];
     for change in &outcome.changes {
@@ -494,7 +551,8 @@ pub fn fix_project(
                 file: Some(file),
                 error: Error::FixBroke {
                     detail: "a fix crossed the end of a file".into(),
-                },
+                }
+                .into(),
             });
         }
         if matches!(files[file].role, Role::Extended) {
@@ -502,7 +560,8 @@ pub fn fix_project(
                 file: Some(file),
                 error: Error::FixBroke {
                     detail: "a fix changed a file read only for `extends`".into(),
-                },
+                }
+                .into(),
             });
         }
         changes[file].push(Edit::replacement(
@@ -580,17 +639,16 @@ struct Override {
 }
 
 /// Why a change cannot be written as an override.
-fn inexpressible(what: &str, why: &str) -> Error {
-    Error::FixBroke {
-        detail: format!(
-            "--into cannot express the change of `{what}` in an override file ({why}); fix the file itself"
-        ),
+fn inexpressible(what: &str, why: &str) -> ProjectFault {
+    ProjectFault::Inexpressible {
+        what: what.to_owned(),
+        why: why.to_owned(),
     }
 }
 
 /// A node as a value for the override file, in flow style, with aliases and `<<` merges
 /// expanded (the override cannot reach another file's anchors); a tagged node is refused.
-fn to_value(doc: &Document, id: NodeId, what: &str) -> Result<NewValue, Error> {
+fn to_value(doc: &Document, id: NodeId, what: &str) -> Result<NewValue, ProjectFault> {
     let id = doc.resolve(id);
     let node = doc.node(id);
     if node.tag.is_some() {
@@ -614,7 +672,7 @@ fn to_value(doc: &Document, id: NodeId, what: &str) -> Result<NewValue, Error> {
         NodeKind::Mapping(_) => own_entries(doc, Some(id))
             .into_iter()
             .map(|(k, v)| Ok((k.to_owned(), to_value(doc, v, what)?)))
-            .collect::<Result<Vec<_>, Error>>()
+            .collect::<Result<Vec<_>, ProjectFault>>()
             .map(NewValue::Map),
     }
 }
@@ -648,7 +706,7 @@ fn mapping_diff(
     new: &Document,
     new_map: NodeId,
     what: &str,
-) -> Result<Vec<(String, NewValue)>, Error> {
+) -> Result<Vec<(String, NewValue)>, ProjectFault> {
     let old_entries = own_entries(old, old_map.map(|m| old.resolve(m)));
     let new_entries = own_entries(new, Some(new.resolve(new_map)));
     let mut out = Vec::new();
@@ -803,7 +861,7 @@ fn overrides_for(
             if changed.is_empty() {
                 continue;
             }
-            let in_error = |i: usize, e: Error| ProjectError::in_file(i, e);
+            let in_error = |i: usize, e: ProjectFault| ProjectError::in_file(i, e);
             if key == "<<" {
                 return Err(in_error(
                     changed[0],
@@ -894,10 +952,10 @@ fn overrides_for(
     }
     // Top-level keys other than `services`.
     for (i, (old, new)) in docs.iter().enumerate() {
-        let in_error = |e: Error| ProjectError::in_file(i, e);
+        let in_error = |e: ProjectFault| ProjectError::in_file(i, e);
         let (old_c, new_c) = (
-            Compose::new(old).map_err(in_error)?,
-            Compose::new(new).map_err(in_error)?,
+            Compose::new(old).map_err(|e| in_error(e.into()))?,
+            Compose::new(new).map_err(|e| in_error(e.into()))?,
         );
         let old_roots: Vec<NodeId> = old_c.roots().map(|(_, r)| r).collect();
         for (d, (_, root)) in new_c.roots().enumerate() {
@@ -940,7 +998,11 @@ fn overrides_for(
 
 /// The override file's text with `overrides` written into it (its last YAML document; a new
 /// `services:` or top-level key where it has none).
-fn write_overrides(text: &str, overrides: &[Override], options: &Options) -> Result<String, Error> {
+fn write_overrides(
+    text: &str,
+    overrides: &[Override],
+    options: &Options,
+) -> Result<String, ProjectFault> {
     let value = |o: &Override| {
         o.value
             .clone()
@@ -1168,7 +1230,8 @@ pub fn fix_into(
                     "the override written by --into does not hold every fix ({} still apply)",
                     codes.join(", ")
                 ),
-            },
+            }
+            .into(),
         });
     }
     let mut per_file: Vec<FixOutcome> = Vec::new();

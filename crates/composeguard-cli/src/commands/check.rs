@@ -142,10 +142,28 @@ fn check_project(
 }
 
 /// An error as `file:line:column: message` (the line and column when known).
-fn located(display: &str, error: &composeguard::Error) -> (String, String) {
+fn located(display: &str, error: &impl Located) -> (String, String) {
     match error.position() {
         Some((line, column)) => (format!("{display}:{line}:{column}"), error.to_string()),
         None => (display.to_owned(), error.to_string()),
+    }
+}
+
+/// An error that may point at a line and column of its file.
+pub trait Located: std::fmt::Display {
+    /// The 1-based (line, column), if any.
+    fn position(&self) -> Option<(usize, usize)>;
+}
+
+impl Located for composeguard::Error {
+    fn position(&self) -> Option<(usize, usize)> {
+        composeguard::Error::position(self)
+    }
+}
+
+impl Located for composeguard::project::ProjectFault {
+    fn position(&self) -> Option<(usize, usize)> {
+        composeguard::project::ProjectFault::position(self)
     }
 }
 

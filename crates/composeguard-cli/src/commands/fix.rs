@@ -6,7 +6,7 @@ use composeguard::{FixOutcome, Options, masking};
 use super::{Tally, file_error, plural};
 use crate::ExitStatus;
 use crate::args::FixArgs;
-use crate::commands::check::project_options;
+use crate::commands::check::{Located, project_options};
 use crate::environment::Environment;
 use crate::error::Error;
 use crate::parallel::in_parallel;
@@ -312,14 +312,6 @@ fn fix_project(
     project: &projects::LoadedProject,
     options: &Options,
 ) -> Result<Fixed, (String, String, String)> {
-    let located = |display: &str, error: &composeguard::Error| match error.position() {
-        Some((line, column)) => (
-            display.to_owned(),
-            format!("{display}:{line}:{column}"),
-            error.to_string(),
-        ),
-        None => (display.to_owned(), display.to_owned(), error.to_string()),
-    };
     if project.is_single() {
         let display = &project.members[0].input.display;
         let outcome =
@@ -339,6 +331,18 @@ fn fix_project(
         files,
         fixed: outcome.fixed,
     })
+}
+
+/// An error as (file, where: `file:line:column` when known, message).
+fn located(display: &str, error: &impl Located) -> (String, String, String) {
+    match error.position() {
+        Some((line, column)) => (
+            display.to_owned(),
+            format!("{display}:{line}:{column}"),
+            error.to_string(),
+        ),
+        None => (display.to_owned(), display.to_owned(), error.to_string()),
+    }
 }
 
 /// `fix --into`: the project's changes written into the override file `into` (read when it
@@ -383,7 +387,7 @@ fn fix_into(
                 .file
                 .and_then(|i| project.members.get(i))
                 .map_or(display.clone(), |m| m.input.display.clone());
-            (shown.clone(), shown, e.error.to_string())
+            located(&shown, &e.error)
         })?;
     project.members.push(projects::Member {
         input,
