@@ -524,7 +524,7 @@ pub fn check_project(
     let doc =
         Document::parse_with_limits(&joined.text, &options.limits).map_err(ProjectError::whole)?;
     let diagnostics = crate::engine::run_rules(&doc, options, Some(&joined.layout))
-        .map_err(|e| ProjectError::whole(e))?;
+        .map_err(ProjectError::whole)?;
     let texts: Vec<&str> = files.iter().map(|f| f.text.as_str()).collect();
     Ok(split_diagnostics(&joined, &texts, diagnostics))
 }
