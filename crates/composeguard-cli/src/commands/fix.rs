@@ -289,6 +289,24 @@ pub fn run(args: &FixArgs) -> Result<ExitStatus, Error> {
             line.push('.');
         }
         eprintln!("{line}");
+        if let (Some(into), Some((project, _))) = (&args.into, loaded_projects.first())
+            && fixed > 0
+        {
+            // How to run the project with the override (it is the last member).
+            let files: Vec<&str> = project
+                .members
+                .iter()
+                .filter(|m| m.role == Role::Compose)
+                .map(|m| m.input.display.as_str())
+                .collect();
+            let flags: Vec<String> = files.iter().map(|f| format!("-f {f}")).collect();
+            eprintln!(
+                "Load {} after the project's files: COMPOSE_FILE={} docker compose up, or docker compose {} up.",
+                into.display(),
+                files.join(":"),
+                flags.join(" ")
+            );
+        }
     }
     let would_change = args.diff && changed_files > 0;
     // The process ends here: freeing every node and string of every file one by one took a
