@@ -59,3 +59,42 @@ pub fn all_fixes() -> Options {
         ..Options::default()
     }
 }
+
+/// The project of a folder as the CLI finds it: compose.yaml, its compose.override.yaml, and
+/// every file they include or extend from (paths relative to the folder).
+pub fn project(folder: &Path, options: &Options) -> Vec<composeguard::project::ProjectFile> {
+    use composeguard::project::{ProjectFile, ReferenceKind, Role, references};
+    let mut files: Vec<ProjectFile> = ["compose.yaml", "compose.override.yaml"]
+        .iter()
+        .filter(|n| folder.join(n).is_file())
+        .map(|n| ProjectFile {
+            path: (*n).to_owned(),
+            text: std::fs::read_to_string(folder.join(n)).unwrap(),
+            role: Role::Compose,
+        })
+        .collect();
+    let mut i = 0;
+    let mut entries = 0;
+    while i < files.len() {
+        let base = entries;
+        for r in references(&files[i].path, &files[i].text, options).unwrap() {
+            if files.iter().any(|f| f.path == r.path) {
+                continue;
+            }
+            let role = match r.kind {
+                ReferenceKind::Include { entry } => {
+                    entries = entries.max(base + entry + 1);
+                    Role::Included(base + entry)
+                }
+                ReferenceKind::Extends => Role::Extended,
+            };
+            files.push(ProjectFile {
+                text: std::fs::read_to_string(folder.join(&r.path)).unwrap(),
+                path: r.path,
+                role,
+            });
+        }
+        i += 1;
+    }
+    files
+}

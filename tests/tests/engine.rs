@@ -597,7 +597,7 @@ fn last_line(s: &str) -> &str {
 /// every container from the engine.
 #[test]
 fn engine_creates_every_hardened_project() {
-    use composeguard::project::{ProjectFile, ReferenceKind, Role, fix_into, fix_project};
+    use composeguard::project::{ProjectFile, Role, fix_into, fix_project};
     let _one_at_a_time = ENGINE.lock().unwrap_or_else(|e| e.into_inner());
     let Some(mut engine) = engine() else {
         return;
@@ -613,33 +613,7 @@ fn engine_creates_every_hardened_project() {
     let mut created = 0;
     for folder in folders {
         let name = folder.file_name().unwrap().to_string_lossy().into_owned();
-        let mut files: Vec<ProjectFile> = ["compose.yaml", "compose.override.yaml"]
-            .iter()
-            .filter(|n| folder.join(n).is_file())
-            .map(|n| ProjectFile {
-                path: (*n).to_owned(),
-                text: std::fs::read_to_string(folder.join(n)).unwrap(),
-                role: Role::Compose,
-            })
-            .collect();
-        let mut i = 0;
-        while i < files.len() {
-            for r in
-                composeguard::project::references(&files[i].path, &files[i].text, &options).unwrap()
-            {
-                if !files.iter().any(|f| f.path == r.path) {
-                    files.push(ProjectFile {
-                        text: std::fs::read_to_string(folder.join(&r.path)).unwrap(),
-                        role: match r.kind {
-                            ReferenceKind::Include { entry } => Role::Included(entry),
-                            ReferenceKind::Extends => Role::Extended,
-                        },
-                        path: r.path,
-                    });
-                }
-            }
-            i += 1;
-        }
+        let files = composeguard_tests::corpus::project(&folder, &options);
         let fixed = fix_project(&files, &options).unwrap();
         let mut versions = vec![(
             "fix",

@@ -13,52 +13,13 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use composeguard::Options;
-use composeguard::project::{ProjectFile, ReferenceKind, Role, check_project, fix_project};
+use composeguard::project::{ProjectFile, Role, check_project, fix_project};
+use composeguard_tests::corpus::project;
 use composeguard_tests::loader;
 use serde_json::Value;
 
 fn projects_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/projects")
-}
-
-/// The project of a fixture folder, as the CLI finds it: compose.yaml, its override, and
-/// every file they include or extend from (paths relative to the folder).
-fn project(folder: &Path, options: &Options) -> Vec<ProjectFile> {
-    let mut files: Vec<ProjectFile> = ["compose.yaml", "compose.override.yaml"]
-        .iter()
-        .filter(|n| folder.join(n).is_file())
-        .map(|n| ProjectFile {
-            path: (*n).to_owned(),
-            text: std::fs::read_to_string(folder.join(n)).unwrap(),
-            role: Role::Compose,
-        })
-        .collect();
-    let mut i = 0;
-    let mut entries = 0;
-    while i < files.len() {
-        let refs =
-            composeguard::project::references(&files[i].path, &files[i].text, options).unwrap();
-        let base = entries;
-        for r in refs {
-            if files.iter().any(|f| f.path == r.path) {
-                continue;
-            }
-            let role = match r.kind {
-                ReferenceKind::Include { entry } => {
-                    entries = entries.max(base + entry + 1);
-                    Role::Included(base + entry)
-                }
-                ReferenceKind::Extends => Role::Extended,
-            };
-            files.push(ProjectFile {
-                text: std::fs::read_to_string(folder.join(&r.path)).unwrap(),
-                path: r.path,
-                role,
-            });
-        }
-        i += 1;
-    }
-    files
 }
 
 fn options() -> Options {

@@ -20,7 +20,7 @@
 
 use std::ops::Range;
 
-use crate::compose::{Compose, Layout, Place};
+use crate::compose::{Compose, Layout, Part, Place};
 use crate::diagnostic::Diagnostic;
 use crate::document::{Document, MapTarget, NodeId, NodeKind, QuoteStyle};
 use crate::edit::{Edit, Fix, NewFile};
@@ -417,42 +417,41 @@ fn check_conflicts(
         Document::parse_with_limits(&joined.text, &options.limits).map_err(ProjectError::whole)?;
     let compose = Compose::with_layout(&doc, Some(&joined.layout)).map_err(ProjectError::whole)?;
     let services = compose.services();
+    // The file a definition's key is in, and its line and column there.
+    let place = |part: &Part| {
+        let at = doc.node(part.key).start;
+        let file = joined.file_at(at);
+        let text = &files[file].text;
+        (
+            file,
+            LineIndex::new(text).position(text, joined.local(file, at)),
+        )
+    };
     for service in &services {
-        for part in &service.parts {
-            if compose.extends_cycle(part) {
-                let at = doc.node(part.key).start;
-                let file = joined.file_at(at);
-                let local = joined.local(file, at);
-                let pos = LineIndex::new(&files[file].text).position(&files[file].text, local);
-                return Err(ProjectError::in_file(
-                    file,
-                    ProjectFault::ExtendsCycle {
-                        service: service.name.clone(),
-                        line: pos.line,
-                        column: pos.column,
-                    },
-                ));
-            }
+        if let Some(part) = service.parts.iter().find(|p| compose.extends_cycle(p)) {
+            let (file, pos) = place(part);
+            let service = service.name.clone();
+            let (line, column) = (pos.line, pos.column);
+            let fault = ProjectFault::ExtendsCycle {
+                service,
+                line,
+                column,
+            };
+            return Err(ProjectError::in_file(file, fault));
         }
-    }
-    // A service only an override defines (no `image` and no `build` in any file, nor through
-    // `extends`): Compose refuses the project.
-    for service in &services {
+        // A service only an override defines (no `image` and no `build` in any file, nor
+        // through `extends`): Compose refuses the project.
         let defines = |key| compose.service_get(service, key).found().is_some();
         if !defines("image") && !defines("build") && !defines("extends") {
-            let part = &service.parts[0];
-            let at = doc.node(part.key).start;
-            let file = joined.file_at(at);
-            let local = joined.local(file, at);
-            let pos = LineIndex::new(&files[file].text).position(&files[file].text, local);
-            return Err(ProjectError::in_file(
-                file,
-                ProjectFault::NoImage {
-                    service: service.name.clone(),
-                    line: pos.line,
-                    column: pos.column,
-                },
-            ));
+            let (file, pos) = place(&service.parts[0]);
+            let service = service.name.clone();
+            let (line, column) = (pos.line, pos.column);
+            let fault = ProjectFault::NoImage {
+                service,
+                line,
+                column,
+            };
+            return Err(ProjectError::in_file(file, fault));
         }
     }
     for (i, a) in services.iter().enumerate() {
@@ -461,19 +460,15 @@ fn check_conflicts(
             .iter()
             .find(|b| b.name == a.name && compose.place(b.parts[0].document).group != group)
         {
-            let file = joined.file_at(doc.node(a.parts[0].key).start);
-            let other = joined.file_at(doc.node(b.parts[0].key).start);
-            let local = joined.local(file, doc.node(a.parts[0].key).start);
-            let pos = LineIndex::new(&files[file].text).position(&files[file].text, local);
-            return Err(ProjectError::in_file(
-                file,
-                ProjectFault::ServiceConflict {
-                    service: a.name.clone(),
-                    other: files[other].path.clone(),
-                    line: pos.line,
-                    column: pos.column,
-                },
-            ));
+            let (file, pos) = place(&a.parts[0]);
+            let (other, _) = place(&b.parts[0]);
+            let fault = ProjectFault::ServiceConflict {
+                service: a.name.clone(),
+                other: files[other].path.clone(),
+                line: pos.line,
+                column: pos.column,
+            };
+            return Err(ProjectError::in_file(file, fault));
         }
     }
     Ok(())
