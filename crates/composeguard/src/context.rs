@@ -40,6 +40,8 @@ pub struct Context<'a> {
     rule: &'static RuleMeta,
     /// The service being checked (None in `check_file`).
     service: Option<&'a Service>,
+    /// False when the text never says `extends` (so no service extends another).
+    mentions_extends: bool,
 }
 
 impl<'a> Context<'a> {
@@ -53,6 +55,7 @@ impl<'a> Context<'a> {
         enabled: Vec<&'static str>,
     ) -> Context<'a> {
         Context {
+            mentions_extends: doc.source().contains("extends"),
             doc,
             compose,
             services,
@@ -242,11 +245,21 @@ impl<'a> Context<'a> {
                 ..ListPlan::default()
             });
         }
+        // Another service reads this node only through an anchor (an alias of the list, of
+        // the mapping that holds it, or a `<<` merge): without one, only this service does,
+        // and looking at every other service made this quadratic in their number.
+        let anchored = lookup.inherited
+            || doc.node(seq).anchor.is_some()
+            || doc.node(lookup.owner).anchor.is_some();
         let services = self.services;
-        let sharers: Vec<&Service> = services
-            .iter()
-            .filter(|s| direct(s).is_some_and(|l| l.resolved == seq))
-            .collect();
+        let sharers: Vec<&Service> = if anchored {
+            services
+                .iter()
+                .filter(|s| direct(s).is_some_and(|l| l.resolved == seq))
+                .collect()
+        } else {
+            vec![service]
+        };
         if sharers.len() <= 1 {
             return Some(ListPlan {
                 edits: vec![append_values(doc, self.style, seq, missing)],
@@ -323,6 +336,11 @@ impl<'a> Context<'a> {
     /// True when a service of this file that `extends` `service` (directly or not) sets one of
     /// `keys` itself: a value added to `service` would reach it through the merge.
     pub(crate) fn extended_by_one_setting(&self, service: &Service, keys: &[&str]) -> bool {
+        // Asking every service of the file, for each service, is quadratic in their number:
+        // a file that never says `extends` needs no answer.
+        if !self.mentions_extends {
+            return false;
+        }
         self.services.iter().any(|s| {
             s.key != service.key
                 && keys
