@@ -30,6 +30,11 @@ pub enum Error {
     /// `-` twice.
     #[error("`-` (standard input) is given more than once; give it once")]
     StdinTwice,
+    /// `fix --into` for Swarm, whose loader knows no `!override` or `!reset`.
+    #[error(
+        "--into writes `!override` and `!reset`, which `docker stack deploy` does not read; harden the files themselves for --target swarm"
+    )]
+    IntoSwarm,
     /// `fix --into` with several projects.
     #[error(
         "--into writes one project's override, and {count} projects were found; name one project (a folder's compose file with its override, or -f files)"

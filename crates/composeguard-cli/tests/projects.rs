@@ -323,3 +323,19 @@ fn a_service_only_an_override_defines_is_an_error() {
         stderr(&out)
     );
 }
+
+#[test]
+fn into_is_refused_for_swarm() {
+    let dir = project();
+    let out = run(
+        dir.path(),
+        &["fix", "--target", "swarm", "--into", "h.yaml"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("docker stack deploy"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!dir.path().join("h.yaml").exists());
+}

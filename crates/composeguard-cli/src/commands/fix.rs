@@ -49,6 +49,9 @@ pub fn run(args: &FixArgs) -> Result<ExitStatus, Error> {
             names: names.join(", "),
         });
     }
+    if args.into.is_some() && options.target == composeguard::Target::Swarm {
+        return Err(Error::IntoSwarm);
+    }
     if args.into.is_some() && projects.len() > 1 {
         return Err(Error::IntoSeveral {
             count: projects.len(),
