@@ -402,11 +402,15 @@ fn into_leaves_every_other_file_as_it_was_and_means_what_the_fixed_files_mean() 
     }
 }
 
-/// Services as Compose means them: `environment` as a mapping whichever form it was written in.
+/// Services as Compose means them: `environment` as a mapping and `tmpfs` as a list, whichever
+/// form they were written in.
 fn normalized(services: &Value) -> Value {
     let mut out = services.clone();
     if let Some(map) = out.as_object_mut() {
         for service in map.values_mut() {
+            if let Some(one) = service.get("tmpfs").filter(|t| t.is_string()).cloned() {
+                service["tmpfs"] = Value::Array(vec![one]);
+            }
             if let Some(list) = service.get("environment").and_then(Value::as_array) {
                 let env: serde_json::Map<String, Value> = list
                     .iter()
@@ -421,4 +425,61 @@ fn normalized(services: &Value) -> Value {
         }
     }
     out
+}
+
+/// `--into` where Compose's merge has rules of its own: a `logging` whose driver another file
+/// changes keeps only that driver's options; a list written as one string is replaced, not
+/// appended to. The override means what the fixed files mean.
+#[test]
+fn into_follows_the_merge_rules_of_logging_and_single_string_lists() {
+    if loader::compose_binary().is_none() {
+        assert!(!loader::required(), "docker-compose is required");
+        return;
+    }
+    let options = options();
+    let cases: [(&str, &str); 2] = [
+        (
+            "services:\n  web:\n    image: nginx:1.27\n    logging: {driver: syslog, options: {syslog-address: \"udp://1.2.3.4:514\"}}\n",
+            "services:\n  web:\n    logging: {driver: json-file}\n",
+        ),
+        (
+            "services:\n  web:\n    image: nginx:1.27\n    tmpfs: /run\n",
+            "services:\n  web:\n    read_only: true\n",
+        ),
+    ];
+    for (base, over) in cases {
+        let files: Vec<ProjectFile> = [("compose.yaml", base), ("compose.override.yaml", over)]
+            .iter()
+            .map(|(p, t)| ProjectFile {
+                path: (*p).into(),
+                text: (*t).into(),
+                role: Role::Compose,
+            })
+            .collect();
+        let into = ProjectFile {
+            path: "h.yaml".into(),
+            text: String::new(),
+            role: Role::Compose,
+        };
+        let outcome = composeguard::project::fix_into(&files, &into, &options).unwrap();
+        let mut with = files.clone();
+        with.push(ProjectFile {
+            text: outcome.files[2].output.clone(),
+            ..into
+        });
+        let fixed: Vec<ProjectFile> = files
+            .iter()
+            .zip(&fix_project(&files, &options).unwrap().files)
+            .map(|(f, o)| ProjectFile {
+                text: o.output.clone(),
+                ..f.clone()
+            })
+            .collect();
+        assert_eq!(
+            normalized(&loaded(&with).unwrap()["services"]),
+            normalized(&loaded(&fixed).unwrap()["services"]),
+            "{base}{over}{}",
+            outcome.files[2].output
+        );
+    }
 }

@@ -9,16 +9,16 @@ use composeguard::project::{self, ProjectFile, ReferenceKind, Role};
 
 use crate::files::{self, DEFAULT_NAMES, Failure, Identity, Input};
 
-/// The override file names Compose loads after each default name.
-fn override_names(default: &str) -> [String; 2] {
-    let stem = default
-        .strip_suffix(".yaml")
-        .or_else(|| default.strip_suffix(".yml"))
-        .unwrap_or(default);
+/// The override file names Compose looks for after a default file, in its order (any of
+/// them goes with any default name).
+fn override_names(_default: &str) -> [String; 4] {
     [
-        format!("{stem}.override.yaml"),
-        format!("{stem}.override.yml"),
+        "compose.override.yaml",
+        "compose.override.yml",
+        "docker-compose.override.yaml",
+        "docker-compose.override.yml",
     ]
+    .map(str::to_owned)
 }
 
 /// One file of a project: where it is, and what it is to the project.
@@ -338,26 +338,39 @@ pub fn load(
     })
 }
 
+/// True when `project` is one file that another of `all` includes or extends from: it is
+/// checked and fixed there, with the file that names it.
+pub fn part_of_another(project: &LoadedProject, all: &[&LoadedProject]) -> bool {
+    let own: Vec<&Member> = project
+        .members
+        .iter()
+        .filter(|m| m.role == Role::Compose)
+        .collect();
+    own.len() == 1
+        && all.iter().any(|other| {
+            other
+                .members
+                .iter()
+                .filter(|m| m.role != Role::Compose)
+                .any(|m| canonical(&m.input.path) == canonical(&own[0].input.path))
+        })
+}
+
 /// Drops the projects of a folder scan that are a file another project includes or extends
 /// from (it is checked and fixed there, with the file that names it).
 pub fn without_members_of_others<T>(
     loaded: Vec<(T, Result<LoadedProject, LoadFailure>)>,
 ) -> Vec<(T, Result<LoadedProject, LoadFailure>)> {
-    let named: Vec<PathBuf> = loaded
+    let all: Vec<&LoadedProject> = loaded.iter().filter_map(|(_, r)| r.as_ref().ok()).collect();
+    let drop: Vec<bool> = loaded
         .iter()
-        .filter_map(|(_, r)| r.as_ref().ok())
-        .flat_map(|p| p.members.iter().skip(1).filter(|m| m.role != Role::Compose))
-        .map(|m| canonical(&m.input.path))
+        .map(|(_, r)| r.as_ref().is_ok_and(|p| part_of_another(p, &all)))
         .collect();
     loaded
         .into_iter()
-        .filter(|(_, r)| match r {
-            Ok(p) => {
-                !(p.members.iter().filter(|m| m.role == Role::Compose).count() == 1
-                    && named.contains(&canonical(&p.members[0].input.path)))
-            }
-            Err(_) => true,
-        })
+        .zip(drop)
+        .filter(|(_, d)| !d)
+        .map(|(l, _)| l)
         .collect()
 }
 

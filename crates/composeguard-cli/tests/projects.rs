@@ -339,3 +339,109 @@ fn into_is_refused_for_swarm() {
     );
     assert!(!dir.path().join("h.yaml").exists());
 }
+
+#[test]
+fn a_finding_in_an_extended_file_is_reported_there_and_that_file_never_changes() {
+    let base = "services:\n  pg:\n    image: redis:7\n    ports: [\"6379:6379\"]\n";
+    let dir = temp_with("base.yaml", base);
+    fs::write(
+        dir.path().join("compose.yaml"),
+        "services:\n  db:\n    extends: {file: base.yaml, service: pg}\n",
+    )
+    .unwrap();
+    let out = run(dir.path(), &["check", SELECT]);
+    assert!(
+        stdout(&out).contains("base.yaml:4:13: CG401"),
+        "{}",
+        stdout(&out)
+    );
+    let out = run(dir.path(), &["fix", "--unsafe-fixes", SELECT]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("base.yaml:4:13: CG401"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        fs::read_to_string(dir.path().join("base.yaml")).unwrap(),
+        base
+    );
+}
+
+#[test]
+fn a_reset_list_gets_no_items_and_is_reported() {
+    let dir = temp_with(
+        "compose.yaml",
+        "services:\n  db:\n    image: postgres:16\n    cap_add: [NET_ADMIN]\n",
+    );
+    let over = "services:\n  db:\n    cap_add: !reset []\n";
+    fs::write(dir.path().join("compose.override.yaml"), over).unwrap();
+    let out = run(dir.path(), &["fix", "--unsafe-fixes", "--select=CG101"]);
+    assert!(
+        stderr(&out).contains("resets `cap_add` with `!reset`"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        fs::read_to_string(dir.path().join("compose.override.yaml")).unwrap(),
+        over
+    );
+}
+
+#[test]
+fn a_scan_fixes_an_extends_chain_once() {
+    let dir = temp_with(
+        "compose.root.yaml",
+        "services:\n  root:\n    image: redis:7\n",
+    );
+    fs::write(
+        dir.path().join("compose.base.yaml"),
+        "services:\n  pg:\n    extends: {file: compose.root.yaml, service: root}\n",
+    )
+    .unwrap();
+    fs::write(
+        dir.path().join("compose.yaml"),
+        "services:\n  db:\n    extends: {file: compose.base.yaml, service: pg}\n",
+    )
+    .unwrap();
+    let out = run(dir.path(), &["fix", "--select=CG102", "."]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let all: String = ["compose.yaml", "compose.base.yaml", "compose.root.yaml"]
+        .iter()
+        .map(|f| fs::read_to_string(dir.path().join(f)).unwrap())
+        .collect();
+    assert_eq!(all.matches("no-new-privileges:true").count(), 1, "{all}");
+}
+
+#[test]
+fn into_an_override_that_sets_the_key_replaces_its_value() {
+    let dir = temp_with(
+        "compose.yaml",
+        "services:\n  db:\n    image: postgres:16\n    ports: [\"5432:5432\"]\n",
+    );
+    fs::write(
+        dir.path().join("compose.override.yaml"),
+        "services:\n  db:\n    ports: [\"6379:6379\"]\n",
+    )
+    .unwrap();
+    let out = run(
+        dir.path(),
+        &[
+            "fix",
+            "--select=CG401",
+            "--unsafe-fixes",
+            "--into",
+            "compose.override.yaml",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let over = fs::read_to_string(dir.path().join("compose.override.yaml")).unwrap();
+    assert_eq!(
+        over,
+        "services:\n  db:\n    ports: !override [\"127.0.0.1:5432:5432\", \"127.0.0.1:6379:6379\"]\n"
+    );
+    // Nothing to fix: no override file is created.
+    let out = run(dir.path(), &["fix", "--select=CG401", "--into", "new.yaml"]);
+    assert!(stderr(&out).contains("Nothing to fix."), "{}", stderr(&out));
+    assert!(!dir.path().join("new.yaml").exists());
+}

@@ -229,6 +229,10 @@ impl<'a> Context<'a> {
             });
         };
         let seq = lookup.resolved;
+        // A `!reset` list is empty whatever it holds: items added to it are ignored.
+        if self.compose.is_reset(lookup.value) {
+            return None;
+        }
         doc.as_sequence(seq)?;
         // The list a definition of the service sets itself (or merges with `<<`), not one
         // inherited through `extends`: in whichever file defines it.

@@ -385,18 +385,43 @@ fn join_files(files: &[ProjectFile], options: &Options) -> Result<Joined, Projec
                         Role::Included(entry) => entry + 1,
                     },
                     services: !matches!(files[file].role, Role::Extended),
+                    read_only: matches!(files[file].role, Role::Extended),
                 }
             }
             None => Place {
                 file: 0,
                 group: usize::MAX,
                 services: false,
+                read_only: false,
             },
         })
         .collect();
+    // Each `extends: {file: ...}` resolved to the file of the project it names.
+    let paths: Vec<String> = files.iter().map(|f| normalize(&f.path)).collect();
+    let mut extends = Vec::new();
+    for (i, file) in files.iter().enumerate() {
+        let doc = Document::parse_with_limits(&file.text, &options.limits)
+            .map_err(|e| ProjectError::in_file(i, e))?;
+        let view = Compose::view(&doc);
+        for service in view.services() {
+            for part in &service.parts {
+                let written = part
+                    .body
+                    .and_then(|b| view.get(b, "extends"))
+                    .filter(|e| doc.as_mapping(e.resolved).is_some())
+                    .and_then(|e| view.get(e.resolved, "file"))
+                    .and_then(|f| doc.scalar(f.resolved));
+                if let Some(written) = written
+                    && let Some(to) = paths.iter().position(|p| *p == join(&file.path, written))
+                {
+                    extends.push((i, written.to_owned(), to));
+                }
+            }
+        }
+    }
     let layout = Layout {
         documents: places,
-        paths: files.iter().map(|f| normalize(&f.path)).collect(),
+        extends,
     };
     Ok(Joined {
         text,
@@ -733,6 +758,18 @@ fn mapping_diff(
     Ok(out)
 }
 
+/// True when both `logging` values name a driver and the drivers differ.
+fn other_driver(base: &NewValue, over: &NewValue) -> bool {
+    let driver = |v: &NewValue| match v {
+        NewValue::Map(entries) => entries
+            .iter()
+            .find(|(k, _)| k == "driver")
+            .map(|(_, v)| v.clone()),
+        _ => None,
+    };
+    matches!((driver(base), driver(over)), (Some(a), Some(b)) if a != b)
+}
+
 /// `over` merged into `base` as Compose merges mappings: entry by entry, recursively; any other
 /// value of `over` replaces.
 fn deep_merge(base: NewValue, over: NewValue) -> NewValue {
@@ -777,6 +814,7 @@ type ServiceEntries<'d> = (String, Vec<(&'d str, NodeId)>);
 fn overrides_for(
     files: &[ProjectFile],
     fixed: &[String],
+    own: Option<usize>,
     options: &Options,
 ) -> Result<Vec<Override>, ProjectError> {
     let mut docs: Vec<(Document, Document)> = Vec::new();
@@ -839,7 +877,9 @@ fn overrides_for(
         }
         for key in keys {
             let what = format!("services.{service}.{key}");
+            // The override's own changes are in its text already; its values still count.
             let changed: Vec<usize> = (0..files.len())
+                .filter(|i| Some(*i) != own)
                 .filter(|i| {
                     let (old, new) = &docs[*i];
                     let (o, n) = (
@@ -913,7 +953,12 @@ fn overrides_for(
                                         inexpressible(&what, "the files give it different forms"),
                                     ));
                                 }
-                                whole = deep_merge(whole, value);
+                                whole = if key == "logging" && other_driver(&whole, &value) {
+                                    // Compose keeps the options only for the same driver.
+                                    value
+                                } else {
+                                    deep_merge(whole, value)
+                                };
                             }
                             let mut removed = false;
                             for &i in &changed {
@@ -933,7 +978,33 @@ fn overrides_for(
                                 whole
                             }
                         }
-                        _ => to_value(doc, node, &what).map_err(|e| in_error(last, e))?,
+                        _ => {
+                            let value =
+                                to_value(doc, node, &what).map_err(|e| in_error(last, e))?;
+                            // A key Compose appends across files (`tmpfs: /run` is a list of one):
+                            // replace what the files set, as a list.
+                            if existed
+                                && matches!(
+                                    key,
+                                    "tmpfs"
+                                        | "dns"
+                                        | "dns_search"
+                                        | "dns_opt"
+                                        | "env_file"
+                                        | "expose"
+                                        | "cap_add"
+                                        | "cap_drop"
+                                        | "security_opt"
+                                )
+                            {
+                                NewValue::Raw(format!(
+                                    "!override {}",
+                                    flow(doc, &NewValue::Seq(vec![value]))
+                                ))
+                            } else {
+                                value
+                            }
+                        }
                     }
                 }
             };
@@ -1057,6 +1128,24 @@ fn write_overrides(
         let entry = (o.key.clone(), value(o));
         match (&o.service, &o.top) {
             (Some(name), _) => match services.iter().find(|s| s.name == *name) {
+                // The override sets the key already: its value is replaced.
+                Some(s)
+                    if let Some((key, value)) = s.body.and_then(|b| doc.own_entry(b, &o.key)) =>
+                {
+                    let span = doc.node(key).end..doc.node(value).end;
+                    if doc
+                        .comments()
+                        .iter()
+                        .any(|c| c.span.start < span.end && c.span.end > span.start)
+                    {
+                        return Err(inexpressible(
+                            &format!("services.{name}.{}", o.key),
+                            "a comment sits in its value in the override file",
+                        ));
+                    }
+                    let text = format!(": {}", style.flow(&entry.1));
+                    edits.push(Edit::replacement(span, text));
+                }
                 Some(s) => match compose.service_target(s) {
                     Some(target) => push_target(target, entry),
                     None => {
@@ -1183,20 +1272,37 @@ pub fn fix_into(
         .filter(|(f, _)| f.role == Role::Compose)
         .map(|(_, o)| o.output.clone())
         .collect();
-    let mut overrides = overrides_for(&merged, &outputs, options)?;
+    let mut merged = merged;
+    let mut outputs = outputs;
+    let own = (!seed.text.is_empty()).then(|| {
+        merged.push(seed.clone());
+        outputs.push(fixed.files[last].output.clone());
+        merged.len() - 1
+    });
+    let mut overrides = overrides_for(&merged, &outputs, own, options)?;
     let into_fixed = if seed.text.is_empty() {
         // Everything the scratch `services: {}` got goes into the new file too.
         let scratch_file = [ProjectFile {
             text: "services: {}\n".to_owned(),
             ..seed.clone()
         }];
-        let more = overrides_for(&scratch_file, &[fixed.files[last].output.clone()], options)
-            .map_err(|e| ProjectError {
-                file: Some(last),
-                error: e.error,
-            })?;
+        let more = overrides_for(
+            &scratch_file,
+            &[fixed.files[last].output.clone()],
+            None,
+            options,
+        )
+        .map_err(|e| ProjectError {
+            file: Some(last),
+            error: e.error,
+        })?;
         overrides.extend(more);
-        write_overrides("", &overrides, options).map_err(|e| ProjectError::in_file(last, e))?
+        if overrides.is_empty() {
+            // Nothing to write: no file is created.
+            String::new()
+        } else {
+            write_overrides("", &overrides, options).map_err(|e| ProjectError::in_file(last, e))?
+        }
     } else {
         write_overrides(&fixed.files[last].output, &overrides, options)
             .map_err(|e| ProjectError::in_file(last, e))?
@@ -1207,7 +1313,23 @@ pub fn fix_into(
         text: into_fixed.clone(),
         ..seed.clone()
     });
-    let again = fix_project(&with, options)?;
+    let again = if into_fixed.is_empty() {
+        let mut again = fix_project(files, options)?;
+        let empty = FixOutcome {
+            output: String::new(),
+            diagnostics: Vec::new(),
+            fixed: 0,
+            remaining: Vec::new(),
+            passes: again.passes,
+            files: Vec::new(),
+            secrets: Vec::new(),
+            changes: Vec::new(),
+        };
+        again.files.push(empty);
+        again
+    } else {
+        fix_project(&with, options)?
+    };
     if let Some(i) = again.files.iter().position(|f| !f.changes.is_empty()) {
         let threshold = options.threshold();
         let mut codes: Vec<String> = again
@@ -1220,13 +1342,10 @@ pub fn fix_into(
         codes.dedup();
         return Err(ProjectError {
             file: Some(i),
-            error: Error::FixBroke {
-                detail: format!(
-                    "the override written by --into does not hold every fix ({} still apply)",
-                    codes.join(", ")
-                ),
-            }
-            .into(),
+            error: inexpressible(
+                &codes.join(", "),
+                "loaded after the files, the override would not hold these fixes; a service that extends another of its own file is one such case, as Compose resolves `extends` in each file before the override",
+            ),
         });
     }
     let mut per_file: Vec<FixOutcome> = Vec::new();

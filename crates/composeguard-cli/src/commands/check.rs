@@ -121,9 +121,6 @@ fn check_project(
     };
     let mut out = Vec::new();
     for ((member, text), diagnostics) in project.members.iter().zip(&project.texts).zip(per_file) {
-        if member.role == composeguard::project::Role::Extended {
-            continue;
-        }
         // Only `full` prints source lines, which may hold secrets.
         let secrets = if format == output::Format::Full && !diagnostics.is_empty() {
             masking::secret_spans_of(text, &options.settings, &options.limits)

@@ -86,19 +86,22 @@ pub fn run(args: &FixArgs) -> Result<ExitStatus, Error> {
         }
     }
     // A file another project of the scan includes or extends from is fixed there.
-    let named: Vec<std::path::PathBuf> = loaded_projects
-        .iter()
-        .flat_map(|(p, _)| p.members.iter().filter(|m| m.role != Role::Compose))
-        .map(|m| std::fs::canonicalize(&m.input.path).unwrap_or_else(|_| m.input.path.clone()))
-        .collect();
-    loaded_projects.retain(|(p, _)| {
-        !(p.members.len() == 1
-            && named.contains(
-                &std::fs::canonicalize(&p.members[0].input.path)
-                    .unwrap_or_else(|_| p.members[0].input.path.clone()),
-            ))
+    let drop: Vec<bool> = {
+        let all: Vec<&projects::LoadedProject> = loaded_projects.iter().map(|(p, _)| p).collect();
+        all.iter()
+            .map(|p| projects::part_of_another(p, &all))
+            .collect()
+    };
+    let mut index = 0;
+    loaded_projects.retain(|_| {
+        index += 1;
+        !drop[index - 1]
     });
-    let several = loaded_projects.iter().any(|(p, _)| p.members.len() > 1);
+    // `--stdout` prints the files Compose merges (not those read for `include` or `extends`).
+    let merged =
+        |p: &projects::LoadedProject| p.members.iter().filter(|m| m.role == Role::Compose).count();
+    let several = loaded_projects.iter().any(|(p, _)| merged(p) > 1);
+    let mut printed: Vec<bool> = Vec::new();
     let mut results: Vec<(&files::Input, String, FixOutcome)> = Vec::new();
     let mut identities: Vec<Option<files::Identity>> = Vec::new();
     for (project, outcomes) in &loaded_projects {
@@ -109,9 +112,8 @@ pub fn run(args: &FixArgs) -> Result<ExitStatus, Error> {
             .zip(&project.identities)
             .zip(&outcomes.files)
         {
-            if member.role == Role::Extended {
-                continue;
-            }
+            // A file read for `extends` is never changed; its findings are shown.
+            printed.push(member.role == Role::Compose);
             identities.push(*identity);
             results.push((&member.input, text.clone(), outcome.clone()));
         }
@@ -128,11 +130,14 @@ pub fn run(args: &FixArgs) -> Result<ExitStatus, Error> {
     let mut remaining = Tally::default();
     let fixed: usize = loaded_projects.iter().map(|(_, o)| o.fixed).sum();
     let mut changed_files = 0;
-    for (input, text, outcome) in &results {
+    let last_printed = printed.iter().rposition(|p| *p);
+    for (n, (input, text, outcome)) in results.iter().enumerate() {
         remaining.add(&outcome.remaining);
         let changed = outcome.changed(text);
         changed_files += usize::from(changed);
-        if args.stdout || (input.is_stdin() && !args.diff) {
+        if (args.stdout || (input.is_stdin() && !args.diff)) && !printed[n] {
+            // Not part of the stream: its findings are printed below.
+        } else if args.stdout || (input.is_stdin() && !args.diff) {
             if several {
                 // One YAML stream, a document per file, each named: Compose merges the
                 // documents of a stream as it merges `-f` files.
@@ -140,10 +145,7 @@ pub fn run(args: &FixArgs) -> Result<ExitStatus, Error> {
                 if !outcome.output.ends_with('\n') {
                     println!();
                 }
-                if results
-                    .last()
-                    .is_some_and(|(i, _, _)| !std::ptr::eq(*i, *input))
-                {
+                if last_printed.is_some_and(|last| last != n) {
                     println!("---");
                 }
             } else {

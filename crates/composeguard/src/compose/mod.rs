@@ -71,7 +71,7 @@ pub struct Part {
 /// Where a YAML document of a project's text comes from (see [`Layout`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Place {
-    /// The file (an index into [`Layout::paths`]).
+    /// The file (its index among the project's files).
     pub file: usize,
     /// Documents of one group merge their services; services of different groups (an
     /// `include`d project and the one that includes it) must have different names.
@@ -79,6 +79,8 @@ pub(crate) struct Place {
     /// False for a file read only because a service `extends` one of its services: its
     /// services are not the project's.
     pub services: bool,
+    /// True for such a file: no fix may edit it.
+    pub read_only: bool,
 }
 
 /// How the YAML documents of a text make up a project. Without one (a single file), every
@@ -87,8 +89,9 @@ pub(crate) struct Place {
 pub(crate) struct Layout {
     /// One per YAML document of the text, in order.
     pub documents: Vec<Place>,
-    /// Each file's path, normalised (`extends: {file: ...}` is resolved against it).
-    pub paths: Vec<String>,
+    /// Each `extends: {file: ...}` of a file that names a file of the layout: (the naming
+    /// file, the path as written, the file it names), resolved by the project beforehand.
+    pub extends: Vec<(usize, String, usize)>,
 }
 
 /// Where an effective value was found.
@@ -346,6 +349,7 @@ impl<'d> Compose<'d> {
                 file: 0,
                 group: 0,
                 services: true,
+                read_only: false,
             })
     }
 
@@ -564,9 +568,12 @@ impl<'d> Compose<'d> {
                 let Some(layout) = self.layout else {
                     return Extends::External;
                 };
-                let wanted = crate::project::join(&layout.paths[from.file], path);
-                match layout.paths.iter().position(|p| *p == wanted) {
-                    Some(i) => i,
+                let found = layout
+                    .extends
+                    .iter()
+                    .find(|(f, written, _)| *f == from.file && written == path);
+                match found {
+                    Some((_, _, to)) => *to,
                     None => return Extends::External,
                 }
             }

@@ -97,9 +97,20 @@ pub(crate) fn fix_with_layout(
                 .is_some_and(|f| f.applicability() >= threshold && !f.edits().is_empty())
         };
         let waiting = waiting_services(&doc, layout, current.iter().filter(applicable));
+        let read_only = read_only_spans(&doc, layout);
         let fixes: Vec<&Fix> = current
             .iter()
             .filter(applicable)
+            .filter(|d| {
+                d.fix.as_ref().is_none_or(|f| {
+                    !f.edits().iter().any(|e| {
+                        let r = e.range();
+                        read_only
+                            .iter()
+                            .any(|s| r.start <= s.end && r.end >= s.start)
+                    })
+                })
+            })
             .filter(|d| {
                 d.service
                     .as_ref()
@@ -179,6 +190,20 @@ fn waiting_services<'d>(
                 .any(|base| busy.contains(&base.name.as_str()))
         })
         .map(|s| s.name.clone())
+        .collect()
+}
+
+/// The spans of the YAML documents of files read only for `extends` (a project's): no fix
+/// may edit them, so a finding whose value lives there stays a finding.
+fn read_only_spans(doc: &Document, layout: Option<&Layout>) -> Vec<std::ops::Range<usize>> {
+    let Some(layout) = layout else {
+        return Vec::new();
+    };
+    doc.documents()
+        .iter()
+        .zip(&layout.documents)
+        .filter(|(_, place)| place.read_only)
+        .filter_map(|(d, _)| d.root.map(|r| doc.node(r).start..doc.node(r).end))
         .collect()
 }
 

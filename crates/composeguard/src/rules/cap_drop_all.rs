@@ -139,6 +139,10 @@ impl Check for CapDropAll {
                 }
             }
         };
+        if !missing.is_empty() && cap_add_lookup.is_some_and(|l| cx.compose.is_reset(l.value)) {
+            cx.report_reset("cap_add", ", so its image gets none of what it needs back");
+            return;
+        }
         match cx.get(service, "cap_drop") {
             None => {
                 let mut edits = Vec::new();

@@ -163,6 +163,13 @@ declare_rule! {
 impl Check for ReadOnlyRootfs {
     fn check_service(&self, cx: &mut Context<'_>, service: &Service) {
         // Set either way, it is left alone: `false` is a decision composeguard respects.
+        // `!reset` clears it, whatever its value.
+        if let Some(l) = cx.get(service, "read_only")
+            && cx.compose.is_reset(l.value)
+        {
+            cx.report_reset("read_only", "");
+            return;
+        }
         let Some(target) = cx.target_for_new(service, "read_only") else {
             return;
         };
