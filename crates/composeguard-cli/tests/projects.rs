@@ -445,3 +445,25 @@ fn into_an_override_that_sets_the_key_replaces_its_value() {
     assert!(stderr(&out).contains("Nothing to fix."), "{}", stderr(&out));
     assert!(!dir.path().join("new.yaml").exists());
 }
+
+#[test]
+fn a_secret_of_an_included_file_in_another_folder_is_written_beside_it() {
+    let dir = temp_with(
+        "compose.yaml",
+        "include:\n  - db/compose.yaml\nservices:\n  web:\n    image: nginx:1.27\n",
+    );
+    fs::create_dir(dir.path().join("db")).unwrap();
+    fs::write(
+        dir.path().join("db/compose.yaml"),
+        "services:\n  db:\n    image: postgres:16\n    environment:\n      POSTGRES_PASSWORD: literal-pw-1\n",
+    )
+    .unwrap();
+    let out = run(dir.path(), &["fix", "--unsafe-fixes", "--select=CG601"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    // Compose reads `./secrets/...` of db/compose.yaml from db/.
+    assert_eq!(
+        fs::read_to_string(dir.path().join("db/secrets/postgres_password.txt")).unwrap(),
+        "literal-pw-1"
+    );
+    assert!(!dir.path().join("secrets").exists());
+}

@@ -629,11 +629,38 @@ pub fn fix_project(
             changes,
         });
     }
+    // A secret defined in an included file of another folder is read from that folder
+    // (Compose resolves an included file's paths against its own folder).
+    let mut new_files = outcome.files;
+    let folder = |path: &str| {
+        path.rfind('/')
+            .map_or(String::new(), |i| path[..i].to_owned())
+    };
+    let base = folder(&normalize(&files[0].path));
+    for (file, out) in files.iter().zip(&per_file) {
+        let dir = folder(&normalize(&file.path));
+        if !matches!(file.role, Role::Included(_)) || dir == base {
+            continue;
+        }
+        let relative = match dir.strip_prefix(&base) {
+            Some(rest) if base.is_empty() => rest.to_owned(),
+            Some(rest) if rest.starts_with('/') => rest[1..].to_owned(),
+            _ => continue,
+        };
+        for new in &mut new_files {
+            let written = format!("./{}", new.path);
+            if new.kind == crate::edit::NewFileKind::Secret
+                && out.changes.iter().any(|c| c.content().contains(&written))
+            {
+                new.path = format!("{relative}/{}", new.path);
+            }
+        }
+    }
     Ok(ProjectOutcome {
         files: per_file,
         fixed: outcome.fixed,
         passes: outcome.passes,
-        new_files: outcome.files,
+        new_files,
     })
 }
 
