@@ -467,3 +467,46 @@ fn a_secret_of_an_included_file_in_another_folder_is_written_beside_it() {
     );
     assert!(!dir.path().join("secrets").exists());
 }
+
+#[test]
+fn an_override_of_comments_only_adds_nothing_and_can_take_the_hardening() {
+    let dir = temp_with("compose.yaml", BASE);
+    let comments = "# local settings go here\n";
+    fs::write(dir.path().join("compose.override.yaml"), comments).unwrap();
+    let out = run(dir.path(), &["check", SELECT]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("compose.yaml:2:3: CG101"),
+        "{}",
+        stdout(&out)
+    );
+    let out = run(
+        dir.path(),
+        &[
+            "fix",
+            "--unsafe-fixes",
+            SELECT,
+            "--into",
+            "compose.override.yaml",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let over = fs::read_to_string(dir.path().join("compose.override.yaml")).unwrap();
+    assert!(over.starts_with(comments), "{over}");
+    assert!(over.contains("no-new-privileges:true"), "{over}");
+    assert_eq!(
+        fs::read_to_string(dir.path().join("compose.yaml")).unwrap(),
+        BASE
+    );
+    let out = run(
+        dir.path(),
+        &[
+            "fix",
+            "--unsafe-fixes",
+            SELECT,
+            "--into",
+            "compose.override.yaml",
+        ],
+    );
+    assert!(stderr(&out).contains("Nothing to fix."), "{}", stderr(&out));
+}

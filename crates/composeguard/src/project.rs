@@ -240,7 +240,11 @@ pub fn normalize(path: &str) -> String {
 /// that cannot be is left out (Compose would refuse the project; `check` says so).
 pub fn references(path: &str, text: &str, options: &Options) -> Result<Vec<Reference>, Error> {
     let doc = Document::parse_with_limits(text, &options.limits)?;
-    let compose = Compose::new(&doc)?;
+    let compose = match Compose::new(&doc) {
+        // A file of comments only names nothing.
+        Err(Error::Empty) => return Ok(Vec::new()),
+        other => other?,
+    };
     let value = |name: &str| {
         let found = options.environment.iter().rev().find(|(n, _)| n == name);
         found.map(|(_, v)| v.clone())
@@ -342,7 +346,12 @@ fn join_files(files: &[ProjectFile], options: &Options) -> Result<Joined, Projec
         let doc = Document::parse_with_limits(&file.text, &options.limits)
             .map_err(|e| ProjectError::in_file(i, e))?;
         if !matches!(file.role, Role::Extended) {
-            Compose::new(&doc).map_err(|e| ProjectError::in_file(i, e))?;
+            match Compose::new(&doc) {
+                // A file after the first with only comments adds nothing, as for Compose.
+                Err(Error::Empty) if i > 0 => {}
+                Err(e) => return Err(ProjectError::in_file(i, e)),
+                Ok(_) => {}
+            }
         }
         let body = file.text.strip_prefix('\u{feff}').unwrap_or(&file.text);
         if i > 0 && body.trim_start().starts_with('%') {
@@ -856,7 +865,8 @@ fn overrides_for(
     let mut per_file: Vec<(Vec<ServiceEntries<'_>>, Vec<ServiceEntries<'_>>)> = Vec::new();
     for (i, (old, new)) in docs.iter().enumerate() {
         fn entries(doc: &Document) -> Result<Vec<ServiceEntries<'_>>, Error> {
-            let c = Compose::new(doc)?;
+            // The files were checked when they were joined.
+            let c = Compose::view(doc);
             Ok(c.services()
                 .into_iter()
                 .map(|s| {
@@ -1046,10 +1056,7 @@ fn overrides_for(
     // Top-level keys other than `services`.
     for (i, (old, new)) in docs.iter().enumerate() {
         let in_error = |e: ProjectFault| ProjectError::in_file(i, e);
-        let (old_c, new_c) = (
-            Compose::new(old).map_err(|e| in_error(e.into()))?,
-            Compose::new(new).map_err(|e| in_error(e.into()))?,
-        );
+        let (old_c, new_c) = (Compose::view(old), Compose::view(new));
         let old_roots: Vec<NodeId> = old_c.roots().map(|(_, r)| r).collect();
         for (d, (_, root)) in new_c.roots().enumerate() {
             let old_root = old_roots.get(d).copied();
@@ -1101,8 +1108,11 @@ fn write_overrides(
             .clone()
             .unwrap_or_else(|| NewValue::Raw("!reset null".to_owned()))
     };
-    if text.trim().is_empty() {
-        // A new file, written whole.
+    let blank = text.trim().is_empty()
+        || Document::parse_with_limits(text, &options.limits)
+            .is_ok_and(|d| d.documents().iter().all(|r| r.root.is_none()));
+    if blank {
+        // A new file (or one of comments only, which stay first), written whole.
         let mut services: Vec<(String, NewValue)> = Vec::new();
         let mut tops: Vec<(String, NewValue)> = Vec::new();
         for o in overrides {
@@ -1118,9 +1128,15 @@ fn write_overrides(
             }
         }
         let style = Style::detect(&Document::parse("services: {}\n")?);
-        let mut out = String::from(
-            "# Hardening of this project, written by composeguard (`fix --into`). Load it after\n# the project's files: COMPOSE_FILE=compose.yaml:<this file>, or -f ... -f <this file>.\n",
-        );
+        let mut out = if text.trim().is_empty() {
+            String::from(
+                "# Hardening of this project, written by composeguard (`fix --into`). Load it after\n# the project's files: COMPOSE_FILE=compose.yaml:<this file>, or -f ... -f <this file>.\n",
+            )
+        } else if text.ends_with('\n') {
+            text.to_owned()
+        } else {
+            format!("{text}\n")
+        };
         let mut all = vec![("services".to_owned(), NewValue::Map(services))];
         all.extend(tops);
         for (key, v) in &all {
