@@ -243,15 +243,7 @@ pub struct LoadFailure {
 impl LoadFailure {
     /// Where (`file:line:column` when the error has a position) and what.
     pub fn located(&self) -> (String, String) {
-        match &self.failure {
-            Failure::Lib(e) => match e.position() {
-                Some((line, column)) => {
-                    (format!("{}:{line}:{column}", self.display), e.to_string())
-                }
-                None => (self.display.clone(), e.to_string()),
-            },
-            other => (self.display.clone(), other.to_string()),
-        }
+        crate::commands::located(&self.display, &self.failure)
     }
 }
 

@@ -316,23 +316,28 @@ pub fn references(path: &str, text: &str, options: &Options) -> Result<Vec<Refer
 /// Where each file sits in the joined text.
 struct Joined {
     text: String,
-    /// Per file: its byte range in `text`, and the length of the BOM left out of it.
-    spans: Vec<(Range<usize>, usize)>,
+    /// `text`, parsed (once: the conflict checks and the rules read it).
+    doc: Document,
+    /// Where each file is in `text`.
+    spans: Spans,
     layout: Layout,
 }
 
-impl Joined {
+/// Per file: its byte range in a joined text, and the length of the BOM left out of it.
+struct Spans(Vec<(Range<usize>, usize)>);
+
+impl Spans {
     /// The file a byte offset of the joined text is in (an offset at a file's end is in it).
     fn file_at(&self, offset: usize) -> usize {
-        self.spans
+        self.0
             .iter()
             .position(|(r, _)| offset <= r.end)
-            .unwrap_or(self.spans.len().saturating_sub(1))
+            .unwrap_or(self.0.len().saturating_sub(1))
     }
 
     /// An offset of the joined text as an offset of file `file`.
     fn local(&self, file: usize, offset: usize) -> usize {
-        let (range, bom) = &self.spans[file];
+        let (range, bom) = &self.0[file];
         offset.clamp(range.start, range.end) - range.start + bom
     }
 }
@@ -342,9 +347,28 @@ impl Joined {
 fn join_files(files: &[ProjectFile], options: &Options) -> Result<Joined, ProjectError> {
     let mut text = String::new();
     let mut spans = Vec::new();
+    // Each `extends: {file: ...}` resolved to the file of the project it names.
+    let paths: Vec<String> = files.iter().map(|f| normalize(&f.path)).collect();
+    let mut extends = Vec::new();
     for (i, file) in files.iter().enumerate() {
         let doc = Document::parse_with_limits(&file.text, &options.limits)
             .map_err(|e| ProjectError::in_file(i, e))?;
+        let view = Compose::view(&doc);
+        for service in view.services() {
+            for part in &service.parts {
+                let written = part
+                    .body
+                    .and_then(|b| view.get(b, "extends"))
+                    .filter(|e| doc.as_mapping(e.resolved).is_some())
+                    .and_then(|e| view.get(e.resolved, "file"))
+                    .and_then(|f| doc.scalar(f.resolved));
+                if let Some(written) = written
+                    && let Some(to) = paths.iter().position(|p| *p == join(&file.path, written))
+                {
+                    extends.push((i, written.to_owned(), to));
+                }
+            }
+        }
         if !matches!(file.role, Role::Extended) {
             match Compose::new(&doc) {
                 // A file after the first with only comments adds nothing, as for Compose.
@@ -394,47 +418,23 @@ fn join_files(files: &[ProjectFile], options: &Options) -> Result<Joined, Projec
                         Role::Included(entry) => entry + 1,
                     },
                     services: !matches!(files[file].role, Role::Extended),
-                    read_only: matches!(files[file].role, Role::Extended),
                 }
             }
             None => Place {
                 file: 0,
                 group: usize::MAX,
                 services: false,
-                read_only: false,
             },
         })
         .collect();
-    // Each `extends: {file: ...}` resolved to the file of the project it names.
-    let paths: Vec<String> = files.iter().map(|f| normalize(&f.path)).collect();
-    let mut extends = Vec::new();
-    for (i, file) in files.iter().enumerate() {
-        let doc = Document::parse_with_limits(&file.text, &options.limits)
-            .map_err(|e| ProjectError::in_file(i, e))?;
-        let view = Compose::view(&doc);
-        for service in view.services() {
-            for part in &service.parts {
-                let written = part
-                    .body
-                    .and_then(|b| view.get(b, "extends"))
-                    .filter(|e| doc.as_mapping(e.resolved).is_some())
-                    .and_then(|e| view.get(e.resolved, "file"))
-                    .and_then(|f| doc.scalar(f.resolved));
-                if let Some(written) = written
-                    && let Some(to) = paths.iter().position(|p| *p == join(&file.path, written))
-                {
-                    extends.push((i, written.to_owned(), to));
-                }
-            }
-        }
-    }
     let layout = Layout {
         documents: places,
         extends,
     };
     Ok(Joined {
         text,
-        spans,
+        doc: joined_doc,
+        spans: Spans(spans),
         layout,
     })
 }
@@ -442,23 +442,18 @@ fn join_files(files: &[ProjectFile], options: &Options) -> Result<Joined, Projec
 /// Refuses what Compose refuses in a project: a service whose `extends` chain comes back to
 /// it, and an included file that defines a service the project (or another included file)
 /// defines too.
-fn check_conflicts(
-    joined: &Joined,
-    files: &[ProjectFile],
-    options: &Options,
-) -> Result<(), ProjectError> {
-    let doc =
-        Document::parse_with_limits(&joined.text, &options.limits).map_err(ProjectError::whole)?;
-    let compose = Compose::with_layout(&doc, Some(&joined.layout)).map_err(ProjectError::whole)?;
+fn check_conflicts(joined: &Joined, files: &[ProjectFile]) -> Result<(), ProjectError> {
+    let doc = &joined.doc;
+    let compose = Compose::with_layout(doc, Some(&joined.layout)).map_err(ProjectError::whole)?;
     let services = compose.services();
     // The file a definition's key is in, and its line and column there.
     let place = |part: &Part| {
         let at = doc.node(part.key).start;
-        let file = joined.file_at(at);
+        let file = joined.spans.file_at(at);
         let text = &files[file].text;
         (
             file,
-            LineIndex::new(text).position(text, joined.local(file, at)),
+            LineIndex::new(text).position(text, joined.spans.local(file, at)),
         )
     };
     for service in &services {
@@ -509,9 +504,9 @@ fn check_conflicts(
 }
 
 /// Moves a finding of the joined text into file `file`'s text.
-fn localize(joined: &Joined, file: usize, text: &str, lines: &LineIndex, d: &mut Diagnostic) {
-    let start = joined.local(file, d.range.start);
-    let end = joined.local(file, d.range.end).max(start);
+fn localize(spans: &Spans, file: usize, text: &str, lines: &LineIndex, d: &mut Diagnostic) {
+    let start = spans.local(file, d.range.start);
+    let end = spans.local(file, d.range.end).max(start);
     d.range = start..end;
     d.start = lines.position(text, start);
     d.end = lines.position(text, end);
@@ -519,7 +514,7 @@ fn localize(joined: &Joined, file: usize, text: &str, lines: &LineIndex, d: &mut
         d.fix = Some(fix.map_edits(|e| {
             let r = e.range();
             Edit::replacement(
-                joined.local(file, r.start)..joined.local(file, r.end),
+                spans.local(file, r.start)..spans.local(file, r.end),
                 e.content(),
             )
         }));
@@ -529,15 +524,15 @@ fn localize(joined: &Joined, file: usize, text: &str, lines: &LineIndex, d: &mut
 /// Splits findings of the joined text per file (a finding goes to the file its range starts
 /// in), with positions in that file.
 fn split_diagnostics(
-    joined: &Joined,
+    spans: &Spans,
     texts: &[&str],
     diagnostics: Vec<Diagnostic>,
 ) -> Vec<Vec<Diagnostic>> {
     let lines: Vec<LineIndex> = texts.iter().map(|t| LineIndex::new(t)).collect();
     let mut out: Vec<Vec<Diagnostic>> = vec![Vec::new(); texts.len()];
     for mut d in diagnostics {
-        let file = joined.file_at(d.range.start);
-        localize(joined, file, texts[file], &lines[file], &mut d);
+        let file = spans.file_at(d.range.start);
+        localize(spans, file, texts[file], &lines[file], &mut d);
         out[file].push(d);
     }
     out
@@ -549,13 +544,11 @@ pub fn check_project(
     options: &Options,
 ) -> Result<Vec<Vec<Diagnostic>>, ProjectError> {
     let joined = join_files(files, options)?;
-    check_conflicts(&joined, files, options)?;
-    let doc =
-        Document::parse_with_limits(&joined.text, &options.limits).map_err(ProjectError::whole)?;
-    let diagnostics = crate::engine::run_rules(&doc, options, Some(&joined.layout))
+    check_conflicts(&joined, files)?;
+    let diagnostics = crate::engine::run_rules(&joined.doc, options, Some(&joined.layout))
         .map_err(ProjectError::whole)?;
     let texts: Vec<&str> = files.iter().map(|f| f.text.as_str()).collect();
-    Ok(split_diagnostics(&joined, &texts, diagnostics))
+    Ok(split_diagnostics(&joined.spans, &texts, diagnostics))
 }
 
 /// Fixes a project: the fixes of every file, placed so that the merged project gets each
@@ -566,15 +559,15 @@ pub fn fix_project(
     options: &Options,
 ) -> Result<ProjectOutcome, ProjectError> {
     let joined = join_files(files, options)?;
-    check_conflicts(&joined, files, options)?;
+    check_conflicts(&joined, files)?;
     let outcome = fix_with_layout(&joined.text, options, Some(&joined.layout))
         .map_err(ProjectError::whole)?;
     // The changes, per file, in each file's offsets.
     let mut changes: Vec<Vec<Edit>> = vec![Vec::new(); files.len()];
     for change in &outcome.changes {
         let range = change.range();
-        let file = joined.file_at(range.start);
-        let span = &joined.spans[file].0;
+        let file = joined.spans.file_at(range.start);
+        let span = &joined.spans.0[file].0;
         if range.end > span.end || range.start < span.start {
             return Err(ProjectError {
                 file: Some(file),
@@ -594,7 +587,7 @@ pub fn fix_project(
             });
         }
         changes[file].push(Edit::replacement(
-            joined.local(file, range.start)..joined.local(file, range.end),
+            joined.spans.local(file, range.start)..joined.spans.local(file, range.end),
             change.content(),
         ));
     }
@@ -606,21 +599,17 @@ pub fn fix_project(
     }
     let mut output_spans: Vec<(Range<usize>, usize)> = Vec::new();
     let mut shift: isize = 0;
-    for (i, (range, bom)) in joined.spans.iter().enumerate() {
+    for (i, (range, bom)) in joined.spans.0.iter().enumerate() {
         let grown = outputs[i].len() as isize - files[i].text.len() as isize;
         let start = (range.start as isize + shift) as usize;
         output_spans.push((start..(range.end as isize + shift + grown) as usize, *bom));
         shift += grown;
     }
-    let out_joined = Joined {
-        text: outcome.output.clone(),
-        spans: output_spans,
-        layout: joined.layout.clone(),
-    };
+    let output_spans = Spans(output_spans);
     let inputs: Vec<&str> = files.iter().map(|f| f.text.as_str()).collect();
     let output_texts: Vec<&str> = outputs.iter().map(String::as_str).collect();
-    let diagnostics = split_diagnostics(&joined, &inputs, outcome.diagnostics);
-    let remaining = split_diagnostics(&out_joined, &output_texts, outcome.remaining);
+    let diagnostics = split_diagnostics(&joined.spans, &inputs, outcome.diagnostics);
+    let remaining = split_diagnostics(&output_spans, &output_texts, outcome.remaining);
     let mut per_file = Vec::new();
     for ((output, changes), (diagnostics, remaining)) in outputs
         .iter()
@@ -1304,19 +1293,18 @@ pub fn fix_into(
             ));
         }
     }
-    let merged: Vec<ProjectFile> = files
+    // The merged files (and the override, whose own changes are in its text already).
+    let mut merged: Vec<ProjectFile> = files
         .iter()
         .filter(|f| f.role == Role::Compose)
         .cloned()
         .collect();
-    let outputs: Vec<String> = files
+    let mut outputs: Vec<String> = files
         .iter()
         .zip(&fixed.files)
         .filter(|(f, _)| f.role == Role::Compose)
         .map(|(_, o)| o.output.clone())
         .collect();
-    let mut merged = merged;
-    let mut outputs = outputs;
     let own = (!seed.text.is_empty()).then(|| {
         merged.push(seed.clone());
         outputs.push(fixed.files[last].output.clone());

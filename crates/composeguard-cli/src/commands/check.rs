@@ -3,7 +3,7 @@
 use anstream::{eprintln, print};
 use composeguard::masking;
 
-use super::{Tally, plural, report_error};
+use super::{Tally, located, plural, report_error};
 use crate::ExitStatus;
 use crate::args::CheckArgs;
 use crate::environment::Environment;
@@ -136,32 +136,6 @@ fn check_project(
         ));
     }
     Ok(out)
-}
-
-/// An error as `file:line:column: message` (the line and column when known).
-fn located(display: &str, error: &impl Located) -> (String, String) {
-    match error.position() {
-        Some((line, column)) => (format!("{display}:{line}:{column}"), error.to_string()),
-        None => (display.to_owned(), error.to_string()),
-    }
-}
-
-/// An error that may point at a line and column of its file.
-pub trait Located: std::fmt::Display {
-    /// The 1-based (line, column), if any.
-    fn position(&self) -> Option<(usize, usize)>;
-}
-
-impl Located for composeguard::Error {
-    fn position(&self) -> Option<(usize, usize)> {
-        composeguard::Error::position(self)
-    }
-}
-
-impl Located for composeguard::project::ProjectFault {
-    fn position(&self) -> Option<(usize, usize)> {
-        composeguard::project::ProjectFault::position(self)
-    }
 }
 
 /// The options for one project: the run's, with the variables of its environment.

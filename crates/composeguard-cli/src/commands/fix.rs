@@ -3,10 +3,11 @@
 use anstream::{eprint, eprintln, print};
 use composeguard::{FixOutcome, Options, masking};
 
+use super::Located;
 use super::{Tally, file_error, plural};
 use crate::ExitStatus;
 use crate::args::FixArgs;
-use crate::commands::check::{Located, project_options};
+use crate::commands::check::project_options;
 use crate::environment::Environment;
 use crate::error::Error;
 use crate::parallel::in_parallel;
@@ -358,14 +359,8 @@ fn fix_project(
 
 /// An error as (file, where: `file:line:column` when known, message).
 fn located(display: &str, error: &impl Located) -> (String, String, String) {
-    match error.position() {
-        Some((line, column)) => (
-            display.to_owned(),
-            format!("{display}:{line}:{column}"),
-            error.to_string(),
-        ),
-        None => (display.to_owned(), display.to_owned(), error.to_string()),
-    }
+    let (at, message) = super::located(display, error);
+    (display.to_owned(), at, message)
 }
 
 /// `fix --into`: the project's changes written into the override file `into` (read when it

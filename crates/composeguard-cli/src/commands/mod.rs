@@ -20,22 +20,49 @@ pub mod verify;
 
 /// Prints why a file could not be checked or fixed, at its line and column when known.
 pub fn report_error(display: &str, failure: &files::Failure) {
-    let (p, e) = (output::path_style(), output::code_style());
-    match failure {
-        files::Failure::Lib(error) => match error.position() {
-            Some((line, column)) => {
-                eprintln!("{p}{display}:{line}:{column}:{p:#} {e}error:{e:#} {error}")
-            }
-            None => file_error(display, error),
-        },
-        other => file_error(display, other),
-    }
+    let (at, message) = located(display, failure);
+    file_error(&at, message);
 }
 
 /// Prints `<file>: error: <message>` to standard error, styled on a terminal.
 pub fn file_error(display: &str, message: impl std::fmt::Display) {
     let (p, e) = (output::path_style(), output::code_style());
     eprintln!("{p}{display}:{p:#} {e}error:{e:#} {message}");
+}
+
+/// Where an error is (`file:line:column` when its position is known) and what it says.
+pub fn located(display: &str, error: &impl Located) -> (String, String) {
+    match error.position() {
+        Some((line, column)) => (format!("{display}:{line}:{column}"), error.to_string()),
+        None => (display.to_owned(), error.to_string()),
+    }
+}
+
+/// An error that may point at a line and column of its file.
+pub trait Located: std::fmt::Display {
+    /// The 1-based (line, column), if any.
+    fn position(&self) -> Option<(usize, usize)>;
+}
+
+impl Located for composeguard::Error {
+    fn position(&self) -> Option<(usize, usize)> {
+        composeguard::Error::position(self)
+    }
+}
+
+impl Located for composeguard::project::ProjectFault {
+    fn position(&self) -> Option<(usize, usize)> {
+        composeguard::project::ProjectFault::position(self)
+    }
+}
+
+impl Located for files::Failure {
+    fn position(&self) -> Option<(usize, usize)> {
+        match self {
+            files::Failure::Lib(e) => e.position(),
+            _ => None,
+        }
+    }
 }
 
 /// Counts of findings by what can be done about them.

@@ -76,11 +76,9 @@ pub(crate) struct Place {
     /// Documents of one group merge their services; services of different groups (an
     /// `include`d project and the one that includes it) must have different names.
     pub group: usize,
-    /// False for a file read only because a service `extends` one of its services: its
-    /// services are not the project's.
+    /// False for a file read only because a service `extends` one of its services (its
+    /// services are not the project's, and no fix may edit it), and for an empty document.
     pub services: bool,
-    /// True for such a file: no fix may edit it.
-    pub read_only: bool,
 }
 
 /// How the YAML documents of a text make up a project. Without one (a single file), every
@@ -349,7 +347,6 @@ impl<'d> Compose<'d> {
                 file: 0,
                 group: 0,
                 services: true,
-                read_only: false,
             })
     }
 

@@ -202,7 +202,9 @@ fn read_only_spans(doc: &Document, layout: Option<&Layout>) -> Vec<std::ops::Ran
     doc.documents()
         .iter()
         .zip(&layout.documents)
-        .filter(|(_, place)| place.read_only)
+        // An empty document has no root; every other document without services is a file
+        // read for `extends`.
+        .filter(|(_, place)| !place.services)
         .filter_map(|(d, _)| d.root.map(|r| doc.node(r).start..doc.node(r).end))
         .collect()
 }
