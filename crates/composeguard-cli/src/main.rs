@@ -21,6 +21,7 @@ mod docker;
 mod environment;
 mod error;
 mod files;
+mod image_config;
 mod output;
 mod parallel;
 mod projects;
