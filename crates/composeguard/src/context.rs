@@ -34,6 +34,9 @@ pub struct Context<'a> {
     pub target: Target,
     /// The variables the file is interpolated with.
     environment: &'a [(String, String)],
+    /// Facts about images from outside the library.
+    #[cfg(feature = "facts")]
+    image_facts: &'a [images::ImageFacts],
     enabled: Vec<&'static str>,
     diagnostics: Vec<Diagnostic>,
     /// The rule being run: findings are reported under it.
@@ -63,6 +66,8 @@ impl<'a> Context<'a> {
             settings: &options.settings,
             target: options.target,
             environment: &options.environment,
+            #[cfg(feature = "facts")]
+            image_facts: &options.image_facts,
             enabled,
             diagnostics: Vec::new(),
             rule: crate::rules::unused_suppression::UnusedSuppression::META,
@@ -166,19 +171,42 @@ impl<'a> Context<'a> {
         self.scalar(service, "image")
     }
 
-    /// What composeguard knows about the service's image: the reference as Compose reads it,
-    /// variables interpolated (`${PG_IMAGE:-postgres:16}` is postgres when `PG_IMAGE` is unset).
-    pub fn image(&self, service: &Service) -> Option<Known> {
+    /// The service's image reference as Compose reads it, variables interpolated
+    /// (`${PG_IMAGE:-postgres:16}` is `postgres:16` when `PG_IMAGE` is unset).
+    fn resolved_image(&self, service: &Service) -> Option<std::borrow::Cow<'a, str>> {
         let reference = self.image_ref(service)?;
         if !reference.contains('$') {
-            return images::lookup(reference);
+            return Some(reference.into());
         }
         let value = |name: &str| {
             let found = self.environment.iter().rev().find(|(n, _)| n == name);
             found.map(|(_, v)| v.clone())
         };
-        let resolved = interpolate(reference, &value)?;
-        images::lookup(&resolved)
+        interpolate(reference, &value).map(Into::into)
+    }
+
+    /// What composeguard knows about the service's image, from its table.
+    pub fn image(&self, service: &Service) -> Option<Known> {
+        images::lookup(&self.resolved_image(service)?)
+    }
+
+    /// Facts given with the options about the service's image (its own config, what `learn`
+    /// observed); they come before the table's. Always None in the browser module.
+    #[inline]
+    pub fn facts(&self, service: &Service) -> Option<&'a images::ImageFacts> {
+        #[cfg(feature = "facts")]
+        {
+            if self.image_facts.is_empty() {
+                return None;
+            }
+            let reference = self.resolved_image(service)?;
+            self.image_facts.iter().find(|f| f.matches(&reference))
+        }
+        #[cfg(not(feature = "facts"))]
+        {
+            let _ = service;
+            None
+        }
     }
 
     /// Where a new `key` of the service goes: None when the service already sets it (itself,
@@ -364,9 +392,12 @@ impl<'a> Context<'a> {
             Some(UserSetting::Root) => Some(true),
             Some(UserSetting::NonRoot) => Some(false),
             // `user: ""` (or only a group) means the image's own user.
-            Some(UserSetting::ImageDefault) | None => self
-                .image(service)
-                .map(|k| k.image.runs != images::Runs::NonRoot),
+            Some(UserSetting::ImageDefault) | None => match self.facts(service) {
+                Some(f) => Some(!f.non_root_user()),
+                None => self
+                    .image(service)
+                    .map(|k| k.image.runs != images::Runs::NonRoot),
+            },
         }
     }
 

@@ -44,6 +44,10 @@ pub struct Options {
     /// check only the services Compose would start with them (those without `profiles:` and
     /// those of an active profile); when empty, every service, whatever its profiles.
     pub profiles: Vec<String>,
+    /// Facts about the images services run, from outside the library (the lock file the CLI
+    /// reads: the image's own config, what `learn` observed); they come before the table's.
+    /// The browser module is built without them (feature `facts`).
+    pub image_facts: Vec<crate::images::ImageFacts>,
 }
 
 impl Options {

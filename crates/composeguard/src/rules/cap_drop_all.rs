@@ -100,9 +100,20 @@ impl Check for CapDropAll {
             }
             _ => Applicability::Unsafe,
         };
+        let learned = cx.facts(service).is_some_and(|f| f.caps.is_some());
         let image_note = match known {
+            _ if learned && needed.is_empty() => {
+                "; `composeguard learn` saw it start with none (the lock file)".to_owned()
+            }
+            _ if learned => format!(
+                "; `composeguard learn` saw it need {} (the lock file)",
+                needed.join(", ")
+            ),
             Some(k) if needed.is_empty() => format!("; {} needs none back", k.image.name),
             Some(k) => format!("; {} needs {} back", k.image.name, needed.join(", ")),
+            None if cx.facts(service).is_some() && cx.get(service, "user").is_none() => {
+                "; its image's config runs it as a non-root user (the lock file)".to_owned()
+            }
             None => String::new(),
         };
         let doc = cx.doc;
@@ -255,13 +266,17 @@ fn wants_drop_all(cx: &Context<'_>, service: &crate::compose::Service) -> bool {
         })
 }
 
-/// The capabilities the service needs under `cap_drop: [ALL]`, None when unknown. A service
-/// of an unknown image that sets a non-root `user:` needs none for its start-up.
-fn needed_caps(cx: &Context<'_>, service: &crate::compose::Service) -> Option<Vec<&'static str>> {
+/// The capabilities the service needs under `cap_drop: [ALL]`, None when unknown: what `learn`
+/// observed (the options' image facts), else the table's. A service of an unknown image that
+/// runs as a non-root user (its `user:`, or its image's config) needs none for its start-up.
+fn needed_caps<'a>(cx: &Context<'a>, service: &crate::compose::Service) -> Option<Vec<&'a str>> {
+    if let Some(caps) = cx.facts(service).and_then(|f| f.caps.as_ref()) {
+        return Some(caps.iter().map(String::as_str).collect());
+    }
     let as_root = cx.runs_as_root(service).unwrap_or(true);
     match cx.image(service) {
         Some(k) => k.needed_caps(as_root).map(<[_]>::to_vec),
-        None if cx.get(service, "user").is_some() && !as_root => Some(Vec::new()),
+        None if !as_root => Some(Vec::new()),
         None => None,
     }
 }
@@ -279,7 +294,7 @@ fn added_caps(cx: &Context<'_>, service: &crate::compose::Service) -> Vec<String
 }
 
 /// The needed capabilities that the service's `cap_add` lacks (none without facts).
-fn missing_caps(cx: &Context<'_>, service: &crate::compose::Service) -> Vec<&'static str> {
+fn missing_caps<'a>(cx: &Context<'a>, service: &crate::compose::Service) -> Vec<&'a str> {
     if without_facts(cx, service) {
         return Vec::new();
     }

@@ -47,11 +47,42 @@ const LIMITS: [LimitKind; 3] = [
     },
 ];
 
+/// What the limits of a service are sized from: the image's size class (the table), and what
+/// `composeguard learn` saw it use (the options' image facts), which comes first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Size {
+    class: Option<SizeClass>,
+    memory_peak: Option<u64>,
+    pids_peak: Option<u64>,
+}
+
+fn size_of(cx: &Context<'_>, service: &Service) -> Size {
+    let facts = cx.facts(service);
+    Size {
+        class: cx.image(service).and_then(|k| k.image.size),
+        memory_peak: facts.and_then(|f| f.memory_peak),
+        pids_peak: facts.and_then(|f| f.pids_peak),
+    }
+}
+
+/// Twice a learned peak: memory in whole MiB, rounded up to 16 MiB, at least 32 MiB; processes
+/// at least 64 (a short observation misses start-up bursts and load).
+fn twice(key: &str, peak: u64) -> String {
+    const MIB: u64 = 1024 * 1024;
+    if key == "memory" {
+        let mib = (peak.saturating_mul(2).div_ceil(MIB)).div_ceil(16) * 16;
+        format!("{}m", mib.max(32))
+    } else {
+        peak.saturating_mul(2).max(64).to_string()
+    }
+}
+
 /// The value a limit gets, None when it would be a guess: memory and process limits need the
-/// image's size (a guessed memory limit has the kernel kill a JVM or a search engine, and JVM
-/// threads count as processes); a CPU limit only slows a service down.
-fn value_for(cx: &Context<'_>, kind: Option<SizeClass>, key: &str) -> Option<NewValue> {
-    let limits = cx.settings.limits(kind.unwrap_or(SizeClass::Small));
+/// image's size or what it was seen to use (a guessed memory limit has the kernel kill a JVM
+/// or a search engine, and JVM threads count as processes); a CPU limit only slows a service
+/// down.
+fn value_for(cx: &Context<'_>, size: Size, key: &str) -> Option<NewValue> {
+    let limits = cx.settings.limits(size.class.unwrap_or(SizeClass::Small));
     match key {
         // Swarm requires a string; a quoted string is what both accept.
         "cpus" => Some(NewValue::Raw(format!(
@@ -59,7 +90,13 @@ fn value_for(cx: &Context<'_>, kind: Option<SizeClass>, key: &str) -> Option<New
             limits.cpus,
             q = cx.style.quote
         ))),
-        _ if kind.is_none() => None,
+        "memory" if size.memory_peak.is_some() => {
+            Some(NewValue::str(twice(key, size.memory_peak.unwrap_or(0))))
+        }
+        "pids" if size.pids_peak.is_some() => {
+            Some(NewValue::Raw(twice(key, size.pids_peak.unwrap_or(0))))
+        }
+        _ if size.class.is_none() => None,
         "memory" => Some(NewValue::str(limits.memory.clone())),
         _ => Some(NewValue::Raw(limits.pids.to_string())),
     }
@@ -75,7 +112,7 @@ impl Check for ResourceLimits {
         let Some(target) = cx.compose.service_target(service) else {
             return;
         };
-        let kind = cx.image(service).and_then(|k| k.image.size);
+        let kind = size_of(cx, service);
         let deploy_is_odd = cx
             .get(service, "deploy")
             .is_some_and(|d| cx.doc.as_mapping(d.resolved).is_none());
@@ -108,6 +145,16 @@ impl Check for ResourceLimits {
                         .flatten()
                 })
                 .clone();
+            let learned = match limit.key {
+                "memory" => kind.memory_peak.is_some(),
+                "pids" => kind.pids_peak.is_some(),
+                _ => false,
+            };
+            if learned {
+                message.push_str(
+                    "; sized at twice the peak `composeguard learn` saw (the lock file)",
+                );
+            }
             let d = cx.report_service_as(limit.rule, message);
             if let Some(fix) = fix {
                 d.set_fix(fix);
@@ -173,7 +220,7 @@ fn limits_fix(
     cx: &Context<'_>,
     service: &Service,
     target: MapTarget,
-    kind: Option<SizeClass>,
+    kind: Size,
 ) -> Option<Fix> {
     let existing = deploy_limits(cx, service);
     let entries = missing_limits(cx, service, existing, kind)?;
@@ -185,7 +232,7 @@ fn limits_fix(
             .iter()
             .filter(|s| s.key != service.key && deploy_limits(cx, s) == Some(map));
         for other in others {
-            let kind = cx.image(other).and_then(|k| k.image.size);
+            let kind = size_of(cx, other);
             if missing_limits(cx, other, existing, kind).as_ref() != Some(&entries) {
                 return None;
             }
@@ -199,7 +246,7 @@ fn missing_limits(
     cx: &Context<'_>,
     service: &Service,
     existing: Option<crate::document::NodeId>,
-    kind: Option<SizeClass>,
+    kind: Size,
 ) -> Option<Vec<(String, NewValue)>> {
     let doc = cx.doc;
     let mut entries: Vec<(String, NewValue)> = Vec::new();

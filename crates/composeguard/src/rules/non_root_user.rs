@@ -79,6 +79,10 @@ impl Check for NonRootUser {
             }
             return;
         }
+        let facts = cx.facts(service);
+        if facts.is_some_and(|f| f.non_root_user()) {
+            return; // the image's own config runs it as a non-root user
+        }
         match known {
             Some(k) if !k.image.runs.stays_root() => {} // non-root, or steps down after start
             Some(k) => match k.image.safe_user {
@@ -116,6 +120,13 @@ impl Check for NonRootUser {
                     cx.report_service(message);
                 }
             },
+            None if facts.is_some() => {
+                let message = format!(
+                    "service `{}` runs as root (its image's config sets no non-root `USER`, the lock file says); set `user:` to a non-root uid that owns its data",
+                    service.name
+                );
+                cx.report_service(message);
+            }
             None => {
                 let message = format!(
                     "service `{}` may run as root (its image is unknown to composeguard); set `user:` to a non-root uid",

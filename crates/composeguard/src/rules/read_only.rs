@@ -45,19 +45,68 @@ fn copied_sources(cx: &Context<'_>, service: &Service) -> Vec<String> {
     out
 }
 
-/// The paths of a known image that need a tmpfs under `read_only: true`: what it writes,
-/// less what is already mounted and its own volumes.
-fn writable_paths(
-    cx: &Context<'_>,
-    service: &Service,
-    k: &crate::images::Known,
-) -> Vec<&'static str> {
+/// What CG201 knows of what a service's image writes: from the table, or from what `learn`
+/// observed (the options' image facts), which comes first.
+struct Writes<'a> {
+    /// The image's name in messages.
+    name: &'a str,
+    /// Whether `read_only: true` works (with tmpfs for `writable`); None: unknown.
+    ok: Option<bool>,
+    /// Why it does not, when it does not.
+    why: Option<&'a str>,
+    /// Paths written at run time outside the image's volumes; None: unknown.
+    writable: Option<Vec<&'a str>>,
+    /// The image's volumes (they stay writable).
+    volumes: Vec<&'a str>,
+    /// Writable paths whose tmpfs needs `exec`.
+    exec: &'static [&'static str],
+    /// True when the facts were learned rather than the table's.
+    learned: bool,
+}
+
+fn writes<'a>(cx: &Context<'a>, service: &Service) -> Option<Writes<'a>> {
+    let known = cx.image(service);
+    let facts = cx.facts(service);
+    let mut w = match known {
+        Some(k) => Writes {
+            name: k.image.name,
+            ok: k.image.read_only_ok,
+            why: k.image.read_only_why,
+            writable: k.image.writable.map(<[_]>::to_vec),
+            volumes: k.image.volumes.to_vec(),
+            exec: k.image.tmpfs_exec,
+            learned: false,
+        },
+        None => Writes {
+            name: facts?.reference.as_str(),
+            ok: None,
+            why: None,
+            writable: None,
+            volumes: Vec::new(),
+            exec: &[],
+            learned: false,
+        },
+    };
+    if let Some(f) = facts {
+        w.volumes.extend(f.volumes.iter().map(String::as_str));
+        if let Some(paths) = &f.writes {
+            w.learned = true;
+            w.writable = Some(paths.iter().map(String::as_str).collect());
+            w.ok = Some(f.writes_in_place.is_empty());
+            w.why = f.writes_in_place.first().map(String::as_str);
+        }
+    }
+    Some(w)
+}
+
+/// The paths that need a tmpfs under `read_only: true`: what the image writes, less what is
+/// already mounted and its own volumes.
+fn writable_paths<'a>(cx: &Context<'_>, service: &Service, w: &Writes<'a>) -> Vec<&'a str> {
     let taken = mount_targets(cx, service);
-    let image_volumes: Vec<String> = k.image.volumes.iter().map(|v| clean_path(v)).collect();
-    k.image
-        .writable
-        .unwrap_or_default()
+    let image_volumes: Vec<String> = w.volumes.iter().map(|v| clean_path(v)).collect();
+    w.writable
         .iter()
+        .flatten()
         .copied()
         .filter(|p| !taken.contains(&clean_path(p)) && !image_volumes.contains(&clean_path(p)))
         .collect()
@@ -65,8 +114,8 @@ fn writable_paths(
 
 /// A service-level tmpfs entry for `path` with the configured size; `exec` where the image
 /// runs programs from it (s6-overlay's `/run`), `noexec` elsewhere.
-fn tmpfs_item(cx: &Context<'_>, k: &crate::images::Known, path: &str) -> NewValue {
-    let exec = if k.image.tmpfs_exec.contains(&path) {
+fn tmpfs_item(cx: &Context<'_>, w: &Writes<'_>, path: &str) -> NewValue {
+    let exec = if w.exec.contains(&path) {
         "exec"
     } else {
         "noexec"
@@ -82,18 +131,15 @@ fn tmpfs_needed(cx: &Context<'_>, service: &Service) -> Vec<NewValue> {
     if cx.get(service, "read_only").is_some() {
         return Vec::new();
     }
-    let Some(k) = cx.image(service) else {
+    let Some(w) = writes(cx, service) else {
         return Vec::new();
     };
-    if k.image.read_only_ok != Some(true)
-        || k.image.writable.is_none()
-        || !copied_sources(cx, service).is_empty()
-    {
+    if w.ok != Some(true) || w.writable.is_none() || !copied_sources(cx, service).is_empty() {
         return Vec::new();
     }
-    writable_paths(cx, service, &k)
+    writable_paths(cx, service, &w)
         .iter()
-        .map(|p| tmpfs_item(cx, &k, p))
+        .map(|p| tmpfs_item(cx, &w, p))
         .collect()
 }
 
@@ -173,11 +219,9 @@ impl Check for ReadOnlyRootfs {
         let Some(target) = cx.target_for_new(service, "read_only") else {
             return;
         };
-        let known = cx.image(service);
         // Which paths an image writes at run time must be known: a read-only root with a
         // guessed `/tmp` stops every image that writes elsewhere.
-        let Some(k) =
-            known.filter(|k| k.image.read_only_ok.is_some() && k.image.writable.is_some())
+        let Some(w) = writes(cx, service).filter(|w| w.ok.is_some() && w.writable.is_some())
         else {
             let message = format!(
                 "service `{}` has a writable root file system; composeguard does not know which paths {} writes at run time, so it does not make it read-only: run it once and list what it wrote (`docker diff <container>`), then add `read_only: true` with a tmpfs or volume for each of those paths",
@@ -188,11 +232,20 @@ impl Check for ReadOnlyRootfs {
             cx.report_service(message);
             return;
         };
-        if k.image.read_only_ok == Some(false) {
-            let message = format!(
-                "service `{}` has a writable root file system; {} is known to fail with `read_only: true`, so make its writable paths volumes first",
-                service.name, k.image.name
-            );
+        if w.ok == Some(false) {
+            let message = if w.learned {
+                format!(
+                    "service `{}` has a writable root file system; `composeguard learn` saw {} change `{}` in place, which a tmpfs cannot hold: make it a volume first",
+                    service.name,
+                    w.name,
+                    w.why.unwrap_or("")
+                )
+            } else {
+                format!(
+                    "service `{}` has a writable root file system; {} is known to fail with `read_only: true`, so make its writable paths volumes first",
+                    service.name, w.name
+                )
+            };
             cx.report_service(message);
             return;
         }
@@ -206,7 +259,7 @@ impl Check for ReadOnlyRootfs {
             cx.report_service(message);
             return;
         }
-        let paths = writable_paths(cx, service, &k);
+        let paths = writable_paths(cx, service, &w);
         let size = &cx.settings.tmpfs_size;
         let mut edits: Vec<Edit> = Vec::new();
         let mut new_entries: Vec<(&str, NewValue)> =
@@ -216,7 +269,7 @@ impl Check for ReadOnlyRootfs {
             match cx.target {
                 Target::Compose => {
                     let items: Vec<NewValue> =
-                        paths.iter().map(|p| tmpfs_item(cx, &k, p)).collect();
+                        paths.iter().map(|p| tmpfs_item(cx, &w, p)).collect();
                     match cx
                         .get(service, "tmpfs")
                         .map(|l| (l, &doc.node(l.resolved).kind))
@@ -292,7 +345,15 @@ impl Check for ReadOnlyRootfs {
         } else {
             format!("Add `read_only: true` with tmpfs for {}", paths.join(", "))
         };
-        let message = format!("service `{}` has a writable root file system", service.name);
+        let message = if w.learned {
+            format!(
+                "service `{}` has a writable root file system; `composeguard learn` saw it write {} outside its volumes (the lock file)",
+                service.name,
+                if paths.is_empty() { "nothing".to_owned() } else { format!("only {}", paths.join(", ")) }
+            )
+        } else {
+            format!("service `{}` has a writable root file system", service.name)
+        };
         cx.report_service(message)
             .set_fix(Fix::new(Applicability::Unsafe, what, edits));
     }
