@@ -52,13 +52,7 @@ pub enum Command {
     Rules,
     /// List the images composeguard knows (start mode, user, capabilities, read-only), or
     /// show one with its sources.
-    Images {
-        /// An image's name (postgres) or a reference (postgres:17-alpine).
-        name: Option<String>,
-        /// How to print.
-        #[arg(long, value_enum, value_name = "FORMAT", default_value_t)]
-        output_format: images::Format,
-    },
+    Images(ImagesArgs),
     /// Print the configuration in force (from composeguard.toml and defaults).
     Config {
         /// Where to look for the configuration file (default: the current folder).
@@ -135,6 +129,75 @@ pub struct RuleSelection {
     pub ignore: Vec<String>,
 }
 
+/// `composeguard images`: the built-in table, or `images lock`.
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct ImagesArgs {
+    #[command(subcommand)]
+    pub action: Option<ImagesAction>,
+    /// An image's name (postgres) or a reference (postgres:17-alpine).
+    pub name: Option<String>,
+    /// How to print.
+    #[arg(long, value_enum, value_name = "FORMAT", default_value_t)]
+    pub output_format: images::Format,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImagesAction {
+    /// Record each image's own config (user, volumes, ports, entrypoint) in the project's lock
+    /// file, `composeguard.lock` beside its compose file, so `check` and `fix` use it offline.
+    ///
+    /// Each image of the project is read from the local Docker engine (`docker image
+    /// inspect`), else from its registry (anonymous pull token, as Docker Hub and ghcr.io
+    /// give; configs cached by digest). Facts `learn` recorded are kept while the image's
+    /// digest is the same. Exit 0 when the lock is written (or, with --check, up to date).
+    Lock(LockArgs),
+}
+
+/// `composeguard images lock`.
+#[derive(Debug, Args)]
+pub struct LockArgs {
+    /// The project: a compose file or a folder (default: the current folder's compose file).
+    #[arg(value_name = "PATH")]
+    pub path: Option<PathBuf>,
+    /// Compose files of the project (repeatable), as with `docker compose -f`.
+    #[arg(
+        short = 'f',
+        long = "file",
+        value_name = "FILE",
+        conflicts_with = "path"
+    )]
+    pub files: Vec<PathBuf>,
+    /// Where the project's `.env` and lock file are (default: the first file's folder).
+    #[arg(long, value_name = "DIR")]
+    pub project_directory: Option<PathBuf>,
+    /// Read the variables from this env file instead of the project's `.env` (repeatable).
+    #[arg(long, value_name = "FILE")]
+    pub env_file: Vec<PathBuf>,
+    /// Where to read image configs from.
+    #[arg(long, value_enum, value_name = "SOURCE", default_value_t)]
+    pub from: LockSource,
+    /// Write nothing; exit 1 when the lock file is missing or differs from what would be
+    /// written (for CI).
+    #[arg(long)]
+    pub check: bool,
+    /// Print nothing but errors.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// Where `images lock` reads image configs from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum LockSource {
+    /// The local engine when it has the image, else the registry.
+    #[default]
+    Auto,
+    /// The local engine only.
+    Engine,
+    /// The registry only.
+    Registry,
+}
+
 /// Paths, rule choices and the configuration: what `check`, `fix`, `verify` and `config`
 /// resolve their options from.
 #[derive(Debug, Default, Args)]
@@ -185,6 +248,11 @@ pub struct CommonArgs {
     /// `image: ${PG_IMAGE:-postgres:16}` and never written into the files.
     #[arg(long, value_name = "FILE")]
     pub env_file: Vec<PathBuf>,
+    /// Do not read the project's image lock file (`composeguard.lock` beside the compose
+    /// file, written by `composeguard images lock` and `learn`): fix with the built-in image
+    /// table only.
+    #[arg(long)]
+    pub no_lock: bool,
     /// Print nothing but errors (the exit code still tells).
     #[arg(long, short)]
     pub quiet: bool,

@@ -242,6 +242,34 @@ impl Docker {
         Ok(Docker { docker, compose })
     }
 
+    /// Finds `docker` and checks that the engine answers, without Compose (for reading image
+    /// configs).
+    pub fn find_engine() -> Result<Docker, DockerError> {
+        let docker = OsString::from("docker");
+        let info = run(
+            &docker,
+            &os(&["info", "--format", "{{.ServerVersion}}"]),
+            Duration::from_secs(20),
+            Stop::OnInterrupt,
+        );
+        match info {
+            Err(DockerError::Spawn { .. }) => Err(DockerError::NoDocker),
+            Err(DockerError::TimedOut { .. }) => Err(DockerError::NoEngine {
+                detail: "`docker info` did not answer within 20 s".into(),
+            }),
+            Err(e) => Err(e),
+            Ok(f) if !f.success || f.stdout.trim().is_empty() => Err(DockerError::NoEngine {
+                detail: first_line(&f.stderr)
+                    .unwrap_or("`docker info` failed")
+                    .to_owned(),
+            }),
+            Ok(_) => Ok(Docker {
+                docker,
+                compose: Vec::new(),
+            }),
+        }
+    }
+
     fn find_compose(docker: &OsStr) -> Result<Vec<OsString>, DockerError> {
         let works = |program: &OsStr, prefix: &[OsString]| {
             let mut args = prefix.to_vec();
@@ -281,14 +309,17 @@ impl Docker {
         limit: Duration,
         stop: Stop,
     ) -> Result<Finished, DockerError> {
-        let mut all: Vec<OsString> = self.compose[1..].to_vec();
+        let Some((program, prefix)) = self.compose.split_first() else {
+            return Err(DockerError::NoCompose);
+        };
+        let mut all: Vec<OsString> = prefix.to_vec();
         all.extend(os(&["-p", &project.name]));
         all.push("--project-directory".into());
         all.push(project.directory.clone().into_os_string());
         all.push("-f".into());
         all.push(project.file.clone().into_os_string());
         all.extend(os(args));
-        run(&self.compose[0], &all, limit, stop)
+        run(program, &all, limit, stop)
     }
 
     /// The ids of the containers of a compose project, with our label's value for each.
@@ -333,6 +364,31 @@ impl Docker {
             command: "docker inspect".into(),
             message: e.to_string(),
         })
+    }
+
+    /// The config of a local image (`docker image inspect`), None when there is no such image.
+    pub fn image_config(
+        &self,
+        reference: &str,
+    ) -> Result<Option<crate::image_config::ImageConfig>, DockerError> {
+        let f = self.docker(&["image", "inspect", reference], Stop::OnInterrupt)?;
+        if !f.success {
+            return Ok(None);
+        }
+        let output = |message: String| DockerError::Output {
+            command: "docker image inspect".into(),
+            message,
+        };
+        let value: serde_json::Value =
+            serde_json::from_str(&f.stdout).map_err(|e| output(e.to_string()))?;
+        let image = value
+            .get(0)
+            .ok_or_else(|| output("no image in the answer".into()))?;
+        let id = image.get("Id").and_then(|v| v.as_str()).map(str::to_owned);
+        let config = image.get("Config").cloned().unwrap_or_default();
+        Ok(Some(crate::image_config::ImageConfig::from_config(
+            &config, id,
+        )))
     }
 
     /// Whether an image exists locally.

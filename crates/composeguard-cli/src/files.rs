@@ -52,6 +52,9 @@ pub enum Failure {
         /// The path, resolved against the naming file.
         path: String,
     },
+    /// The project's lock file cannot be used (the failure's file is the lock file).
+    #[error(transparent)]
+    Lock(#[from] crate::lock::LockError),
     /// The env file Compose would interpolate the file with cannot be read.
     #[error("{path}:{line}: {message}")]
     EnvFile {

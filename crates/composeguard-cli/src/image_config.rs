@@ -100,14 +100,6 @@ impl ImageConfig {
             labels,
         }
     }
-
-    /// True when the image's user is not root (a uid other than 0, or a name other than root).
-    pub fn non_root(&self) -> bool {
-        self.user.as_deref().is_some_and(|u| {
-            let user = u.split(':').next().unwrap_or(u);
-            !user.is_empty() && user != "0" && user != "root"
-        })
-    }
 }
 
 #[cfg(test)]
@@ -128,7 +120,6 @@ mod tests {
         });
         let c = ImageConfig::from_config(&config, Some("sha256:ab".into()));
         assert_eq!(c.user.as_deref(), Some("999:999"));
-        assert!(c.non_root());
         assert_eq!(c.volumes, ["/var/lib/postgresql/data"]);
         assert_eq!(c.exposed_ports, ["5432/tcp"]);
         assert_eq!(c.entrypoint, ["docker-entrypoint.sh"]);
@@ -136,13 +127,5 @@ mod tests {
         assert_eq!(c.labels.len(), 1);
         let empty = ImageConfig::from_config(&json!({"User": "", "Volumes": null}), None);
         assert_eq!(empty, ImageConfig::default());
-        assert!(!empty.non_root());
-        for root in ["0", "0:0", "root", "root:root"] {
-            let c = ImageConfig {
-                user: Some(root.into()),
-                ..ImageConfig::default()
-            };
-            assert!(!c.non_root(), "{root}");
-        }
     }
 }

@@ -22,6 +22,7 @@ mod environment;
 mod error;
 mod files;
 mod image_config;
+mod lock;
 mod output;
 mod parallel;
 mod projects;
@@ -65,10 +66,10 @@ fn main() -> ExitCode {
         Command::Verify(args) => commands::verify::run(&args),
         Command::Rule { code } => commands::rule::run(&code),
         Command::Rules => commands::rules::run(),
-        Command::Images {
-            name,
-            output_format,
-        } => commands::images::run(name.as_deref(), output_format),
+        Command::Images(args) => match &args.action {
+            Some(args::ImagesAction::Lock(lock)) => commands::lock::run(lock),
+            None => commands::images::run(args.name.as_deref(), args.output_format),
+        },
         Command::Config { path, config } => commands::config::run(path, config),
         Command::Completions { shell } => commands::completions::run(shell),
     };

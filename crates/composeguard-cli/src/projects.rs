@@ -39,6 +39,23 @@ pub struct Project {
     pub directory: Option<PathBuf>,
 }
 
+impl Project {
+    /// The project's folder, where its `.env` and lock file are: `--project-directory`, else
+    /// the first file's folder; None for standard input.
+    pub fn folder(&self) -> Option<PathBuf> {
+        let first = &self.members[0].input;
+        self.directory.clone().or_else(|| {
+            (!first.is_stdin()).then(|| {
+                first
+                    .path
+                    .parent()
+                    .filter(|p| !p.as_os_str().is_empty())
+                    .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+            })
+        })
+    }
+}
+
 /// A project's files as read.
 pub struct LoadedProject {
     /// The files, in the project's order.

@@ -171,36 +171,41 @@ impl<'a> Context<'a> {
         self.scalar(service, "image")
     }
 
-    /// The service's image reference as Compose reads it, variables interpolated
-    /// (`${PG_IMAGE:-postgres:16}` is `postgres:16` when `PG_IMAGE` is unset).
-    fn resolved_image(&self, service: &Service) -> Option<std::borrow::Cow<'a, str>> {
+    /// `f` of the service's image reference as Compose reads it, variables interpolated
+    /// (`${PG_IMAGE:-postgres:16}` is `postgres:16` when `PG_IMAGE` is unset); None without one.
+    fn with_image<T>(&self, service: &Service, f: impl FnOnce(&str) -> Option<T>) -> Option<T> {
         let reference = self.image_ref(service)?;
         if !reference.contains('$') {
-            return Some(reference.into());
+            return f(reference);
         }
         let value = |name: &str| {
             let found = self.environment.iter().rev().find(|(n, _)| n == name);
             found.map(|(_, v)| v.clone())
         };
-        interpolate(reference, &value).map(Into::into)
+        f(&interpolate(reference, &value)?)
     }
 
-    /// What composeguard knows about the service's image, from its table.
+    /// The service's image reference as Compose reads it (see [`Context::image`]).
+    pub(crate) fn resolved_image(&self, service: &Service) -> Option<String> {
+        self.with_image(service, |r| Some(r.to_owned()))
+    }
+
+    /// What composeguard knows about the service's image, from its table: the reference as
+    /// Compose reads it, variables interpolated.
     pub fn image(&self, service: &Service) -> Option<Known> {
-        images::lookup(&self.resolved_image(service)?)
+        self.with_image(service, images::lookup)
     }
 
     /// Facts given with the options about the service's image (its own config, what `learn`
     /// observed); they come before the table's. Always None in the browser module.
-    #[inline]
+    #[inline(always)]
     pub fn facts(&self, service: &Service) -> Option<&'a images::ImageFacts> {
         #[cfg(feature = "facts")]
         {
             if self.image_facts.is_empty() {
                 return None;
             }
-            let reference = self.resolved_image(service)?;
-            self.image_facts.iter().find(|f| f.matches(&reference))
+            self.with_image(service, |r| self.image_facts.iter().find(|f| f.matches(r)))
         }
         #[cfg(not(feature = "facts"))]
         {

@@ -212,7 +212,8 @@ impl ImageFacts {
                 (full, tag, p.digest)
             })
         };
-        self.reference == reference || key(&self.reference).is_some_and(|k| Some(k) == key(reference))
+        self.reference == reference
+            || key(&self.reference).is_some_and(|k| Some(k) == key(reference))
     }
 
     /// True when the image's own user is not root (its config says so).

@@ -551,6 +551,27 @@ pub fn check_project(
     Ok(split_diagnostics(&joined.spans, &texts, diagnostics))
 }
 
+/// Each service of a project with the image it runs, as Compose reads it (merged over the
+/// files, `extends` followed, variables interpolated), in service order; a service whose image
+/// is unset or cannot be resolved is left out. What `composeguard images lock` and `learn`
+/// gather facts about.
+pub fn service_images(
+    files: &[ProjectFile],
+    options: &Options,
+) -> Result<Vec<(String, String)>, ProjectError> {
+    let joined = join_files(files, options)?;
+    let compose = crate::compose::Compose::with_layout(&joined.doc, Some(&joined.layout))
+        .map_err(ProjectError::whole)?;
+    let services = compose.services();
+    let style = crate::style::Style::detect(&joined.doc);
+    let cx =
+        crate::context::Context::new(&joined.doc, compose, &services, &style, options, Vec::new());
+    Ok(services
+        .iter()
+        .filter_map(|s| Some((s.name.clone(), cx.resolved_image(s)?)))
+        .collect())
+}
+
 /// Fixes a project: the fixes of every file, placed so that the merged project gets each
 /// control once; each file's new text and changes (a file read only for `extends` never
 /// changes). All or nothing: an error in any file fixes none.

@@ -57,7 +57,11 @@ fn without_facts_an_unknown_image_gets_nothing_that_can_stop_it() {
     assert!(svc.get("user").is_none());
     assert!(svc["deploy"]["resources"]["limits"].get("memory").is_none());
     assert!(svc["deploy"]["resources"]["limits"].get("pids").is_none());
-    assert!(messages.iter().any(|m| m.starts_with("CG201") && m.contains("docker diff")));
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.starts_with("CG201") && m.contains("docker diff"))
+    );
 }
 
 #[test]
@@ -75,13 +79,21 @@ fn learned_facts_give_exact_capabilities_tmpfs_and_limits() {
     assert_eq!(limits["memory"].as_str(), Some("208m"));
     assert_eq!(limits["pids"].as_u64(), Some(64));
     for (code, says) in [
-        ("CG101", "`composeguard learn` saw it need CHOWN, SETUID, SETGID"),
-        ("CG201", "saw it write only /var/cache/api outside its volumes"),
+        (
+            "CG101",
+            "`composeguard learn` saw it need CHOWN, SETUID, SETGID",
+        ),
+        (
+            "CG201",
+            "saw it write only /var/cache/api outside its volumes",
+        ),
         ("CG301", "twice the peak"),
         ("CG303", "twice the peak"),
     ] {
         assert!(
-            messages.iter().any(|m| m.starts_with(code) && m.contains(says)),
+            messages
+                .iter()
+                .any(|m| m.starts_with(code) && m.contains(says)),
             "{code}: {messages:#?}"
         );
     }
@@ -95,7 +107,10 @@ fn an_image_config_with_a_non_root_user_is_not_reported_as_root() {
         ..ImageFacts::default()
     };
     let (svc, messages) = harden(vec![config_only]);
-    assert!(!messages.iter().any(|m| m.starts_with("CG103")), "{messages:#?}");
+    assert!(
+        !messages.iter().any(|m| m.starts_with("CG103")),
+        "{messages:#?}"
+    );
     // A non-root process needs none of the step-down capabilities: ALL goes (unsafe fix).
     assert_eq!(strings(&svc["cap_drop"]), ["ALL"]);
     assert!(svc.get("cap_add").is_none());

@@ -28,7 +28,7 @@ pub fn run(args: &CheckArgs) -> Result<ExitStatus, Error> {
     )?;
     let environment = Environment::load(&args.common.env_file).map_err(Error::EnvFile)?;
     let loaded = in_parallel(&projects, |project| {
-        let options = project_options(&environment, project, options)?;
+        let options = project_options(&environment, !args.common.no_lock, project, options)?;
         let loaded = projects::load(project, options.limits.max_bytes, &options);
         Ok::<_, LoadFailure>((options, loaded?))
     });
@@ -138,35 +138,40 @@ fn check_project(
     Ok(out)
 }
 
-/// The options for one project: the run's, with the variables of its environment.
+/// The options for one project: the run's, with the variables of its environment and, with
+/// `use_lock`, the facts of its lock file (`composeguard.lock` in its folder).
 pub fn project_options(
     environment: &Environment,
+    use_lock: bool,
     project: &projects::Project,
     options: &composeguard::Options,
 ) -> Result<composeguard::Options, LoadFailure> {
     let first = &project.members[0].input;
-    let folder = project.directory.clone().or_else(|| {
-        (!first.is_stdin()).then(|| {
-            first
-                .path
-                .parent()
-                .filter(|p| !p.as_os_str().is_empty())
-                .map_or_else(
-                    || std::path::PathBuf::from("."),
-                    std::path::Path::to_path_buf,
-                )
-        })
-    });
+    let folder = project.folder();
     let vars = environment
         .for_folder(folder.as_deref())
         .map_err(|failure| LoadFailure {
             display: first.display.clone(),
             failure,
         })?;
-    Ok(composeguard::Options {
+    let mut options = composeguard::Options {
         environment: vars,
         ..options.clone()
-    })
+    };
+    if use_lock {
+        let lock = crate::lock::path_in(folder.as_deref().unwrap_or(std::path::Path::new(".")));
+        match crate::lock::LockFile::read(&lock) {
+            Ok(Some(file)) => options.image_facts = file.facts(),
+            Ok(None) => {}
+            Err(e) => {
+                return Err(LoadFailure {
+                    display: lock.display().to_string(),
+                    failure: e.into(),
+                });
+            }
+        }
+    }
+    Ok(options)
 }
 
 fn print_summary(tally: &Tally, unsafe_fixes: bool, errors: usize) {

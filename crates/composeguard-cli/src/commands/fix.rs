@@ -65,7 +65,8 @@ pub fn run(args: &FixArgs) -> Result<ExitStatus, Error> {
             let (at, message) = e.located();
             (e.display, at, message)
         };
-        let options = project_options(&environment, project, &options).map_err(failed)?;
+        let options = project_options(&environment, !args.common.no_lock, project, &options)
+            .map_err(failed)?;
         let mut loaded =
             projects::load(project, options.limits.max_bytes, &options).map_err(failed)?;
         let outcomes = match &args.into {

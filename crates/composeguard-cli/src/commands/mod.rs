@@ -14,6 +14,7 @@ pub mod completions;
 pub mod config;
 pub mod fix;
 pub mod images;
+pub mod lock;
 pub mod rule;
 pub mod rules;
 pub mod verify;
@@ -60,6 +61,7 @@ impl Located for files::Failure {
     fn position(&self) -> Option<(usize, usize)> {
         match self {
             files::Failure::Lib(e) => e.position(),
+            files::Failure::Lock(e) => e.position(),
             _ => None,
         }
     }

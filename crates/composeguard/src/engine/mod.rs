@@ -47,6 +47,7 @@ pub struct Options {
     /// Facts about the images services run, from outside the library (the lock file the CLI
     /// reads: the image's own config, what `learn` observed); they come before the table's.
     /// The browser module is built without them (feature `facts`).
+    #[cfg(feature = "facts")]
     pub image_facts: Vec<crate::images::ImageFacts>,
 }
 

@@ -47,24 +47,6 @@ const LIMITS: [LimitKind; 3] = [
     },
 ];
 
-/// What the limits of a service are sized from: the image's size class (the table), and what
-/// `composeguard learn` saw it use (the options' image facts), which comes first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Size {
-    class: Option<SizeClass>,
-    memory_peak: Option<u64>,
-    pids_peak: Option<u64>,
-}
-
-fn size_of(cx: &Context<'_>, service: &Service) -> Size {
-    let facts = cx.facts(service);
-    Size {
-        class: cx.image(service).and_then(|k| k.image.size),
-        memory_peak: facts.and_then(|f| f.memory_peak),
-        pids_peak: facts.and_then(|f| f.pids_peak),
-    }
-}
-
 /// Twice a learned peak: memory in whole MiB, rounded up to 16 MiB, at least 32 MiB; processes
 /// at least 64 (a short observation misses start-up bursts and load).
 fn twice(key: &str, peak: u64) -> String {
@@ -78,11 +60,24 @@ fn twice(key: &str, peak: u64) -> String {
 }
 
 /// The value a limit gets, None when it would be a guess: memory and process limits need the
-/// image's size or what it was seen to use (a guessed memory limit has the kernel kill a JVM
-/// or a search engine, and JVM threads count as processes); a CPU limit only slows a service
-/// down.
-fn value_for(cx: &Context<'_>, size: Size, key: &str) -> Option<NewValue> {
-    let limits = cx.settings.limits(size.class.unwrap_or(SizeClass::Small));
+/// image's size or what `composeguard learn` saw the service use (the options' image facts,
+/// which come first): a guessed memory limit has the kernel kill a JVM or a search engine, and
+/// JVM threads count as processes. A CPU limit only slows a service down.
+fn value_for(
+    cx: &Context<'_>,
+    service: &Service,
+    kind: Option<SizeClass>,
+    key: &str,
+) -> Option<NewValue> {
+    if let Some(peak) = learned_peak(cx, service, key) {
+        let value = twice(key, peak);
+        return Some(if key == "memory" {
+            NewValue::str(value)
+        } else {
+            NewValue::Raw(value)
+        });
+    }
+    let limits = cx.settings.limits(kind.unwrap_or(SizeClass::Small));
     match key {
         // Swarm requires a string; a quoted string is what both accept.
         "cpus" => Some(NewValue::Raw(format!(
@@ -90,15 +85,19 @@ fn value_for(cx: &Context<'_>, size: Size, key: &str) -> Option<NewValue> {
             limits.cpus,
             q = cx.style.quote
         ))),
-        "memory" if size.memory_peak.is_some() => {
-            Some(NewValue::str(twice(key, size.memory_peak.unwrap_or(0))))
-        }
-        "pids" if size.pids_peak.is_some() => {
-            Some(NewValue::Raw(twice(key, size.pids_peak.unwrap_or(0))))
-        }
-        _ if size.class.is_none() => None,
+        _ if kind.is_none() => None,
         "memory" => Some(NewValue::str(limits.memory.clone())),
         _ => Some(NewValue::Raw(limits.pids.to_string())),
+    }
+}
+
+/// The peak `learn` saw of a memory (`memory`) or process (`pids`) limit's measure.
+fn learned_peak(cx: &Context<'_>, service: &Service, key: &str) -> Option<u64> {
+    let facts = cx.facts(service)?;
+    match key {
+        "memory" => facts.memory_peak,
+        "pids" => facts.pids_peak,
+        _ => None,
     }
 }
 
@@ -112,7 +111,7 @@ impl Check for ResourceLimits {
         let Some(target) = cx.compose.service_target(service) else {
             return;
         };
-        let kind = size_of(cx, service);
+        let kind = cx.image(service).and_then(|k| k.image.size);
         let deploy_is_odd = cx
             .get(service, "deploy")
             .is_some_and(|d| cx.doc.as_mapping(d.resolved).is_none());
@@ -129,7 +128,7 @@ impl Check for ResourceLimits {
                 continue;
             }
             let mut message = format!("service `{}` has no {} limit", service.name, limit.what);
-            if value_for(cx, kind, limit.key).is_none() {
+            if value_for(cx, service, kind, limit.key).is_none() {
                 message.push_str(&format!(
                     "; composeguard does not know how much {} needs, so it does not guess one: measure it under load (`docker stats`) and set about twice the peak",
                     cx.image_ref(service)
@@ -145,15 +144,9 @@ impl Check for ResourceLimits {
                         .flatten()
                 })
                 .clone();
-            let learned = match limit.key {
-                "memory" => kind.memory_peak.is_some(),
-                "pids" => kind.pids_peak.is_some(),
-                _ => false,
-            };
-            if learned {
-                message.push_str(
-                    "; sized at twice the peak `composeguard learn` saw (the lock file)",
-                );
+            if learned_peak(cx, service, limit.key).is_some() {
+                message
+                    .push_str("; sized at twice the peak `composeguard learn` saw (the lock file)");
             }
             let d = cx.report_service_as(limit.rule, message);
             if let Some(fix) = fix {
@@ -220,7 +213,7 @@ fn limits_fix(
     cx: &Context<'_>,
     service: &Service,
     target: MapTarget,
-    kind: Size,
+    kind: Option<SizeClass>,
 ) -> Option<Fix> {
     let existing = deploy_limits(cx, service);
     let entries = missing_limits(cx, service, existing, kind)?;
@@ -232,7 +225,7 @@ fn limits_fix(
             .iter()
             .filter(|s| s.key != service.key && deploy_limits(cx, s) == Some(map));
         for other in others {
-            let kind = size_of(cx, other);
+            let kind = cx.image(other).and_then(|k| k.image.size);
             if missing_limits(cx, other, existing, kind).as_ref() != Some(&entries) {
                 return None;
             }
@@ -246,7 +239,7 @@ fn missing_limits(
     cx: &Context<'_>,
     service: &Service,
     existing: Option<crate::document::NodeId>,
-    kind: Size,
+    kind: Option<SizeClass>,
 ) -> Option<Vec<(String, NewValue)>> {
     let doc = cx.doc;
     let mut entries: Vec<(String, NewValue)> = Vec::new();
@@ -274,7 +267,7 @@ fn missing_limits(
         if cx.enabled(limit.rule.code)
             && !sets_same_field(cx, service, limit)
             && !cx.extended_by_one_setting(service, &keys)
-            && let Some(value) = value_for(cx, kind, limit.key)
+            && let Some(value) = value_for(cx, service, kind, limit.key)
         {
             entries.push((limit.key.into(), value));
         }

@@ -45,25 +45,35 @@ fn copied_sources(cx: &Context<'_>, service: &Service) -> Vec<String> {
     out
 }
 
-/// What CG201 knows of what a service's image writes: from the table, or from what `learn`
-/// observed (the options' image facts), which comes first.
+/// What CG201 knows of what a service's image writes: from the table, and from the options'
+/// image facts (its config's volumes; what `learn` saw it write, which comes first).
 struct Writes<'a> {
     /// The image's name in messages.
     name: &'a str,
-    /// Whether `read_only: true` works (with tmpfs for `writable`); None: unknown.
+    /// Whether `read_only: true` works (with tmpfs for what it writes); None: unknown.
     ok: Option<bool>,
     /// Why it does not, when it does not.
     why: Option<&'a str>,
-    /// Paths written at run time outside the image's volumes; None: unknown.
-    writable: Option<Vec<&'a str>>,
-    /// The image's volumes (they stay writable).
-    volumes: Vec<&'a str>,
+    /// The table's paths written at run time outside the image's volumes; None: unknown.
+    writable: Option<&'static [&'static str]>,
+    /// What `learn` saw it write (then `writable` is not used).
+    learned: Option<&'a [String]>,
+    /// The image's volumes (they stay writable): the table's, and its config's.
+    volumes: &'static [&'static str],
+    config_volumes: &'a [String],
     /// Writable paths whose tmpfs needs `exec`.
     exec: &'static [&'static str],
-    /// True when the facts were learned rather than the table's.
-    learned: bool,
 }
 
+impl Writes<'_> {
+    /// True when which paths it writes is known.
+    fn known(&self) -> bool {
+        self.ok.is_some() && (self.writable.is_some() || self.learned.is_some())
+    }
+}
+
+// Inlined so that, without facts (the browser module), the learned branches fold away.
+#[inline(always)]
 fn writes<'a>(cx: &Context<'a>, service: &Service) -> Option<Writes<'a>> {
     let known = cx.image(service);
     let facts = cx.facts(service);
@@ -72,26 +82,27 @@ fn writes<'a>(cx: &Context<'a>, service: &Service) -> Option<Writes<'a>> {
             name: k.image.name,
             ok: k.image.read_only_ok,
             why: k.image.read_only_why,
-            writable: k.image.writable.map(<[_]>::to_vec),
-            volumes: k.image.volumes.to_vec(),
+            writable: k.image.writable,
+            learned: None,
+            volumes: k.image.volumes,
+            config_volumes: &[],
             exec: k.image.tmpfs_exec,
-            learned: false,
         },
         None => Writes {
             name: facts?.reference.as_str(),
             ok: None,
             why: None,
             writable: None,
-            volumes: Vec::new(),
+            learned: None,
+            volumes: &[],
+            config_volumes: &[],
             exec: &[],
-            learned: false,
         },
     };
     if let Some(f) = facts {
-        w.volumes.extend(f.volumes.iter().map(String::as_str));
+        w.config_volumes = &f.volumes;
         if let Some(paths) = &f.writes {
-            w.learned = true;
-            w.writable = Some(paths.iter().map(String::as_str).collect());
+            w.learned = Some(paths);
             w.ok = Some(f.writes_in_place.is_empty());
             w.why = f.writes_in_place.first().map(String::as_str);
         }
@@ -102,14 +113,24 @@ fn writes<'a>(cx: &Context<'a>, service: &Service) -> Option<Writes<'a>> {
 /// The paths that need a tmpfs under `read_only: true`: what the image writes, less what is
 /// already mounted and its own volumes.
 fn writable_paths<'a>(cx: &Context<'_>, service: &Service, w: &Writes<'a>) -> Vec<&'a str> {
-    let taken = mount_targets(cx, service);
-    let image_volumes: Vec<String> = w.volumes.iter().map(|v| clean_path(v)).collect();
-    w.writable
-        .iter()
-        .flatten()
-        .copied()
-        .filter(|p| !taken.contains(&clean_path(p)) && !image_volumes.contains(&clean_path(p)))
-        .collect()
+    let mut taken = mount_targets(cx, service);
+    for v in w.volumes {
+        taken.push(clean_path(v));
+    }
+    for v in w.config_volumes {
+        taken.push(clean_path(v));
+    }
+    let mut out = Vec::new();
+    let mut keep = |p: &'a str| {
+        if !taken.contains(&clean_path(p)) {
+            out.push(p);
+        }
+    };
+    match w.learned {
+        Some(learned) => learned.iter().for_each(|p| keep(p)),
+        None => w.writable.unwrap_or_default().iter().for_each(|p| keep(p)),
+    }
+    out
 }
 
 /// A service-level tmpfs entry for `path` with the configured size; `exec` where the image
@@ -134,7 +155,7 @@ fn tmpfs_needed(cx: &Context<'_>, service: &Service) -> Vec<NewValue> {
     let Some(w) = writes(cx, service) else {
         return Vec::new();
     };
-    if w.ok != Some(true) || w.writable.is_none() || !copied_sources(cx, service).is_empty() {
+    if w.ok != Some(true) || !w.known() || !copied_sources(cx, service).is_empty() {
         return Vec::new();
     }
     writable_paths(cx, service, &w)
@@ -221,8 +242,7 @@ impl Check for ReadOnlyRootfs {
         };
         // Which paths an image writes at run time must be known: a read-only root with a
         // guessed `/tmp` stops every image that writes elsewhere.
-        let Some(w) = writes(cx, service).filter(|w| w.ok.is_some() && w.writable.is_some())
-        else {
+        let Some(w) = writes(cx, service).filter(Writes::known) else {
             let message = format!(
                 "service `{}` has a writable root file system; composeguard does not know which paths {} writes at run time, so it does not make it read-only: run it once and list what it wrote (`docker diff <container>`), then add `read_only: true` with a tmpfs or volume for each of those paths",
                 service.name,
@@ -233,7 +253,7 @@ impl Check for ReadOnlyRootfs {
             return;
         };
         if w.ok == Some(false) {
-            let message = if w.learned {
+            let message = if w.learned.is_some() {
                 format!(
                     "service `{}` has a writable root file system; `composeguard learn` saw {} change `{}` in place, which a tmpfs cannot hold: make it a volume first",
                     service.name,
@@ -345,11 +365,15 @@ impl Check for ReadOnlyRootfs {
         } else {
             format!("Add `read_only: true` with tmpfs for {}", paths.join(", "))
         };
-        let message = if w.learned {
+        let message = if w.learned.is_some() {
             format!(
                 "service `{}` has a writable root file system; `composeguard learn` saw it write {} outside its volumes (the lock file)",
                 service.name,
-                if paths.is_empty() { "nothing".to_owned() } else { format!("only {}", paths.join(", ")) }
+                if paths.is_empty() {
+                    "nothing".to_owned()
+                } else {
+                    format!("only {}", paths.join(", "))
+                }
             )
         } else {
             format!("service `{}` has a writable root file system", service.name)
