@@ -25,6 +25,7 @@ mod image_config;
 mod output;
 mod parallel;
 mod projects;
+mod registry;
 mod resolve;
 mod secrets;
 
