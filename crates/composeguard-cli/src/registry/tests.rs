@@ -754,3 +754,331 @@ fn registry_errors_say_what_to_do() {
         "{gone:?}"
     );
 }
+
+// --- Against Debian's docker-registry (distribution), run when COMPOSEGUARD_REGISTRY=1 ---
+
+/// A `docker-registry serve` on a free port of 127.0.0.1, storing in a temporary folder;
+/// killed when dropped.
+struct RealRegistry {
+    child: std::process::Child,
+    host: String,
+    dir: tempfile::TempDir,
+}
+
+impl Drop for RealRegistry {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl RealRegistry {
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("registry.log")).unwrap_or_default()
+    }
+
+    fn start() -> RealRegistry {
+        let dir = tempfile::tempdir().unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let config = dir.path().join("config.yml");
+        std::fs::write(
+            &config,
+            format!(
+                "version: 0.1\nlog:\n  level: warn\n  accesslog:\n    disabled: true\n\
+                 storage:\n  filesystem:\n    rootdirectory: {}\n\
+                 http:\n  addr: 127.0.0.1:{port}\n",
+                dir.path().join("data").display()
+            ),
+        )
+        .unwrap();
+        let log = std::fs::File::create(dir.path().join("registry.log")).unwrap();
+        let child = std::process::Command::new("docker-registry")
+            .arg("serve")
+            .arg(&config)
+            .stdin(std::process::Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!(
+                    "COMPOSEGUARD_REGISTRY=1 but `docker-registry` cannot be run ({e}): apt-get install docker-registry"
+                )
+            });
+        let mut registry = RealRegistry {
+            child,
+            host: format!("127.0.0.1:{port}"),
+            dir,
+        };
+        let agent = push_agent();
+        let started = std::time::Instant::now();
+        loop {
+            if let Ok(Some(status)) = registry.child.try_wait() {
+                panic!(
+                    "docker-registry exited ({status}); its log:\n{}",
+                    registry.log()
+                );
+            }
+            let up = agent
+                .get(format!("http://{}/v2/", registry.host))
+                .call()
+                .is_ok_and(|r| r.status() == 200);
+            if up {
+                return registry;
+            }
+            if started.elapsed() > Duration::from_secs(20) {
+                panic!(
+                    "docker-registry did not answer in 20 s; its log:\n{}",
+                    registry.log()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+fn push_agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .proxy(None)
+        .timeout_global(Some(Duration::from_secs(10)))
+        .build()
+        .new_agent()
+}
+
+/// A monolithic blob upload: POST for an upload URL, then PUT the bytes with their digest.
+fn push_blob(agent: &ureq::Agent, base: &str, repository: &str, bytes: &[u8]) -> String {
+    let digest = sha256_digest(bytes);
+    let started = agent
+        .post(format!("{base}/v2/{repository}/blobs/uploads/"))
+        .send_empty()
+        .unwrap();
+    assert_eq!(started.status(), 202, "starting an upload");
+    let location = started.headers()["location"].to_str().unwrap().to_owned();
+    let location = if location.starts_with('/') {
+        format!("{base}{location}")
+    } else {
+        location
+    };
+    let separator = if location.contains('?') { '&' } else { '?' };
+    let mut done = agent
+        .put(format!("{location}{separator}digest={digest}"))
+        .header("Content-Type", "application/octet-stream")
+        .send(bytes)
+        .unwrap();
+    let status = done.status();
+    assert_eq!(
+        status,
+        201,
+        "{}",
+        done.body_mut().read_to_string().unwrap_or_default()
+    );
+    digest
+}
+
+fn push_manifest(
+    agent: &ureq::Agent,
+    base: &str,
+    repository: &str,
+    reference: &str,
+    media_type: &str,
+    bytes: &[u8],
+) {
+    let mut done = agent
+        .put(format!("{base}/v2/{repository}/manifests/{reference}"))
+        .header("Content-Type", media_type)
+        .send(bytes)
+        .unwrap();
+    let status = done.status();
+    assert_eq!(
+        status,
+        201,
+        "{}",
+        done.body_mut().read_to_string().unwrap_or_default()
+    );
+}
+
+fn crc32(data: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &b in data {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+/// gzip with one stored (uncompressed) deflate block.
+fn gzip(data: &[u8]) -> Vec<u8> {
+    let len = u16::try_from(data.len()).expect("a stored block holds 64 KiB");
+    let mut out = vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff, 1];
+    out.extend(len.to_le_bytes());
+    out.extend((!len).to_le_bytes());
+    out.extend(data);
+    out.extend(crc32(data).to_le_bytes());
+    out.extend((data.len() as u32).to_le_bytes());
+    out
+}
+
+/// A ustar archive of one file.
+fn tar(name: &str, content: &[u8]) -> Vec<u8> {
+    let mut header = [0u8; 512];
+    let mut put =
+        |at: usize, text: &str| header[at..at + text.len()].copy_from_slice(text.as_bytes());
+    put(0, name);
+    put(100, "0000644\0");
+    put(108, "0000000\0");
+    put(116, "0000000\0");
+    put(124, &format!("{:011o}\0", content.len()));
+    put(136, "00000000000\0");
+    put(148, "        ");
+    put(156, "0");
+    put(257, "ustar\0");
+    put(263, "00");
+    let sum: u32 = header.iter().map(|&b| u32::from(b)).sum();
+    header[148..156].copy_from_slice(format!("{sum:06o}\0 ").as_bytes());
+    let mut out = header.to_vec();
+    out.extend(content);
+    out.resize(out.len().div_ceil(512) * 512, 0);
+    out.resize(out.len() + 1024, 0);
+    out
+}
+
+#[test]
+fn docker_registry_serves_an_image_the_test_pushed() {
+    if std::env::var_os("COMPOSEGUARD_REGISTRY").is_none_or(|v| v != "1") {
+        eprintln!(
+            "skipped: set COMPOSEGUARD_REGISTRY=1 (with docker-registry installed) to run it"
+        );
+        return;
+    }
+    let registry = RealRegistry::start();
+    let base = format!("http://{}", registry.host);
+    let agent = push_agent();
+    let repository = "composeguard/test-app";
+
+    // The image, as an OCI image layout holds it: one layer, and a config and a manifest per
+    // platform, listed by an index.
+    let layer_tar = tar("hello.txt", b"hello from composeguard\n");
+    let layer = gzip(&layer_tar);
+    let layer_digest = push_blob(&agent, &base, repository, &layer);
+    let mut manifests = Vec::new();
+    for (arch, user, port) in [
+        ("amd64", "1000:1000", "8080/tcp"),
+        ("arm64", "2000", "9090/udp"),
+    ] {
+        let config = serde_json::to_vec(&json!({
+            "architecture": arch,
+            "os": "linux",
+            "config": {
+                "User": user,
+                "Volumes": {"/var/lib/app": {}},
+                "ExposedPorts": {port: {}},
+                "Entrypoint": ["/hello"],
+                "Env": ["PATH=/usr/bin"]
+            },
+            "rootfs": {"type": "layers", "diff_ids": [sha256_digest(&layer_tar)]},
+            "history": [{"created_by": "composeguard's test"}]
+        }))
+        .unwrap();
+        let config_digest = push_blob(&agent, &base, repository, &config);
+        let manifest = serde_json::to_vec(&json!({
+            "schemaVersion": 2,
+            "mediaType": OCI_MANIFEST,
+            "config": {"mediaType": OCI_CONFIG, "digest": config_digest, "size": config.len()},
+            "layers": [{
+                "mediaType": "application/vnd.oci.image.layer.v1.tar+gzip",
+                "digest": layer_digest,
+                "size": layer.len()
+            }]
+        }))
+        .unwrap();
+        let digest = sha256_digest(&manifest);
+        push_manifest(&agent, &base, repository, &digest, OCI_MANIFEST, &manifest);
+        let mut entry = entry("linux", arch, (arch == "arm64").then_some("v8"), &digest);
+        entry["size"] = json!(manifest.len());
+        manifests.push((digest, entry));
+    }
+    let index = serde_json::to_vec(&json!({
+        "schemaVersion": 2,
+        "mediaType": OCI_INDEX,
+        "manifests": manifests.iter().map(|(_, e)| e.clone()).collect::<Vec<_>>()
+    }))
+    .unwrap();
+    let index_digest = sha256_digest(&index);
+    push_manifest(&agent, &base, repository, "v1", OCI_INDEX, &index);
+
+    let cache = tempfile::tempdir().unwrap();
+    let amd64 = options(Some(cache.path()), "amd64");
+    let name = format!("{}/{repository}", registry.host);
+    let check = |config: &ImageConfig, manifest: &str, user: &str, port: &str| {
+        assert_eq!(config.digest.as_deref(), Some(manifest));
+        assert_eq!(config.user.as_deref(), Some(user));
+        assert_eq!(config.volumes, ["/var/lib/app"]);
+        assert_eq!(config.exposed_ports, [port]);
+        assert_eq!(config.entrypoint, ["/hello"]);
+        assert_eq!(config.env, ["PATH"]);
+    };
+    let fetch = |reference: &str, options: &RegistryOptions| {
+        fetch_config(reference, options)
+            .unwrap_or_else(|e| panic!("{reference}: {e}\nregistry log:\n{}", registry.log()))
+    };
+    check(
+        &fetch(&format!("{name}:v1"), &amd64),
+        &manifests[0].0,
+        "1000:1000",
+        "8080/tcp",
+    );
+    check(
+        &fetch(&format!("{name}:v1"), &options(None, "arm64")),
+        &manifests[1].0,
+        "2000",
+        "9090/udp",
+    );
+    // By digest over the network (no cache), the index's and the manifest's.
+    check(
+        &fetch(&format!("{name}@{index_digest}"), &options(None, "amd64")),
+        &manifests[0].0,
+        "1000:1000",
+        "8080/tcp",
+    );
+    check(
+        &fetch(
+            &format!("{name}@{}", manifests[1].0),
+            &options(None, "amd64"),
+        ),
+        &manifests[1].0,
+        "2000",
+        "9090/udp",
+    );
+    let missing = fetch_config(&format!("{name}:v2"), &amd64).unwrap_err();
+    assert!(
+        matches!(missing, RegistryError::Status { status: 404, .. }),
+        "{missing}"
+    );
+    let missing = fetch_config(
+        &format!("{}/composeguard/nothing:v1", registry.host),
+        &amd64,
+    )
+    .unwrap_err();
+    assert!(
+        matches!(missing, RegistryError::Status { status: 404, .. }),
+        "{missing}"
+    );
+
+    // With the registry stopped, the index's digest is answered from the cache.
+    let host = registry.host.clone();
+    drop(registry);
+    let config = fetch_config(&format!("{host}/{repository}@{index_digest}"), &amd64).unwrap();
+    check(&config, &manifests[0].0, "1000:1000", "8080/tcp");
+    let gone = fetch_config(&format!("{host}/{repository}:v1"), &amd64).unwrap_err();
+    assert!(matches!(gone, RegistryError::Unreachable { .. }), "{gone}");
+}
