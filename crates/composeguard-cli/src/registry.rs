@@ -46,7 +46,6 @@ const OCI_CONFIG: &str = "application/vnd.oci.image.config.v1+json";
 const DOCKER_CONFIG: &str = "application/vnd.docker.container.image.v1+json";
 
 /// Where and how [`fetch_config`] reads.
-#[allow(dead_code)] // `images lock` uses it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RegistryOptions {
     /// The folder of cached config blobs; None caches nothing.
@@ -94,7 +93,6 @@ fn go_arch(rust: &str) -> &str {
 }
 
 /// Why an image's config could not be read from its registry.
-#[allow(dead_code)] // `images lock` uses it.
 #[derive(Debug, thiserror::Error)]
 pub enum RegistryError {
     #[error(
@@ -111,7 +109,7 @@ pub enum RegistryError {
         url: String,
         hint: &'static str,
     },
-    #[error("`{reference}` has no image for {wanted}; it has {list}", list = .available.join(", "))]
+    #[error("`{reference}` has no image for {wanted}; it has {list}", list = platforms(.available))]
     NoPlatform {
         reference: String,
         wanted: String,
@@ -141,6 +139,15 @@ pub enum RegistryError {
         what: &'static str,
         reason: String,
     },
+}
+
+/// The platforms of an index, for [`RegistryError::NoPlatform`].
+fn platforms(available: &[String]) -> String {
+    if available.is_empty() {
+        "no image for any platform".to_owned()
+    } else {
+        available.join(", ")
+    }
 }
 
 /// What an HTTP status means for someone reading a public image.

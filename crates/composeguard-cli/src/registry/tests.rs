@@ -13,11 +13,14 @@ fn parsed(reference: &str) -> (String, String, String, Option<String>) {
     (r.host, r.repository, r.tag, r.digest)
 }
 
+type Parsed<'a> = (&'a str, &'a str, &'a str, Option<&'a str>);
+
 #[test]
 fn references_are_read_as_docker_reads_them() {
     let hub = "registry-1.docker.io";
     let d = format!("sha256:{H64}");
-    let cases: Vec<(String, (&str, &str, &str, Option<&str>))> = vec![
+    // reference -> (host, repository, tag, digest)
+    let cases: Vec<(String, Parsed)> = vec![
         ("postgres".into(), (hub, "library/postgres", "latest", None)),
         ("postgres:16".into(), (hub, "library/postgres", "16", None)),
         (
@@ -686,6 +689,15 @@ fn registry_errors_say_what_to_do() {
         )
     );
     assert!(matches!(&s390x, RegistryError::NoPlatform { available, .. } if available.len() == 2));
+    let empty = RegistryError::NoPlatform {
+        reference: "x".into(),
+        wanted: "linux/amd64".into(),
+        available: vec![],
+    };
+    assert_eq!(
+        empty.to_string(),
+        "`x` has no image for linux/amd64; it has no image for any platform"
+    );
 
     let private = fetch("acme/private:1", &amd64);
     assert!(
