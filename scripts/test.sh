@@ -7,6 +7,8 @@
 #     oracle creates (never starts) the containers of every hardened file, and
 #     `composeguard verify`'s tests start small stacks. When `docker info` fails, dockerd is
 #     started here and stopped at the end, also on failure;
+#   - Debian's docker-registry, which the registry client's test pushes an image into and
+#     reads it back from;
 #   - mmdebstrap, for the replica images (tests/replicas) that prove the image table.
 # Works on a fresh machine that reaches crates.io and PyPI. Safe to run again: installed tools
 # are cached under $COMPOSEGUARD_TOOLS (default ~/.cache/composeguard).
@@ -78,6 +80,13 @@ if ! docker info >/dev/null 2>&1; then
 fi
 docker info --format 'engine {{.ServerVersion}}'
 export COMPOSEGUARD_DOCKER=1
+
+step "A local registry (Debian's docker-registry, for the registry client's test)"
+# The CLI's registry tests push an image they build into `docker-registry serve` on 127.0.0.1
+# and read it back; COMPOSEGUARD_REGISTRY=1 makes them fail, not skip, without it.
+command -v docker-registry >/dev/null || apt_install docker-registry
+docker-registry --version
+export COMPOSEGUARD_REGISTRY=1
 
 step "Replica images (tests/replicas: Debian packages by mmdebstrap, cached by recipe hash)"
 # tests/tests/replicas.rs starts them (in the Tests step); built here to say what it costs:
