@@ -43,6 +43,17 @@ pub enum Command {
     /// down (`down -v`) when done, on errors and on Ctrl-C. This shows a first start with empty
     /// volumes works, not that the service works on your data or under load.
     Verify(VerifyArgs),
+    /// Start the file as written on a Docker engine, watch what each service does, and record
+    /// it in the project's lock file (`composeguard.lock`), which `check` and `fix` then use.
+    ///
+    /// Recorded per image: the users its processes run as, the folders it writes outside its
+    /// volumes (a tmpfs each under `read_only: true`) and what it changes in place, the ports
+    /// it listens on, its peak memory and process count (limits become twice the peak), and
+    /// the capabilities it needs under `cap_drop: [ALL]` (found by starting it again with
+    /// fewer, halving the candidates; `--no-caps` skips this). Runs as `verify` does:
+    /// throwaway project names, fresh volumes, no published ports, everything taken down.
+    /// What it saw is one start with empty volumes, not your production load: review it.
+    Learn(LearnArgs),
     /// Print one rule's documentation.
     Rule {
         /// A rule code (CG101) or name (cap-drop-all).
@@ -302,6 +313,32 @@ pub struct VerifyArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct LearnArgs {
+    /// The compose file (default: compose.yaml, compose.yml, docker-compose.yaml or
+    /// docker-compose.yml in the current folder).
+    #[arg(value_name = "PATH")]
+    pub path: Option<PathBuf>,
+    /// How long a service without a health check must keep running to count as started.
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = verify::parse_duration)]
+    pub settle: std::time::Duration,
+    /// How long memory and processes are sampled once every service has started.
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = verify::parse_duration)]
+    pub observe: std::time::Duration,
+    /// How long each start may take until every service is running or healthy.
+    #[arg(long, value_name = "DURATION", default_value = "120s", value_parser = verify::parse_duration)]
+    pub timeout: std::time::Duration,
+    /// Do not learn capabilities (each trial is another start of the stack).
+    #[arg(long)]
+    pub no_caps: bool,
+    /// How to print the report.
+    #[arg(long, value_enum, value_name = "FORMAT", default_value_t)]
+    pub output_format: verify::Format,
+    /// No progress lines (the report is still printed).
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
 pub struct FixArgs {
     #[command(flatten)]
     pub common: CommonArgs,
@@ -338,4 +375,16 @@ pub struct FixArgs {
     /// others may read get a warning with the chmod to run.
     #[arg(long)]
     pub gitignore_secrets: bool,
+    /// Apply only the fixes that keep the stack starting: start it as written and as fixed on
+    /// the local Docker engine (as `verify` does), and for each service that no longer starts,
+    /// find the fixes responsible by bisection over its fixes, hold them back, and apply the
+    /// rest. The report says what was held back and why, and how to keep it so. One file.
+    #[arg(long, conflicts_with = "into")]
+    pub verify: bool,
+    /// With --verify: how long a service without a health check must keep running.
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = verify::parse_duration, requires = "verify")]
+    pub settle: std::time::Duration,
+    /// With --verify: how long each start may take.
+    #[arg(long, value_name = "DURATION", default_value = "120s", value_parser = verify::parse_duration, requires = "verify")]
+    pub timeout: std::time::Duration,
 }

@@ -21,9 +21,6 @@ mod docker;
 mod environment;
 mod error;
 mod files;
-// Origin and ImageConfig::non_root wait for `images lock` (written on main, not on this branch):
-// drop this allow once it uses them.
-#[allow(dead_code)]
 mod image_config;
 mod lock;
 mod output;
@@ -68,6 +65,7 @@ fn main() -> ExitCode {
         Command::Check(args) => commands::check::run(&args),
         Command::Fix(args) => commands::fix::run(&args),
         Command::Verify(args) => commands::verify::run(&args),
+        Command::Learn(args) => commands::learn::run(&args),
         Command::Rule { code } => commands::rule::run(&code),
         Command::Rules => commands::rules::run(),
         Command::Images(args) => match &args.action {

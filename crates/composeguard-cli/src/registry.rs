@@ -607,7 +607,6 @@ impl Cache<'_> {
 
 /// Reads an image's config from its registry (or, for a reference by digest, from the cache).
 /// The config's digest is the manifest digest of the platform's image.
-#[allow(dead_code)] // `images lock` uses it.
 pub fn fetch_config(
     reference: &str,
     options: &RegistryOptions,

@@ -18,7 +18,35 @@ use composeguard::project::Role;
 /// or a diff shows changes, `Error` when a file could not be fixed or written (then nothing
 /// is written).
 pub fn run(args: &FixArgs) -> Result<ExitStatus, Error> {
+    if args.verify {
+        return super::fix_verify::run(args);
+    }
+    run_holding_back(args, &[])
+}
+
+/// Adds rules to ignore per service to the options (the library reads one entry per service).
+pub fn hold_back(options: &mut Options, held: &[(String, Vec<String>)]) {
+    for (service, rules) in held {
+        match options
+            .per_service_ignore
+            .iter_mut()
+            .find(|(s, _)| s == service)
+        {
+            Some((_, ignored)) => ignored.extend(rules.iter().cloned()),
+            None => options
+                .per_service_ignore
+                .push((service.clone(), rules.clone())),
+        }
+    }
+}
+
+/// [`run`] with some fixes held back: the rules given per service are ignored for it.
+pub fn run_holding_back(
+    args: &FixArgs,
+    held: &[(String, Vec<String>)],
+) -> Result<ExitStatus, Error> {
     let mut options = resolve::resolve(&args.common)?.options;
+    hold_back(&mut options, held);
     if args.secrets_env_file.is_some() {
         options.settings.secrets_env_file = args.secrets_env_file.clone();
     }

@@ -312,11 +312,40 @@ fn progress(on: bool, line: &str) {
 
 /// Runs both versions and compares them.
 pub fn verify(request: &Request<'_>) -> Result<Report, VerifyError> {
-    let outcome =
-        composeguard::fix(request.text, request.options).map_err(|source| VerifyError::Fix {
-            path: request.display.to_owned(),
-            source,
-        })?;
+    let outcome = fixed(request, request.options)?;
+    let mut stage = Stage::new(request.path, "verify")?;
+    let (orig_model, before, notes, original) =
+        stage.run("orig", request.text, &[], request, &mut |_, _, _| Ok(()))?;
+    let (hard_model, after, _, hardened) = stage.run(
+        "hard",
+        &outcome.output,
+        &outcome.files,
+        request,
+        &mut |_, _, _| Ok(()),
+    )?;
+    let services = compare(&orig_model, &hard_model, before, after);
+    let ok = services.iter().all(|s| !s.broke);
+    Ok(Report {
+        file: request.display.to_owned(),
+        unsafe_fixes: request.options.unsafe_fixes,
+        fixed: outcome.fixed,
+        ok,
+        services,
+        warnings: notes,
+        seconds: Seconds { original, hardened },
+    })
+}
+
+/// The file fixed with `options`, refused when the fix would write into the project (an env
+/// file): verify runs without writing into it.
+pub fn fixed(
+    request: &Request<'_>,
+    options: &composeguard::Options,
+) -> Result<composeguard::FixOutcome, VerifyError> {
+    let outcome = composeguard::fix(request.text, options).map_err(|source| VerifyError::Fix {
+        path: request.display.to_owned(),
+        source,
+    })?;
     if outcome
         .files
         .iter()
@@ -326,75 +355,92 @@ pub fn verify(request: &Request<'_>) -> Result<Report, VerifyError> {
             "the fix would add lines to an env file (`secrets_env_file`); verify runs without writing into your project: unset that option for verify".into(),
         ));
     }
-    let engine = Docker::find()?;
-    // The handler only sets a flag: the waits and commands check it and the clean-up runs.
-    // It is installed once per process; a second call (tests in one process) is no error.
-    let _ = ctrlc::set_handler(|| {
-        docker::INTERRUPTED.store(true, std::sync::atomic::Ordering::SeqCst);
-    });
-    let directory = match request.path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let directory = std::fs::canonicalize(&directory).map_err(VerifyError::Temp)?;
-    let temp = tempfile::Builder::new()
-        .prefix("composeguard-verify-")
-        .tempdir()
-        .map_err(VerifyError::Temp)?;
-    let write = |name: &str, text: &str| -> Result<PathBuf, VerifyError> {
-        let path = temp.path().join(name);
+    Ok(outcome)
+}
+
+/// What a run's `while_up` is given: the engine, the project, and the services' runs.
+pub type WhileUp<'f> =
+    dyn FnMut(&Docker, &Project, &BTreeMap<String, Run>) -> Result<(), VerifyError> + 'f;
+
+/// Where runs of one compose file happen: the engine, the file's folder (relative paths
+/// resolve against it) and a private temp folder for the prepared files. Each run gets a
+/// project name of its own (`cg-<what>-<pid>-<label>`).
+pub struct Stage {
+    engine: Docker,
+    directory: PathBuf,
+    temp: tempfile::TempDir,
+    what: &'static str,
+    runs: usize,
+}
+
+impl Stage {
+    /// A stage for the compose file at `path`; `what` names the command in project names.
+    pub fn new(path: &Path, what: &'static str) -> Result<Stage, VerifyError> {
+        let engine = Docker::find()?;
+        // The handler only sets a flag: the waits and commands check it and the clean-up
+        // runs. It is installed once per process; a second call (tests) is no error.
+        let _ = ctrlc::set_handler(|| {
+            docker::INTERRUPTED.store(true, std::sync::atomic::Ordering::SeqCst);
+        });
+        let directory = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let directory = std::fs::canonicalize(&directory).map_err(VerifyError::Temp)?;
+        let temp = tempfile::Builder::new()
+            .prefix(&format!("composeguard-{what}-"))
+            .tempdir()
+            .map_err(VerifyError::Temp)?;
+        Ok(Stage {
+            engine,
+            directory,
+            temp,
+            what,
+            runs: 0,
+        })
+    }
+
+    fn write(&self, name: &str, text: &str) -> Result<PathBuf, VerifyError> {
+        let path = self.temp.path().join(name);
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent).map_err(VerifyError::Temp)?;
         }
         std::fs::write(&path, text).map_err(VerifyError::Temp)?;
         Ok(path)
-    };
-    // Secret files the fix moves values into live in the temp folder, not in the project.
-    let mut moved = BTreeMap::new();
-    for f in &outcome.files {
-        let written = write(&format!("files/{}", f.path), &f.content)?;
-        moved.insert(directory.join(&f.path), written);
     }
-    let original = write("original.yaml", request.text)?;
-    let hardened = write("hardened.yaml", &outcome.output)?;
-    let pid = std::process::id();
-    let mut warnings = Vec::new();
-    let mut sides = Vec::new();
-    let mut seconds = Vec::new();
-    for (side, file, what) in [
-        ("orig", original, "original"),
-        ("hard", hardened, "hardened"),
-    ] {
-        let name = format!("cg-verify-{pid}-{side}");
-        let model = resolve(&engine, &name, &directory, &file)?;
-        let (model, notes) = isolate(model, &name, &moved);
-        if side == "orig" {
-            warnings.extend(notes);
+
+    /// Starts `text` (with the secret `files` a fix made, kept in the temp folder) as project
+    /// `cg-<what>-<pid>-<label>`, watches it until every service has settled, calls
+    /// `while_up` while it is still up, and takes it down. Returns the model it ran, each
+    /// service's run, what was changed to run it safely, and the seconds it took.
+    pub fn run(
+        &mut self,
+        label: &str,
+        text: &str,
+        files: &[composeguard::NewFile],
+        request: &Request<'_>,
+        while_up: &mut WhileUp<'_>,
+    ) -> Result<(Value, BTreeMap<String, Run>, Vec<String>, f64), VerifyError> {
+        self.runs += 1;
+        let folder = format!("run-{}", self.runs);
+        // Secret files the fix moves values into live in the temp folder, not the project.
+        let mut moved = BTreeMap::new();
+        for f in files {
+            let written = self.write(&format!("{folder}/files/{}", f.path), &f.content)?;
+            moved.insert(self.directory.join(&f.path), written);
         }
-        let prepared = write(&format!("{side}.json"), &model.to_string())?;
-        let project = Project::new(name, &directory, prepared);
-        progress(request.progress, &format!("starting {what}…"));
+        let file = self.write(&format!("{folder}/compose.yaml"), text)?;
+        let name = format!("cg-{}-{}-{label}", self.what, std::process::id());
+        let model = resolve(&self.engine, &name, &self.directory, &file)?;
+        let (model, notes) = isolate(model, &name, &moved);
+        let prepared = self.write(&format!("{folder}/prepared.json"), &model.to_string())?;
+        let project = Project::new(name, &self.directory, prepared);
+        progress(request.progress, &format!("starting {label}…"));
         let began = Instant::now();
-        let observed = start(&engine, &project, &model, request)?;
-        seconds.push((began.elapsed().as_secs_f64() * 10.0).round() / 10.0);
-        sides.push((model, observed));
+        let observed = start(&self.engine, &project, &model, request, while_up)?;
+        let seconds = (began.elapsed().as_secs_f64() * 10.0).round() / 10.0;
+        Ok((model, observed, notes, seconds))
     }
-    let (hard_model, after) = sides.pop().expect("two sides");
-    let (orig_model, before) = sides.pop().expect("two sides");
-    let services = compare(&orig_model, &hard_model, before, after);
-    let ok = services.iter().all(|s| !s.broke);
-    Ok(Report {
-        file: request.display.to_owned(),
-        unsafe_fixes: request.options.unsafe_fixes,
-        fixed: outcome.fixed,
-        ok,
-        services,
-        warnings,
-        seconds: Seconds {
-            original: seconds[0],
-            hardened: seconds[1],
-        },
-    })
 }
 
 /// `docker compose config`: the file with every path absolute, env files and variables read.
@@ -633,6 +679,7 @@ fn start(
     project: &Project,
     model: &Value,
     request: &Request<'_>,
+    while_up: &mut WhileUp<'_>,
 ) -> Result<BTreeMap<String, Run>, VerifyError> {
     let name = &project.name;
     if !engine.containers(name)?.is_empty() {
@@ -723,6 +770,7 @@ fn start(
         Err(_) => Some("`docker compose up` panicked".to_owned()),
     };
     let mut observed = watched?;
+    while_up(engine, project, &observed)?;
     for (service, run) in observed.iter_mut() {
         if matches!(run.state, State::Created | State::Missing) {
             run.reason.clone_from(&up_error);
@@ -952,7 +1000,7 @@ fn cause_of(line: &str, changed: &[&'static str]) -> Option<&'static str> {
     None
 }
 
-fn compare(
+pub fn compare(
     orig: &Value,
     hard: &Value,
     mut before: BTreeMap<String, Run>,
