@@ -9,104 +9,8 @@ mod common;
 use std::path::Path;
 use std::process::Command;
 
+use common::engine::{Image, docker, engine_ready};
 use common::{bin, stderr, stdout};
-
-fn docker(args: &[&str]) -> std::process::Output {
-    Command::new("docker")
-        .args(args)
-        .output()
-        .expect("docker runs")
-}
-
-fn compose_found() -> bool {
-    let works = |program: &std::ffi::OsStr, prefix: &[&str]| {
-        Command::new(program)
-            .args(prefix)
-            .arg("version")
-            .output()
-            .is_ok_and(|o| o.status.success())
-    };
-    match std::env::var_os("COMPOSEGUARD_DOCKER_COMPOSE") {
-        Some(p) => works(&p, &[]),
-        None => works("docker".as_ref(), &["compose"]) || works("docker-compose".as_ref(), &[]),
-    }
-}
-
-/// True when the tests can run; false (after a message) when they are skipped.
-fn engine_ready() -> bool {
-    let engine = Command::new("docker")
-        .args(["info", "--format", "{{.ServerVersion}}"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    let busybox = Path::new("/bin/busybox").is_file();
-    let missing = match (engine, compose_found(), busybox) {
-        (false, _, _) => "no Docker engine is reachable (`docker info` fails)",
-        (_, false, _) => "Docker Compose v2 was not found (set COMPOSEGUARD_DOCKER_COMPOSE)",
-        (_, _, false) => "/bin/busybox is missing (Debian: apt-get install busybox-static)",
-        _ => return true,
-    };
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "verify tests need a Docker engine under CI: {missing}; scripts/test.sh starts one"
-    );
-    eprintln!("SKIPPED: {missing}");
-    false
-}
-
-/// A busybox image under some tags, removed when dropped.
-struct Image {
-    tags: Vec<String>,
-}
-
-impl Image {
-    fn build(tags: &[String]) -> Image {
-        let root = tempfile::tempdir().unwrap();
-        let bin_dir = root.path().join("bin");
-        std::fs::create_dir_all(&bin_dir).unwrap();
-        std::fs::copy("/bin/busybox", bin_dir.join("busybox")).unwrap();
-        for applet in [
-            "sh", "true", "false", "sleep", "mkdir", "touch", "echo", "cat",
-        ] {
-            std::os::unix::fs::symlink("busybox", bin_dir.join(applet)).unwrap();
-        }
-        let tar = Command::new("tar")
-            .arg("-C")
-            .arg(root.path())
-            .args(["-c", "."])
-            .output()
-            .unwrap();
-        assert!(tar.status.success());
-        let image = Image {
-            tags: tags.to_vec(),
-        };
-        let mut import = Command::new("docker")
-            .args([
-                "import",
-                "--change",
-                r#"ENTRYPOINT ["/bin/sh","-c"]"#,
-                "-",
-                &tags[0],
-            ])
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        std::io::Write::write_all(&mut import.stdin.take().unwrap(), &tar.stdout).unwrap();
-        assert!(import.wait().unwrap().success(), "docker import");
-        for tag in &tags[1..] {
-            assert!(docker(&["tag", &tags[0], tag]).status.success());
-        }
-        image
-    }
-}
-
-impl Drop for Image {
-    fn drop(&mut self) {
-        for tag in &self.tags {
-            let _ = docker(&["rmi", tag]);
-        }
-    }
-}
 
 /// Runs `composeguard verify FILE --output-format json` in `dir`.
 fn verify(dir: &Path, file: &str) -> (std::process::Output, serde_json::Value) {
@@ -160,7 +64,7 @@ fn a_service_that_still_starts_exits_0() {
         return;
     }
     let image = format!("cg-verify-test-{}/busybox:1", std::process::id());
-    let _image = Image::build(std::slice::from_ref(&image));
+    let _image = Image::build(std::slice::from_ref(&image), &[]);
     let dir = tempfile::tempdir().unwrap();
     // A published port and a named volume: verify binds no host port, and makes the volume
     // fresh and removes it.
@@ -212,7 +116,7 @@ fn a_service_broken_by_read_only_exits_1_and_names_the_cause() {
     // `redis` is an image composeguard knows (read-only root with /tmp): under that name the
     // busybox image gets `read_only: true`, and its start-up write to /var/lib fails.
     let image = format!("redis:cg-verify-test-{}", std::process::id());
-    let _image = Image::build(std::slice::from_ref(&image));
+    let _image = Image::build(std::slice::from_ref(&image), &[]);
     let dir = tempfile::tempdir().unwrap();
     let file = format!(
         r#"services:
@@ -301,7 +205,7 @@ fn a_stop_signal_takes_everything_down() {
         return;
     }
     let image = format!("cg-verify-test-{}/slow:1", std::process::id());
-    let _image = Image::build(std::slice::from_ref(&image));
+    let _image = Image::build(std::slice::from_ref(&image), &[]);
     let dir = tempfile::tempdir().unwrap();
     // Never healthy: verify waits until it is stopped.
     let file = format!(

@@ -1,6 +1,8 @@
 //! Helpers shared by the CLI's end-to-end tests.
 #![allow(dead_code)]
 
+pub mod engine;
+
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};

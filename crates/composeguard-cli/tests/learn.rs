@@ -1,0 +1,226 @@
+//! `images lock`, `learn` and `fix --verify` on a real Docker engine, with busybox images
+//! imported under names of this test run only. Skipped (with a message) when no engine or
+//! Compose v2 is reachable; under `CI=true` that is a failure instead.
+
+mod common;
+
+use std::path::Path;
+
+use common::engine::{Image, engine_ready};
+use common::{run, stderr, stdout};
+
+/// A start-up that needs CHOWN (root chowns a file) and writes `/tmp` and `/var/cache/app`.
+const WORKER: &str = "echo x > /tmp/a && chown 1000 /tmp/a && mkdir -p /var/cache/app && echo y > /var/cache/app/z && exec sleep 1000";
+
+fn tag(name: &str) -> String {
+    format!("cg-learn-test-{}/{name}:1", std::process::id())
+}
+
+fn write(dir: &Path, name: &str, text: &str) {
+    std::fs::write(dir.join(name), text).unwrap();
+}
+
+fn read(dir: &Path, name: &str) -> String {
+    std::fs::read_to_string(dir.join(name)).unwrap()
+}
+
+fn worker_file(image: &str) -> String {
+    format!("services:\n  worker:\n    image: {image}\n    command: [\"{WORKER}\"]\n")
+}
+
+#[test]
+fn images_lock_records_the_engine_config_and_check_uses_it() {
+    if !engine_ready() {
+        return;
+    }
+    let (api, api2) = (tag("api"), tag("api2"));
+    let _image = Image::build(
+        &[api.clone(), api2.clone()],
+        &["USER 1000:1000", "VOLUME /data", "EXPOSE 8080"],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(
+        d,
+        "compose.yaml",
+        &format!("services:\n  api:\n    image: {api}\n    command: [\"sleep 1000\"]\n"),
+    );
+    let out = run(d, &["images", "lock"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("1 image (1 from the engine"),
+        "{}",
+        stdout(&out)
+    );
+    let lock = read(d, "composeguard.lock");
+    for line in [
+        format!("reference = \"{api}\""),
+        "from = \"engine\"".to_owned(),
+        "user = \"1000:1000\"".to_owned(),
+        "volumes = [\"/data\"]".to_owned(),
+        "exposed_ports = [\"8080/tcp\"]".to_owned(),
+    ] {
+        assert!(lock.contains(&line), "{line} in\n{lock}");
+    }
+    // Up to date; a second run changes nothing.
+    assert_eq!(
+        run(d, &["images", "lock", "--check"]).status.code(),
+        Some(0)
+    );
+    let again = run(d, &["images", "lock"]);
+    assert!(stdout(&again).contains("unchanged"), "{}", stdout(&again));
+    assert_eq!(read(d, "composeguard.lock"), lock);
+    // The image's own user is non-root: no root finding, and ALL may be dropped.
+    let check = run(d, &["check", "--preset", "strict"]);
+    assert!(!stdout(&check).contains("CG103"), "{}", stdout(&check));
+    let without = run(d, &["check", "--preset", "strict", "--no-lock"]);
+    assert!(stdout(&without).contains("CG103"), "{}", stdout(&without));
+    // A new image makes the lock out of date; one the engine does not have is an error and
+    // nothing is written.
+    write(
+        d,
+        "compose.yaml",
+        &format!("services:\n  api:\n    image: {api}\n  other:\n    image: {api2}\n"),
+    );
+    let stale = run(d, &["images", "lock", "--check"]);
+    assert_eq!(stale.status.code(), Some(1), "{}", stderr(&stale));
+    assert!(stderr(&stale).contains("out of date"), "{}", stderr(&stale));
+    write(
+        d,
+        "compose.yaml",
+        &format!(
+            "services:\n  api:\n    image: {api}\n  other:\n    image: {}\n",
+            tag("absent")
+        ),
+    );
+    let missing = run(d, &["images", "lock", "--from", "engine"]);
+    assert_eq!(missing.status.code(), Some(2), "{}", stderr(&missing));
+    assert!(
+        stderr(&missing).contains("no such image") && stderr(&missing).contains("nothing written"),
+        "{}",
+        stderr(&missing)
+    );
+    assert_eq!(read(d, "composeguard.lock"), lock);
+    // A broken lock file is an error at its line, for check too.
+    write(
+        d,
+        "composeguard.lock",
+        "version = 1\n[[image]]\nreference = 7\n",
+    );
+    let broken = run(d, &["check"]);
+    assert_eq!(broken.status.code(), Some(2));
+    assert!(
+        stderr(&broken).contains("composeguard.lock:3:"),
+        "{}",
+        stderr(&broken)
+    );
+}
+
+#[test]
+fn learn_records_what_fix_needs_and_the_hardened_stack_starts() {
+    if !engine_ready() {
+        return;
+    }
+    let worker = tag("worker");
+    let _image = Image::build(std::slice::from_ref(&worker), &[]);
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(d, "compose.yaml", &worker_file(&worker));
+    let out = run(
+        d,
+        &[
+            "learn",
+            "--settle",
+            "2s",
+            "--observe",
+            "2s",
+            "--output-format",
+            "json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let report: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let seen = &report["services"]["worker"];
+    assert_eq!(seen["caps"], serde_json::json!(["CHOWN"]), "{seen:#}");
+    assert_eq!(
+        seen["writes"],
+        serde_json::json!(["/tmp", "/var/cache/app"]),
+        "{seen:#}"
+    );
+    assert_eq!(seen["users"], serde_json::json!(["0"]), "{seen:#}");
+    assert!(
+        seen["memory_peak"].as_u64().is_some_and(|m| m > 0),
+        "{seen:#}"
+    );
+    let lock = read(d, "composeguard.lock");
+    assert!(lock.contains("[image.learned]"), "{lock}");
+    assert!(lock.contains("caps = [\"CHOWN\"]"), "{lock}");
+    // `fix` uses it offline: exact capabilities and tmpfs, a memory limit from the peak.
+    let fixed = run(d, &["fix", "--unsafe-fixes", "--stdout"]);
+    let text = stdout(&fixed);
+    // (In flow style, as the file writes its lists.)
+    for line in [
+        "cap_drop: [ALL]",
+        "cap_add: [CHOWN]",
+        "read_only: true",
+        "\"/tmp:noexec,nosuid,size=64m\"",
+        "\"/var/cache/app:noexec,nosuid,size=64m\"",
+        "memory: 32m",
+    ] {
+        assert!(text.contains(line), "{line} in\n{text}");
+    }
+    // And the hardened stack starts.
+    assert_eq!(
+        run(d, &["fix", "--unsafe-fixes", "-q"]).status.code(),
+        Some(1)
+    );
+    let verify = run(d, &["verify", "--settle", "2s"]);
+    assert_eq!(
+        verify.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&verify),
+        stderr(&verify)
+    );
+}
+
+#[test]
+fn fix_verify_holds_back_the_fixes_that_break_a_service() {
+    if !engine_ready() {
+        return;
+    }
+    let worker = tag("held");
+    let _image = Image::build(std::slice::from_ref(&worker), &[]);
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(d, "compose.yaml", &worker_file(&worker));
+    // Wrong facts on purpose: it needs CHOWN and writes /var/cache/app too.
+    write(
+        d,
+        "composeguard.lock",
+        &format!(
+            "version = 1\n\n[[image]]\nreference = \"{worker}\"\nfrom = \"engine\"\n\n[image.config]\n\n[image.learned]\nservices = [\"worker\"]\nseconds = 2\ncaps = []\nwrites = [\"/tmp\"]\nmemory_peak = 1000000\n"
+        ),
+    );
+    let out = run(d, &["fix", "--verify", "--unsafe-fixes", "--settle", "2s"]);
+    let err = stderr(&out);
+    assert!(
+        err.contains("worker: held back") && err.contains("CG101") && err.contains("CG201"),
+        "{err}"
+    );
+    assert!(err.contains("Operation not permitted"), "{err}");
+    let text = read(d, "compose.yaml");
+    assert!(!text.contains("read_only"), "{text}");
+    assert!(!text.contains("- ALL"), "{text}");
+    // The other fixes are applied.
+    assert!(text.contains("no-new-privileges:true"), "{text}");
+    assert!(text.contains("max-size"), "{text}");
+    let verify = run(d, &["verify", "--settle", "2s"]);
+    assert_eq!(
+        verify.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&verify),
+        stderr(&verify)
+    );
+}
