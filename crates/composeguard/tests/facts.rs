@@ -68,7 +68,7 @@ fn without_facts_an_unknown_image_gets_nothing_that_can_stop_it() {
 fn learned_facts_give_exact_capabilities_tmpfs_and_limits() {
     let (svc, messages) = harden(vec![learned()]);
     assert_eq!(strings(&svc["cap_drop"]), ["ALL"]);
-    assert_eq!(strings(&svc["cap_add"]), ["CHOWN", "SETUID", "SETGID"]);
+    assert_eq!(strings(&svc["cap_add"]), ["CHOWN", "SETGID", "SETUID"]);
     assert_eq!(svc["read_only"], Value::Bool(true));
     // `/data` is a volume of the image: it stays writable, no tmpfs over it.
     let tmpfs = strings(&svc["tmpfs"]);
@@ -81,7 +81,7 @@ fn learned_facts_give_exact_capabilities_tmpfs_and_limits() {
     for (code, says) in [
         (
             "CG101",
-            "`composeguard learn` saw it need CHOWN, SETUID, SETGID",
+            "`composeguard learn` saw it need CHOWN, SETGID, SETUID",
         ),
         (
             "CG201",
@@ -157,4 +157,26 @@ fn facts_match_the_reference_as_docker_reads_it() {
     assert!(facts("ghcr.io/acme/api:1.4").matches("ghcr.io/acme/api:1.4"));
     assert!(!facts("ghcr.io/acme/api:1.4").matches("ghcr.io/acme/api:1.5"));
     assert!(!facts("ghcr.io/acme/api:1.4").matches("docker.io/acme/api:1.4"));
+}
+
+#[test]
+fn learned_capabilities_add_to_a_known_image_and_never_take_one_away() {
+    let file = "services:\n  db:\n    image: postgres:16\n";
+    let facts = ImageFacts {
+        reference: "postgres:16".into(),
+        user: None,
+        caps: Some(vec!["CHOWN".into(), "NET_BIND_SERVICE".into()]),
+        ..ImageFacts::default()
+    };
+    let options = Options {
+        unsafe_fixes: true,
+        image_facts: vec![facts],
+        ..Options::default()
+    };
+    let out = composeguard::fix(file, &options).unwrap().output;
+    let doc: Value = serde_yaml_ng::from_str(&out).unwrap();
+    assert_eq!(
+        strings(&doc["services"]["db"]["cap_add"]),
+        ["CHOWN", "DAC_READ_SEARCH", "FOWNER", "NET_BIND_SERVICE", "SETGID", "SETUID"]
+    );
 }

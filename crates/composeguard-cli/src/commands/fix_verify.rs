@@ -91,6 +91,7 @@ pub fn run(args: &FixArgs) -> Result<ExitStatus, Error> {
         settle: args.settle,
         timeout: args.timeout,
         progress: verify::show_progress(args.common.quiet),
+        restart: true,
     };
     let held = match bisect(&request) {
         Ok(h) => h,
@@ -145,7 +146,7 @@ pub fn bisect(request: &Request<'_>) -> Result<Vec<HeldBack>, VerifyError> {
     let options = request.options;
     let outcome = verify::fixed(request, options)?;
     let fixes = fixes_by_service(&outcome, options);
-    let mut stage = Stage::new(request.path, "verify")?;
+    let mut stage = Stage::new(request.path, "verify")?.pristine_binds();
     let (orig_model, before, _, _) =
         stage.run("orig", request.text, &[], request, &mut |_, _, _| Ok(()))?;
     let (hard_model, after, _, _) = stage.run(

@@ -108,6 +108,7 @@ pub fn run(args: &LearnArgs) -> Result<ExitStatus, Error> {
         settle: args.settle,
         timeout: args.timeout,
         progress: verify::show_progress(args.quiet),
+        restart: true,
     };
     let observed = match learn(&request, args.observe, !args.no_caps) {
         Ok(o) => o,
@@ -185,7 +186,7 @@ pub fn learn(
     observe: Duration,
     caps: bool,
 ) -> Result<BTreeMap<String, Observed>, VerifyError> {
-    let mut stage = Stage::new(request.path, "learn")?;
+    let mut stage = Stage::new(request.path, "learn")?.pristine_binds();
     let mut observed: BTreeMap<String, Observed> = BTreeMap::new();
     let (model, runs, _, _) = stage.run(
         "observe",
@@ -498,29 +499,26 @@ fn learn_caps(
     let mut round = 0;
     while searches.values().any(|s| !s.chunks.is_empty()) {
         round += 1;
-        let mut trial_model = model.clone();
+        let mut trials: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for (name, search) in searches.iter_mut() {
-            let Some(chunk) = search.chunks.last() else {
-                search.trial = search.keep.clone();
-                continue;
+            search.trial = match search.chunks.last() {
+                Some(chunk) => search
+                    .keep
+                    .iter()
+                    .filter(|c| !chunk.contains(c))
+                    .cloned()
+                    .collect(),
+                None => search.keep.clone(),
             };
-            search.trial = search
-                .keep
-                .iter()
-                .filter(|c| !chunk.contains(c))
-                .cloned()
-                .collect();
-            let service = &mut trial_model["services"][name];
-            service["cap_drop"] = json!(["ALL"]);
-            service["cap_add"] = json!(search.trial);
+            trials.insert(name.clone(), search.trial.clone());
         }
-        let label = format!("caps-{round}");
-        let (_, runs, _, _) = stage.run(
-            &label,
-            &trial_model.to_string(),
-            &[],
+        let runs = trial(
+            stage,
             request,
-            &mut |_, _, _| Ok(()),
+            model,
+            observed,
+            &trials,
+            &format!("caps-{round}"),
         )?;
         for (name, search) in searches.iter_mut() {
             let Some(chunk) = search.chunks.pop() else {
@@ -535,12 +533,95 @@ fn learn_caps(
             }
         }
     }
+    // DAC_OVERRIDE (not in Docker's defaults) may be more than needed: reading and
+    // searching every folder (DAC_READ_SEARCH) is often all a start-up wants.
+    let narrower = |keep: &[String]| -> Vec<String> {
+        let mut caps: Vec<String> = keep
+            .iter()
+            .filter(|c| *c != "DAC_OVERRIDE")
+            .cloned()
+            .chain(["DAC_READ_SEARCH".to_owned()])
+            .collect();
+        caps.sort();
+        caps.dedup();
+        caps
+    };
+    let trials: BTreeMap<String, Vec<String>> = searches
+        .iter()
+        .map(|(name, search)| {
+            let caps = if search.keep.iter().any(|c| c == "DAC_OVERRIDE") {
+                narrower(&search.keep)
+            } else {
+                search.keep.clone()
+            };
+            (name.clone(), caps)
+        })
+        .collect();
+    if trials
+        .iter()
+        .any(|(name, caps)| searches[name].keep != *caps)
+    {
+        let runs = trial(stage, request, model, observed, &trials, "caps-narrower")?;
+        for (name, search) in searches.iter_mut() {
+            if runs.get(name).is_some_and(|r| r.started) {
+                search.keep.clone_from(&trials[name]);
+            }
+        }
+    }
     for (name, search) in searches {
         if let Some(o) = observed.get_mut(&name) {
             o.caps = Some(search.keep);
         }
     }
     Ok(())
+}
+
+/// Starts the stack with each service of `caps` under `cap_drop: [ALL]` with those added back,
+/// as `fix` will run it: a read-only root with a tmpfs for each folder it wrote (a fresh tmpfs
+/// is root's, so an entrypoint that chowns it needs CHOWN), and the image's usual health check
+/// where composeguard knows one and the file has none (running is not enough to tell: a
+/// database that fails in its first init runs for a while).
+fn trial(
+    stage: &mut Stage,
+    request: &Request<'_>,
+    model: &Value,
+    observed: &BTreeMap<String, Observed>,
+    caps: &BTreeMap<String, Vec<String>>,
+    label: &str,
+) -> Result<BTreeMap<String, Run>, VerifyError> {
+    let mut model = model.clone();
+    for (name, caps) in caps {
+        let service = &mut model["services"][name];
+        service["cap_drop"] = json!(["ALL"]);
+        service["cap_add"] = json!(caps);
+        if let Some(o) = observed.get(name)
+            && o.writes_in_place.is_empty()
+            && service.get("read_only").is_none()
+        {
+            service["read_only"] = json!(true);
+            let mut tmpfs = service
+                .get("tmpfs")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
+            tmpfs.extend(o.writes.iter().map(|w| json!(w)));
+            service["tmpfs"] = Value::Array(tmpfs);
+        }
+        if service.get("healthcheck").is_none()
+            && let Some(test) = service
+                .get("image")
+                .and_then(Value::as_str)
+                .and_then(composeguard::images::lookup)
+                .and_then(|k| k.image.healthcheck)
+        {
+            service["healthcheck"] =
+                json!({"test": test, "interval": "1s", "timeout": "5s", "retries": 60});
+        }
+    }
+    let (_, runs, _, _) = stage.run(label, &model.to_string(), &[], request, &mut |_, _, _| {
+        Ok(())
+    })?;
+    Ok(runs)
 }
 
 /// The lock file's learned facts per image: every service of it merged (the union of users,

@@ -67,6 +67,7 @@ pub fn run(args: &VerifyArgs) -> Result<ExitStatus, Error> {
         settle: args.settle,
         timeout: args.timeout,
         progress: show_progress(args.quiet),
+        restart: false,
     };
     let report = verify(&request)?;
     match args.output_format {
@@ -180,6 +181,9 @@ pub struct Request<'a> {
     pub timeout: Duration,
     /// Print progress lines to standard error.
     pub progress: bool,
+    /// Restart the stack once it has settled and watch it again: a service counts as started
+    /// only when it starts again on what its first start left (its volumes, its own files).
+    pub restart: bool,
 }
 
 /// How a service ended up.
@@ -371,6 +375,12 @@ pub struct Stage {
     temp: tempfile::TempDir,
     what: &'static str,
     runs: usize,
+    /// With [`Stage::pristine_binds`]: each writable bind-mounted folder of the project, and
+    /// its copy as it was before the first run.
+    pristine: Option<BTreeMap<PathBuf, PathBuf>>,
+    /// Each fresh copy made, and the folder it is a copy of (a model of an earlier run given
+    /// to a later one names the copy).
+    copies: BTreeMap<PathBuf, PathBuf>,
 }
 
 impl Stage {
@@ -397,7 +407,70 @@ impl Stage {
             temp,
             what,
             runs: 0,
+            pristine: None,
+            copies: BTreeMap::new(),
         })
+    }
+
+    /// Every run gets its own copy of the project's writable bind-mounted folders as they
+    /// were before the first run, so that what one start changed there (a chown of `./data`)
+    /// does not decide the next, and the user's folders are not touched. Folders outside the
+    /// project folder, and folders over 64 MiB, are mounted as they are.
+    pub fn pristine_binds(mut self) -> Stage {
+        self.pristine = Some(BTreeMap::new());
+        self
+    }
+
+    /// Points the model's writable bind mounts of project folders at fresh copies.
+    fn fresh_binds(&mut self, model: &mut Value, folder: &str) -> Result<Vec<String>, VerifyError> {
+        let mut notes = Vec::new();
+        let Some(pristine) = self.pristine.as_mut() else {
+            return Ok(notes);
+        };
+        let Some(Value::Object(services)) = model.get_mut("services") else {
+            return Ok(notes);
+        };
+        let mut copies = 0;
+        for service in services.values_mut() {
+            let Some(Value::Array(volumes)) = service.get_mut("volumes") else {
+                continue;
+            };
+            for v in volumes {
+                let bind = v.get("type").and_then(Value::as_str) == Some("bind");
+                let read_only = v.get("read_only").and_then(Value::as_bool) == Some(true);
+                let Some(mut source) = v.get("source").and_then(Value::as_str).map(PathBuf::from)
+                else {
+                    continue;
+                };
+                if let Some(original) = self.copies.get(&source) {
+                    source = original.clone();
+                }
+                if !bind || read_only || !source.is_dir() || !source.starts_with(&self.directory) {
+                    continue;
+                }
+                if !pristine.contains_key(&source) {
+                    if folder_size(&source) > 64 << 20 {
+                        notes.push(format!(
+                            "bind mount {} is over 64 MiB: every run uses your own folder",
+                            source.display()
+                        ));
+                        continue;
+                    }
+                    let snapshot = self
+                        .temp
+                        .path()
+                        .join(format!("pristine/{}", pristine.len()));
+                    copy_folder(&source, &snapshot)?;
+                    pristine.insert(source.clone(), snapshot);
+                }
+                copies += 1;
+                let fresh = self.temp.path().join(format!("{folder}/binds/{copies}"));
+                copy_folder(&pristine[&source], &fresh)?;
+                v["source"] = json!(fresh.to_string_lossy());
+                self.copies.insert(fresh, source);
+            }
+        }
+        Ok(notes)
     }
 
     fn write(&self, name: &str, text: &str) -> Result<PathBuf, VerifyError> {
@@ -432,7 +505,8 @@ impl Stage {
         let file = self.write(&format!("{folder}/compose.yaml"), text)?;
         let name = format!("cg-{}-{}-{label}", self.what, std::process::id());
         let model = resolve(&self.engine, &name, &self.directory, &file)?;
-        let (model, notes) = isolate(model, &name, &moved);
+        let (mut model, mut notes) = isolate(model, &name, &moved);
+        notes.extend(self.fresh_binds(&mut model, &folder)?);
         let prepared = self.write(&format!("{folder}/prepared.json"), &model.to_string())?;
         let project = Project::new(name, &self.directory, prepared);
         progress(request.progress, &format!("starting {label}…"));
@@ -440,6 +514,42 @@ impl Stage {
         let observed = start(&self.engine, &project, &model, request, while_up)?;
         let seconds = (began.elapsed().as_secs_f64() * 10.0).round() / 10.0;
         Ok((model, observed, notes, seconds))
+    }
+}
+
+/// The bytes of the files under a folder (not following links).
+fn folder_size(path: &Path) -> u64 {
+    let Ok(entries) = std::fs::read_dir(path) else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .map(|e| match e.metadata() {
+            Ok(m) if m.is_dir() => folder_size(&e.path()),
+            Ok(m) => m.len(),
+            Err(_) => 0,
+        })
+        .sum()
+}
+
+/// Copies a folder with its owners, modes and links (`cp -a`).
+fn copy_folder(from: &Path, to: &Path) -> Result<(), VerifyError> {
+    if let Some(parent) = to.parent() {
+        std::fs::create_dir_all(parent).map_err(VerifyError::Temp)?;
+    }
+    let status = std::process::Command::new("cp")
+        .arg("-a")
+        .arg(from)
+        .arg(to)
+        .status()
+        .map_err(VerifyError::Temp)?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(VerifyError::Refused(format!(
+            "cannot copy {} for a fresh run (`cp -a` failed)",
+            from.display()
+        )))
     }
 }
 
@@ -770,6 +880,33 @@ fn start(
         Err(_) => Some("`docker compose up` panicked".to_owned()),
     };
     let mut observed = watched?;
+    if request.restart && observed.values().any(|r| r.started) {
+        progress(request.progress, "restarting…");
+        let restarted = engine.compose(
+            project,
+            &["restart", "-t", "10"],
+            request.timeout,
+            Stop::OnInterrupt,
+        )?;
+        // `restart` has returned: no container it did not start will start now.
+        let done = std::thread::spawn(move || Ok(restarted));
+        while !done.is_finished() {
+            std::thread::yield_now();
+        }
+        let deadline = Instant::now() + request.timeout;
+        let again = watch(engine, project, &services, &done, deadline, request)?;
+        for (service, run) in observed.iter_mut() {
+            if let Some(second) = again.get(service)
+                && run.started
+                && !second.started
+            {
+                *run = Run {
+                    reason: Some("did not start again after a restart".into()),
+                    ..second.clone()
+                };
+            }
+        }
+    }
     while_up(engine, project, &observed)?;
     for (service, run) in observed.iter_mut() {
         if matches!(run.state, State::Created | State::Missing) {

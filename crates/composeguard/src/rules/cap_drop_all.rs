@@ -266,18 +266,31 @@ fn wants_drop_all(cx: &Context<'_>, service: &crate::compose::Service) -> bool {
         })
 }
 
-/// The capabilities the service needs under `cap_drop: [ALL]`, None when unknown: what `learn`
-/// observed (the options' image facts), else the table's. A service of an unknown image that
-/// runs as a non-root user (its `user:`, or its image's config) needs none for its start-up.
+/// The capabilities the service needs under `cap_drop: [ALL]`, None when unknown: the table's,
+/// with what `learn` observed (the options' image facts) added; what `learn` observed alone
+/// for an image the table does not know (one start and a restart on empty volumes cannot show
+/// every path the table's research found, so it never takes a capability away). A service of
+/// an unknown image that runs as a non-root user (its `user:`, or its image's config) needs
+/// none for its start-up.
 fn needed_caps<'a>(cx: &Context<'a>, service: &crate::compose::Service) -> Option<Vec<&'a str>> {
-    if let Some(caps) = cx.facts(service).and_then(|f| f.caps.as_ref()) {
-        return Some(caps.iter().map(String::as_str).collect());
-    }
     let as_root = cx.runs_as_root(service).unwrap_or(true);
-    match cx.image(service) {
+    let table = match cx.image(service) {
         Some(k) => k.needed_caps(as_root).map(<[_]>::to_vec),
         None if !as_root => Some(Vec::new()),
         None => None,
+    };
+    match cx.facts(service).and_then(|f| f.caps.as_ref()) {
+        Some(learned) => {
+            let mut caps = table.unwrap_or_default();
+            for c in learned {
+                if !caps.contains(&c.as_str()) {
+                    caps.push(c);
+                }
+            }
+            caps.sort_unstable();
+            Some(caps)
+        }
+        None => table,
     }
 }
 
