@@ -224,3 +224,97 @@ fn fix_verify_holds_back_the_fixes_that_break_a_service() {
         stderr(&verify)
     );
 }
+
+/// The replica images (tests/replicas/build.sh: cached by recipe, built with mmdebstrap when
+/// missing), by folder.
+fn replicas() -> std::collections::BTreeMap<String, String> {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/replicas/build.sh");
+    let out = std::process::Command::new(&script).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}: {}",
+        script.display(),
+        stderr(&out)
+    );
+    stdout(&out)
+        .lines()
+        .filter_map(|l| l.split_once(' '))
+        .map(|(f, i)| (f.to_owned(), i.to_owned()))
+        .collect()
+}
+
+/// On the postgres and redis replicas (root start, chown, gosu), `learn` finds the
+/// capabilities the replica tests prove they need, and `fix --verify` holds back a fix that
+/// breaks them on purpose (a `nofile` over the kernel's limit) and applies the rest.
+#[test]
+fn learn_and_fix_verify_on_replicas() {
+    if !engine_ready() {
+        return;
+    }
+    let images = replicas();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::create_dir(d.join("data")).unwrap();
+    write(
+        d,
+        "compose.yaml",
+        &format!(
+            "services:\n  postgres:\n    image: {}\n    environment:\n      POSTGRES_PASSWORD: example\n    volumes:\n      - db:/var/lib/postgresql/data\n  redis:\n    image: {}\n    command: redis-server --appendonly yes\n    volumes:\n      - ./data:/data\nvolumes:\n  db:\n",
+            images["postgres"], images["redis"]
+        ),
+    );
+    let out = run(
+        d,
+        &[
+            "learn",
+            "--settle",
+            "3s",
+            "--observe",
+            "2s",
+            "--output-format",
+            "json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let report: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let caps = |s: &str| report["services"][s]["caps"].clone();
+    assert_eq!(
+        caps("postgres"),
+        serde_json::json!(["CHOWN", "DAC_READ_SEARCH", "SETGID", "SETUID"]),
+        "{report:#}"
+    );
+    let redis = caps("redis");
+    for cap in ["CHOWN", "SETGID", "SETUID"] {
+        assert!(
+            redis.as_array().unwrap().contains(&cap.into()),
+            "{report:#}"
+        );
+    }
+    let writes = report["services"]["postgres"]["writes"].to_string();
+    assert!(writes.contains("run/postgresql"), "{report:#}");
+    for s in ["postgres", "redis"] {
+        assert!(
+            report["services"][s]["users"]
+                .as_array()
+                .unwrap()
+                .contains(&"999".into()),
+            "{report:#}"
+        );
+    }
+    // The user's bind-mounted folder is as it was: each run had its own copy.
+    assert_eq!(std::fs::read_dir(d.join("data")).unwrap().count(), 0);
+    // A fix that breaks every service on purpose: a `nofile` over the kernel's limit.
+    write(d, "composeguard.toml", "[options]\nnofile = 2000000\nnproc = 4096\n");
+    let out = run(d, &["fix", "--verify", "--unsafe-fixes", "--settle", "3s"]);
+    let err = stderr(&out);
+    for s in ["postgres", "redis"] {
+        assert!(err.contains(&format!("{s}: held back CG304")), "{err}");
+    }
+    assert!(err.contains("rlimit"), "{err}");
+    let text = read(d, "compose.yaml");
+    assert!(!text.contains("ulimits"), "{text}");
+    assert!(
+        text.contains("- ALL") && text.contains("read_only: true"),
+        "{text}"
+    );
+}

@@ -177,6 +177,13 @@ fn learned_capabilities_add_to_a_known_image_and_never_take_one_away() {
     let doc: Value = serde_yaml_ng::from_str(&out).unwrap();
     assert_eq!(
         strings(&doc["services"]["db"]["cap_add"]),
-        ["CHOWN", "DAC_READ_SEARCH", "FOWNER", "NET_BIND_SERVICE", "SETGID", "SETUID"]
+        [
+            "CHOWN",
+            "DAC_READ_SEARCH",
+            "FOWNER",
+            "NET_BIND_SERVICE",
+            "SETGID",
+            "SETUID"
+        ]
     );
 }

@@ -1169,6 +1169,7 @@ pub fn compare(
                     a.logs
                         .iter()
                         .chain(a.health_output.iter())
+                        .chain(a.reason.iter())
                         .find_map(|line| {
                             cause_of(line, &changed).map(|fix| Cause {
                                 fix,
