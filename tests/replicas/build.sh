@@ -26,6 +26,7 @@ REPLICAS=(
   "nginx nginx"
   "nginx-unprivileged nginxinc/nginx-unprivileged nginx"
   "caddy caddy"
+  "python python"
 )
 MMDEBSTRAP=(
   mmdebstrap --variant=apt --format=tar --include="$(paste -sd, base/packages)"

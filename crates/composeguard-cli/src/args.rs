@@ -330,6 +330,10 @@ pub struct LearnArgs {
     /// Do not learn capabilities (each trial is another start of the stack).
     #[arg(long)]
     pub no_caps: bool,
+    /// Search capabilities from Docker's defaults even for images composeguard knows (by
+    /// default their known set is tried first and taken when the stack starts with it).
+    #[arg(long, conflicts_with = "no_caps")]
+    pub from_scratch: bool,
     /// How to print the report.
     #[arg(long, value_enum, value_name = "FORMAT", default_value_t)]
     pub output_format: verify::Format,

@@ -304,7 +304,11 @@ fn learn_and_fix_verify_on_replicas() {
     // The user's bind-mounted folder is as it was: each run had its own copy.
     assert_eq!(std::fs::read_dir(d.join("data")).unwrap().count(), 0);
     // A fix that breaks every service on purpose: a `nofile` over the kernel's limit.
-    write(d, "composeguard.toml", "[options]\nnofile = 2000000\nnproc = 4096\n");
+    write(
+        d,
+        "composeguard.toml",
+        "[options]\nnofile = 2000000\nnproc = 4096\n",
+    );
     let out = run(d, &["fix", "--verify", "--unsafe-fixes", "--settle", "3s"]);
     let err = stderr(&out);
     for s in ["postgres", "redis"] {
@@ -316,5 +320,96 @@ fn learn_and_fix_verify_on_replicas() {
     assert!(
         text.contains("- ALL") && text.contains("read_only: true"),
         "{text}"
+    );
+}
+
+/// The bundled example (examples/stack: nginx, a Python API built from its folder, postgres,
+/// redis) on replicas tagged under the names it uses (only names this machine does not have
+/// already; those tags are removed afterwards): `verify`, `learn` and `fix --verify`, and the
+/// fixed stack starts.
+#[test]
+fn the_bundled_example_on_replicas() {
+    if !engine_ready() {
+        return;
+    }
+    let images = replicas();
+    let mut added = Vec::new();
+    for (folder, name) in [
+        ("nginx", "nginx:1.27-alpine"),
+        ("postgres", "postgres:16"),
+        ("redis", "redis:7.4"),
+        ("python", "python:3.12-slim"),
+    ] {
+        let have = common::engine::docker(&["image", "inspect", name])
+            .status
+            .success();
+        if !have {
+            assert!(
+                common::engine::docker(&["tag", &images[folder], name])
+                    .status
+                    .success()
+            );
+            added.push(name.to_owned());
+        }
+    }
+    struct Untag(Vec<String>);
+    impl Drop for Untag {
+        fn drop(&mut self) {
+            for name in &self.0 {
+                let _ = common::engine::docker(&["rmi", name]);
+            }
+        }
+    }
+    let _untag = Untag(added);
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/stack");
+    let copied = std::process::Command::new("cp")
+        .arg("-r")
+        .arg(format!("{}/.", example.display()))
+        .arg(d)
+        .status()
+        .unwrap();
+    assert!(copied.success());
+    let verify = run(d, &["verify", "--settle", "3s"]);
+    assert_eq!(
+        verify.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&verify),
+        stderr(&verify)
+    );
+    assert!(
+        stdout(&verify).contains("(4 of 4) still starts hardened"),
+        "{}",
+        stdout(&verify)
+    );
+    let learn = run(d, &["learn", "--settle", "3s", "--observe", "2s"]);
+    assert_eq!(
+        learn.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&learn),
+        stderr(&learn)
+    );
+    let lock = read(d, "composeguard.lock");
+    for name in ["nginx:1.27-alpine", "postgres:16", "redis:7.4"] {
+        assert!(lock.contains(&format!("reference = \"{name}\"")), "{lock}");
+    }
+    let fixed = run(d, &["fix", "--verify", "--unsafe-fixes", "--settle", "3s"]);
+    assert!(
+        stderr(&fixed).contains("every service that started as written starts fixed"),
+        "{}",
+        stderr(&fixed)
+    );
+    let text = read(d, "compose.yaml");
+    assert!(text.contains("read_only: true"), "{text}");
+    let again = run(d, &["verify", "--settle", "3s"]);
+    assert_eq!(
+        again.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&again),
+        stderr(&again)
     );
 }

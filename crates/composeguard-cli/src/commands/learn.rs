@@ -110,7 +110,7 @@ pub fn run(args: &LearnArgs) -> Result<ExitStatus, Error> {
         progress: verify::show_progress(args.quiet),
         restart: true,
     };
-    let observed = match learn(&request, args.observe, !args.no_caps) {
+    let observed = match learn(&request, args.observe, !args.no_caps, args.from_scratch) {
         Ok(o) => o,
         Err(e) => {
             eprintln!("error: {e}");
@@ -185,6 +185,7 @@ pub fn learn(
     request: &Request<'_>,
     observe: Duration,
     caps: bool,
+    from_scratch: bool,
 ) -> Result<BTreeMap<String, Observed>, VerifyError> {
     let mut stage = Stage::new(request.path, "learn")?.pristine_binds();
     let mut observed: BTreeMap<String, Observed> = BTreeMap::new();
@@ -210,7 +211,7 @@ pub fn learn(
         o.drops_all = strings(service.get("cap_drop")).iter().any(|c| c == "ALL");
     }
     if caps {
-        learn_caps(&mut stage, &model, &mut observed, request)?;
+        learn_caps(&mut stage, &model, &mut observed, request, from_scratch)?;
     }
     Ok(observed)
 }
@@ -459,18 +460,22 @@ pub fn writes_from_diff(diff: &str) -> (Vec<String>, Vec<String>) {
 }
 
 /// Finds each started service's capabilities under `cap_drop: [ALL]` by starting the stack
-/// with fewer: first none at all, then its candidates (Docker's defaults with its own
+/// with fewer: first what composeguard's table says (taken when it starts; not with
+/// `from_scratch`), else none at all, then its candidates (Docker's defaults with its own
 /// `cap_add`, less its `cap_drop`) halved while it still starts.
 fn learn_caps(
     stage: &mut Stage,
     model: &Value,
     observed: &mut BTreeMap<String, Observed>,
     request: &Request<'_>,
+    from_scratch: bool,
 ) -> Result<(), VerifyError> {
     struct Search {
         keep: Vec<String>,
         chunks: Vec<Vec<String>>,
         trial: Vec<String>,
+        /// What composeguard's table says, tried first: when it starts, it is taken.
+        guess: Option<Vec<String>>,
     }
     let mut searches: BTreeMap<String, Search> = BTreeMap::new();
     for (name, o) in observed.iter() {
@@ -487,28 +492,47 @@ fn learn_caps(
             .collect();
         keep.sort();
         keep.dedup();
+        let as_root = !service
+            .get("user")
+            .and_then(Value::as_str)
+            .is_some_and(|u| {
+                let u = u.split(':').next().unwrap_or(u);
+                !u.is_empty() && u != "0" && u != "root"
+            });
+        let guess = (!from_scratch)
+            .then(|| {
+                let k = composeguard::images::lookup(o.image.as_deref()?)?;
+                let caps = k.needed_caps(as_root)?;
+                Some(caps.iter().map(|c| (*c).to_owned()).collect::<Vec<_>>())
+            })
+            .flatten();
         searches.insert(
             name.clone(),
             Search {
                 chunks: vec![keep.clone()],
                 keep,
                 trial: Vec::new(),
+                guess,
             },
         );
     }
     let mut round = 0;
-    while searches.values().any(|s| !s.chunks.is_empty()) {
+    while searches
+        .values()
+        .any(|s| !s.chunks.is_empty() || s.guess.is_some())
+    {
         round += 1;
         let mut trials: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for (name, search) in searches.iter_mut() {
-            search.trial = match search.chunks.last() {
-                Some(chunk) => search
+            search.trial = match (&search.guess, search.chunks.last()) {
+                (Some(guess), _) => guess.clone(),
+                (None, Some(chunk)) => search
                     .keep
                     .iter()
                     .filter(|c| !chunk.contains(c))
                     .cloned()
                     .collect(),
-                None => search.keep.clone(),
+                (None, None) => search.keep.clone(),
             };
             trials.insert(name.clone(), search.trial.clone());
         }
@@ -521,10 +545,18 @@ fn learn_caps(
             &format!("caps-{round}"),
         )?;
         for (name, search) in searches.iter_mut() {
+            let started = runs.get(name).is_some_and(|r| r.started);
+            if search.guess.take().is_some() {
+                if started {
+                    search.keep.clone_from(&search.trial);
+                    search.chunks.clear();
+                }
+                continue;
+            }
             let Some(chunk) = search.chunks.pop() else {
                 continue;
             };
-            if runs.get(name).is_some_and(|r| r.started) {
+            if started {
                 search.keep.clone_from(&search.trial);
             } else if chunk.len() > 1 {
                 let (a, b) = chunk.split_at(chunk.len() / 2);
@@ -615,7 +647,7 @@ fn trial(
                 .and_then(|k| k.image.healthcheck)
         {
             service["healthcheck"] =
-                json!({"test": test, "interval": "1s", "timeout": "5s", "retries": 60});
+                json!({"test": test, "interval": "1s", "timeout": "3s", "retries": 30});
         }
     }
     let (_, runs, _, _) = stage.run(label, &model.to_string(), &[], request, &mut |_, _, _| {

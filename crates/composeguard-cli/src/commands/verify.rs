@@ -884,7 +884,7 @@ fn start(
         progress(request.progress, "restarting…");
         let restarted = engine.compose(
             project,
-            &["restart", "-t", "10"],
+            &["restart", "-t", "3"],
             request.timeout,
             Stop::OnInterrupt,
         )?;
