@@ -147,16 +147,15 @@ pub fn bisect(request: &Request<'_>) -> Result<Vec<HeldBack>, VerifyError> {
     let outcome = verify::fixed(request, options)?;
     let fixes = fixes_by_service(&outcome, options);
     let mut stage = Stage::new(request.path, "verify")?.pristine_binds();
-    let (orig_model, before, _, _) =
-        stage.run("orig", request.text, &[], request, &mut |_, _, _| Ok(()))?;
-    let (hard_model, after, _, _) = stage.run(
+    let orig = stage.run("orig", request.text, &[], request, &mut |_, _, _| Ok(()))?;
+    let hard = stage.run(
         "hard",
         &outcome.output,
         &outcome.files,
         request,
         &mut |_, _, _| Ok(()),
     )?;
-    let reports = verify::compare(&orig_model, &hard_model, before.clone(), after);
+    let reports = verify::compare(&orig.model, &hard.model, orig.runs, hard.runs);
     let broken: Vec<&verify::ServiceReport> = reports.iter().filter(|r| r.broke).collect();
     if broken.is_empty() {
         return Ok(Vec::new());
@@ -282,14 +281,14 @@ fn start_holding(
     let mut options = request.options.clone();
     hold_back(&mut options, held);
     let outcome = verify::fixed(request, &options)?;
-    let (_, runs, _, _) = stage.run(
+    let ran = stage.run(
         label,
         &outcome.output,
         &outcome.files,
         request,
         &mut |_, _, _| Ok(()),
     )?;
-    Ok(runs)
+    Ok(ran.runs)
 }
 
 fn report(file: &str, held: &[HeldBack]) -> String {

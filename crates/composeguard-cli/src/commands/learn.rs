@@ -189,7 +189,7 @@ pub fn learn(
 ) -> Result<BTreeMap<String, Observed>, VerifyError> {
     let mut stage = Stage::new(request.path, "learn")?.pristine_binds();
     let mut observed: BTreeMap<String, Observed> = BTreeMap::new();
-    let (model, runs, _, _) = stage.run(
+    let ran = stage.run(
         "observe",
         request.text,
         &[],
@@ -199,6 +199,7 @@ pub fn learn(
             Ok(())
         },
     )?;
+    let (model, runs) = (ran.model, ran.runs);
     for (name, run) in &runs {
         let o = observed.entry(name.clone()).or_default();
         o.started = run.started;
@@ -286,11 +287,11 @@ fn watch(
     Ok(out)
 }
 
-/// `docker stats --no-stream`: (short id, memory bytes, processes) per container.
-fn stats(
-    engine: &Docker,
-    ids: &[&str],
-) -> Result<Vec<(String, Option<u64>, Option<u64>)>, VerifyError> {
+/// One line of `docker stats`: a container's short id, memory in bytes, processes.
+type Sample = (String, Option<u64>, Option<u64>);
+
+/// `docker stats --no-stream`, per container.
+fn stats(engine: &Docker, ids: &[&str]) -> Result<Vec<Sample>, VerifyError> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -650,10 +651,10 @@ fn trial(
                 json!({"test": test, "interval": "1s", "timeout": "3s", "retries": 30});
         }
     }
-    let (_, runs, _, _) = stage.run(label, &model.to_string(), &[], request, &mut |_, _, _| {
+    let ran = stage.run(label, &model.to_string(), &[], request, &mut |_, _, _| {
         Ok(())
     })?;
-    Ok(runs)
+    Ok(ran.runs)
 }
 
 /// The lock file's learned facts per image: every service of it merged (the union of users,

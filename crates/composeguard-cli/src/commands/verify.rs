@@ -318,16 +318,15 @@ fn progress(on: bool, line: &str) {
 pub fn verify(request: &Request<'_>) -> Result<Report, VerifyError> {
     let outcome = fixed(request, request.options)?;
     let mut stage = Stage::new(request.path, "verify")?;
-    let (orig_model, before, notes, original) =
-        stage.run("orig", request.text, &[], request, &mut |_, _, _| Ok(()))?;
-    let (hard_model, after, _, hardened) = stage.run(
+    let orig = stage.run("orig", request.text, &[], request, &mut |_, _, _| Ok(()))?;
+    let hard = stage.run(
         "hard",
         &outcome.output,
         &outcome.files,
         request,
         &mut |_, _, _| Ok(()),
     )?;
-    let services = compare(&orig_model, &hard_model, before, after);
+    let services = compare(&orig.model, &hard.model, orig.runs, hard.runs);
     let ok = services.iter().all(|s| !s.broke);
     Ok(Report {
         file: request.display.to_owned(),
@@ -335,8 +334,11 @@ pub fn verify(request: &Request<'_>) -> Result<Report, VerifyError> {
         fixed: outcome.fixed,
         ok,
         services,
-        warnings: notes,
-        seconds: Seconds { original, hardened },
+        warnings: orig.notes,
+        seconds: Seconds {
+            original: orig.seconds,
+            hardened: hard.seconds,
+        },
     })
 }
 
@@ -365,6 +367,18 @@ pub fn fixed(
 /// What a run's `while_up` is given: the engine, the project, and the services' runs.
 pub type WhileUp<'f> =
     dyn FnMut(&Docker, &Project, &BTreeMap<String, Run>) -> Result<(), VerifyError> + 'f;
+
+/// One run of a [`Stage`].
+pub struct Ran {
+    /// The model it ran (isolated).
+    pub model: Value,
+    /// Each service's run.
+    pub runs: BTreeMap<String, Run>,
+    /// What was changed to run it safely.
+    pub notes: Vec<String>,
+    /// How long it took.
+    pub seconds: f64,
+}
 
 /// Where runs of one compose file happen: the engine, the file's folder (relative paths
 /// resolve against it) and a private temp folder for the prepared files. Each run gets a
@@ -493,7 +507,7 @@ impl Stage {
         files: &[composeguard::NewFile],
         request: &Request<'_>,
         while_up: &mut WhileUp<'_>,
-    ) -> Result<(Value, BTreeMap<String, Run>, Vec<String>, f64), VerifyError> {
+    ) -> Result<Ran, VerifyError> {
         self.runs += 1;
         let folder = format!("run-{}", self.runs);
         // Secret files the fix moves values into live in the temp folder, not the project.
@@ -513,7 +527,12 @@ impl Stage {
         let began = Instant::now();
         let observed = start(&self.engine, &project, &model, request, while_up)?;
         let seconds = (began.elapsed().as_secs_f64() * 10.0).round() / 10.0;
-        Ok((model, observed, notes, seconds))
+        Ok(Ran {
+            model,
+            runs: observed,
+            notes,
+            seconds,
+        })
     }
 }
 
