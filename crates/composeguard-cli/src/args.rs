@@ -307,6 +307,9 @@ pub struct VerifyArgs {
     /// Use this configuration file instead of the nearest composeguard.toml.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// Do not read the lock file (`composeguard.lock` beside the file) for the fixes.
+    #[arg(long)]
+    pub no_lock: bool,
     /// No progress lines (the report is still printed).
     #[arg(long, short)]
     pub quiet: bool,

@@ -214,32 +214,9 @@ const SHORT: Duration = Duration::from_secs(60);
 impl Docker {
     /// Finds `docker` and Compose v2 and checks that the engine answers.
     pub fn find() -> Result<Docker, DockerError> {
-        let docker = OsString::from("docker");
-        let info = run(
-            &docker,
-            &os(&["info", "--format", "{{.ServerVersion}}"]),
-            Duration::from_secs(20),
-            Stop::OnInterrupt,
-        );
-        match info {
-            Err(DockerError::Spawn { .. }) => return Err(DockerError::NoDocker),
-            Err(DockerError::TimedOut { .. }) => {
-                return Err(DockerError::NoEngine {
-                    detail: "`docker info` did not answer within 20 s".into(),
-                });
-            }
-            Err(e) => return Err(e),
-            Ok(f) if !f.success || f.stdout.trim().is_empty() => {
-                return Err(DockerError::NoEngine {
-                    detail: first_line(&f.stderr)
-                        .unwrap_or("`docker info` failed")
-                        .to_owned(),
-                });
-            }
-            Ok(_) => {}
-        }
-        let compose = Self::find_compose(&docker)?;
-        Ok(Docker { docker, compose })
+        let engine = Self::find_engine()?;
+        let compose = Self::find_compose(&engine.docker)?;
+        Ok(Docker { compose, ..engine })
     }
 
     /// Finds `docker` and checks that the engine answers, without Compose (for reading image

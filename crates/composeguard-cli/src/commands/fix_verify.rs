@@ -17,7 +17,7 @@ use crate::args::FixArgs;
 use crate::commands::fix::{hold_back, run_holding_back};
 use crate::commands::verify::{self, Request, Run, Stage, VerifyError};
 use crate::error::Error;
-use crate::{lock, resolve};
+use crate::resolve;
 
 /// What was held back for one service, and why.
 #[derive(Debug, Clone, Serialize)]
@@ -44,49 +44,20 @@ pub fn run(args: &FixArgs) -> Result<ExitStatus, Error> {
     } else {
         &args.common.files
     };
-    let inputs = crate::files::collect(paths)?;
-    let [input] = inputs.as_slice() else {
-        return Err(Error::VerifyOneFile);
+    let Some(file) = verify::one_file(
+        paths,
+        &args.common.env_file,
+        !args.common.no_lock,
+        &mut options,
+    )?
+    else {
+        return Ok(ExitStatus::Error);
     };
-    if input.is_stdin() {
-        return Err(Error::VerifyStdin);
-    }
-    match crate::environment::Environment::load(&args.common.env_file)
-        .and_then(|e| e.for_input(input))
-    {
-        Ok(environment) => options.environment = environment,
-        Err(e) => {
-            super::report_error(&input.display, &e);
-            return Ok(ExitStatus::Error);
-        }
-    }
-    let folder = match input.path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => std::path::PathBuf::from("."),
-    };
-    if !args.common.no_lock {
-        let path = lock::path_in(&folder);
-        match lock::LockFile::read(&path) {
-            Ok(Some(file)) => options.image_facts = file.facts(),
-            Ok(None) => {}
-            Err(e) => {
-                let (at, message) = super::located(&path.display().to_string(), &e);
-                super::file_error(&at, message);
-                return Ok(ExitStatus::Error);
-            }
-        }
-    }
-    let text = match input.read(options.limits.max_bytes) {
-        Ok(l) => l.text,
-        Err(e) => {
-            super::report_error(&input.display, &e);
-            return Ok(ExitStatus::Error);
-        }
-    };
+    let input = &file.input;
     let request = Request {
         path: &input.path,
         display: &input.display,
-        text: &text,
+        text: &file.text,
         options: &options,
         settle: args.settle,
         timeout: args.timeout,

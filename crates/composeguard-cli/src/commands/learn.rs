@@ -79,31 +79,14 @@ pub fn run(args: &LearnArgs) -> Result<ExitStatus, Error> {
         ..CommonArgs::default()
     };
     let mut options = resolve::resolve(&common)?.options;
-    let inputs = crate::files::collect(&common.paths)?;
-    let [input] = inputs.as_slice() else {
-        return Err(Error::VerifyOneFile);
+    let Some(file) = verify::one_file(&common.paths, &[], false, &mut options)? else {
+        return Ok(ExitStatus::Error);
     };
-    if input.is_stdin() {
-        return Err(Error::VerifyStdin);
-    }
-    match crate::environment::Environment::load(&[]).and_then(|e| e.for_input(input)) {
-        Ok(environment) => options.environment = environment,
-        Err(e) => {
-            super::report_error(&input.display, &e);
-            return Ok(ExitStatus::Error);
-        }
-    }
-    let text = match input.read(options.limits.max_bytes) {
-        Ok(l) => l.text,
-        Err(e) => {
-            super::report_error(&input.display, &e);
-            return Ok(ExitStatus::Error);
-        }
-    };
+    let input = &file.input;
     let request = Request {
         path: &input.path,
         display: &input.display,
-        text: &text,
+        text: &file.text,
         options: &options,
         settle: args.settle,
         timeout: args.timeout,
@@ -117,11 +100,7 @@ pub fn run(args: &LearnArgs) -> Result<ExitStatus, Error> {
             return Ok(ExitStatus::Error);
         }
     };
-    let folder = match input.path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => std::path::PathBuf::from("."),
-    };
-    let path = lock::path_in(&folder);
+    let path = lock::path_in(&file.folder);
     let shown = path.display().to_string();
     let mut file = match LockFile::read(&path) {
         Ok(Some(f)) => f,

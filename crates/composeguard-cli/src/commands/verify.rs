@@ -37,32 +37,13 @@ pub fn run(args: &VerifyArgs) -> Result<ExitStatus, Error> {
     };
     let mut options = resolve::resolve(&common)?.options;
     options.unsafe_fixes = !args.safe_only;
-    let inputs = crate::files::collect(&common.paths)?;
-    let [input] = inputs.as_slice() else {
-        return Err(Error::VerifyOneFile);
-    };
-    if input.is_stdin() {
-        return Err(Error::VerifyStdin);
-    }
-    // The `.env` beside the file, as `docker compose` reads it when it starts the stack.
-    match crate::environment::Environment::load(&[]).and_then(|e| e.for_input(input)) {
-        Ok(environment) => options.environment = environment,
-        Err(e) => {
-            super::report_error(&input.display, &e);
-            return Ok(ExitStatus::Error);
-        }
-    }
-    let source = match input.read(options.limits.max_bytes) {
-        Ok(l) => l.text,
-        Err(e) => {
-            super::report_error(&input.display, &e);
-            return Ok(ExitStatus::Error);
-        }
+    let Some(file) = one_file(&common.paths, &[], !args.no_lock, &mut options)? else {
+        return Ok(ExitStatus::Error);
     };
     let request = Request {
-        path: &input.path,
-        display: &input.display,
-        text: &source,
+        path: &file.input.path,
+        display: &file.input.display,
+        text: &file.text,
         options: &options,
         settle: args.settle,
         timeout: args.timeout,
@@ -81,6 +62,69 @@ pub fn run(args: &VerifyArgs) -> Result<ExitStatus, Error> {
     } else {
         ExitStatus::Failure
     })
+}
+
+/// The one compose file `verify`, `learn` and `fix --verify` start, read.
+pub struct OneFile {
+    /// The file.
+    pub input: crate::files::Input,
+    /// Its text.
+    pub text: String,
+    /// Its folder (where its `.env` and lock file are).
+    pub folder: PathBuf,
+}
+
+/// Reads the one compose file of `paths` (the folder's default file when empty), with the
+/// variables `docker compose` would read when it starts it (`env_files`, else the `.env`
+/// beside it) and, with `use_lock`, the facts of its lock file, both set in `options`. None
+/// (after printing why) when a file cannot be read.
+pub fn one_file(
+    paths: &[PathBuf],
+    env_files: &[PathBuf],
+    use_lock: bool,
+    options: &mut composeguard::Options,
+) -> Result<Option<OneFile>, Error> {
+    let inputs = crate::files::collect(paths)?;
+    let [input] = inputs.as_slice() else {
+        return Err(Error::VerifyOneFile);
+    };
+    if input.is_stdin() {
+        return Err(Error::VerifyStdin);
+    }
+    match crate::environment::Environment::load(env_files).and_then(|e| e.for_input(input)) {
+        Ok(environment) => options.environment = environment,
+        Err(e) => {
+            super::report_error(&input.display, &e);
+            return Ok(None);
+        }
+    }
+    let folder = match input.path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    if use_lock {
+        let path = crate::lock::path_in(&folder);
+        match crate::lock::LockFile::read(&path) {
+            Ok(Some(lock)) => options.image_facts = lock.facts(),
+            Ok(None) => {}
+            Err(e) => {
+                let (at, message) = super::located(&path.display().to_string(), &e);
+                super::file_error(&at, message);
+                return Ok(None);
+            }
+        }
+    }
+    match input.read(options.limits.max_bytes) {
+        Ok(l) => Ok(Some(OneFile {
+            input: input.clone(),
+            text: l.text,
+            folder,
+        })),
+        Err(e) => {
+            super::report_error(&input.display, &e);
+            Ok(None)
+        }
+    }
 }
 
 /// How `verify` prints its report.
