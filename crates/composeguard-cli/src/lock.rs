@@ -85,6 +85,10 @@ pub struct Learned {
     /// The most processes and threads it ran.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pids_peak: Option<u64>,
+    /// The most CPU it used, in percent of one CPU: recorded, not used for a limit (a short
+    /// run at rest says nothing of the CPU a service needs under load).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_peak: Option<f64>,
 }
 
 /// Why a lock file cannot be used (printed after its path, and its line and column).

@@ -292,6 +292,11 @@ fn report(file: &str, held: &[HeldBack]) -> String {
             Some(c) => out.push_str(&format!(" (its logs: {c})\n")),
             None => out.push_str(": it does not start with them\n"),
         }
+        if h.rules.iter().any(|r| r == "CG101") {
+            out.push_str(
+                "    `composeguard learn` finds the capabilities it needs; `fix` then drops ALL and adds those back\n",
+            );
+        }
         out.push_str(&format!(
             "    to keep it so, add `# composeguard: ignore[{}]` after `{}:`, or `[services.{}] ignore = [{}]` to composeguard.toml\n",
             h.rules.join(", "),

@@ -65,6 +65,8 @@ pub struct Observed {
     pub memory_peak: Option<u64>,
     /// Peak processes and threads.
     pub pids_peak: Option<u64>,
+    /// Peak CPU use, in percent of one CPU.
+    pub cpu_peak: Option<f64>,
     /// The capabilities it needs under `cap_drop: [ALL]`, when learned.
     pub caps: Option<Vec<String>>,
     /// Capabilities it was started with, when the file already drops all (not learned).
@@ -238,11 +240,15 @@ fn watch(
     let until = Instant::now() + observe;
     loop {
         let running: Vec<&str> = containers.iter().map(|(_, id, _)| id.as_str()).collect();
-        for (id, memory, pids) in stats(engine, &running)? {
-            if let Some((service, _, _)) = containers.iter().find(|(_, i, _)| i.starts_with(&id)) {
+        for sample in stats(engine, &running)? {
+            if let Some((service, _, _)) = containers
+                .iter()
+                .find(|(_, i, _)| i.starts_with(&sample.id))
+            {
                 let o = out.entry(service.clone()).or_default();
-                o.memory_peak = o.memory_peak.max(memory);
-                o.pids_peak = o.pids_peak.max(pids);
+                o.memory_peak = o.memory_peak.max(sample.memory);
+                o.pids_peak = o.pids_peak.max(sample.pids);
+                o.cpu_peak = higher(o.cpu_peak, sample.cpu);
             }
         }
         if Instant::now() >= until || crate::docker::interrupted() {
@@ -266,8 +272,15 @@ fn watch(
     Ok(out)
 }
 
-/// One line of `docker stats`: a container's short id, memory in bytes, processes.
-type Sample = (String, Option<u64>, Option<u64>);
+/// One line of `docker stats`.
+struct Sample {
+    /// The container's short id.
+    id: String,
+    memory: Option<u64>,
+    pids: Option<u64>,
+    /// Percent of one CPU.
+    cpu: Option<f64>,
+}
 
 /// `docker stats --no-stream`, per container.
 fn stats(engine: &Docker, ids: &[&str]) -> Result<Vec<Sample>, VerifyError> {
@@ -278,7 +291,7 @@ fn stats(engine: &Docker, ids: &[&str]) -> Result<Vec<Sample>, VerifyError> {
         "stats",
         "--no-stream",
         "--format",
-        "{{.ID}}\t{{.MemUsage}}\t{{.PIDs}}",
+        "{{.ID}}\t{{.MemUsage}}\t{{.PIDs}}\t{{.CPUPerc}}",
     ];
     args.extend(ids);
     let f = engine.docker(&args, Stop::OnInterrupt)?;
@@ -292,9 +305,25 @@ fn stats(engine: &Docker, ids: &[&str]) -> Result<Vec<Sample>, VerifyError> {
                 .and_then(|m| m.split('/').next())
                 .and_then(|m| bytes(m.trim()));
             let pids = parts.next().and_then(|p| p.trim().parse().ok());
-            Some((id, memory, pids))
+            let cpu = parts
+                .next()
+                .and_then(|c| c.trim().trim_end_matches('%').parse().ok());
+            Some(Sample {
+                id,
+                memory,
+                pids,
+                cpu,
+            })
         })
         .collect())
+}
+
+/// The higher of two samples, either of which may be missing.
+fn higher(a: Option<f64>, b: Option<f64>) -> Option<f64> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.max(b)),
+        (a, b) => a.or(b),
+    }
 }
 
 /// `12.5MiB` (as docker stats prints sizes) in bytes.
@@ -669,6 +698,7 @@ fn by_image(observed: &BTreeMap<String, Observed>, seconds: u64) -> BTreeMap<Str
         };
         l.memory_peak = l.memory_peak.max(o.memory_peak);
         l.pids_peak = l.pids_peak.max(o.pids_peak);
+        l.cpu_peak = higher(l.cpu_peak, o.cpu_peak);
     }
     out
 }
@@ -715,6 +745,11 @@ fn report(file: &str, lock: &str, observed: &BTreeMap<String, Observed>) -> Stri
             o.pids_peak
                 .map_or_else(|| "unknown".to_owned(), |p| p.to_string())
         ));
+        if let Some(cpu) = o.cpu_peak {
+            out.push_str(&format!(
+                "    peak CPU: {cpu:.1}% of one CPU (not used for a limit: a short run at rest says nothing of its load)\n"
+            ));
+        }
     }
     out.push_str(&format!(
         "Recorded in {lock}; `composeguard fix` uses it (review and commit it).\n"
