@@ -118,15 +118,7 @@ pub fn bisect(request: &Request<'_>) -> Result<Vec<HeldBack>, VerifyError> {
     let outcome = verify::fixed(request, options)?;
     let fixes = fixes_by_service(&outcome, options);
     let mut stage = Stage::new(request.path, "verify")?.pristine_binds();
-    let orig = stage.run("orig", request.text, &[], request, &mut |_, _, _| Ok(()))?;
-    let hard = stage.run(
-        "hard",
-        &outcome.output,
-        &outcome.files,
-        request,
-        &mut |_, _, _| Ok(()),
-    )?;
-    let reports = verify::compare(&orig.model, &hard.model, orig.runs, hard.runs);
+    let (reports, _, _) = verify::before_after(&mut stage, request, &outcome)?;
     let broken: Vec<&verify::ServiceReport> = reports.iter().filter(|r| r.broke).collect();
     if broken.is_empty() {
         return Ok(Vec::new());

@@ -362,6 +362,26 @@ fn progress(on: bool, line: &str) {
 pub fn verify(request: &Request<'_>) -> Result<Report, VerifyError> {
     let outcome = fixed(request, request.options)?;
     let mut stage = Stage::new(request.path, "verify")?;
+    let (services, warnings, seconds) = before_after(&mut stage, request, &outcome)?;
+    let ok = services.iter().all(|s| !s.broke);
+    Ok(Report {
+        file: request.display.to_owned(),
+        unsafe_fixes: request.options.unsafe_fixes,
+        fixed: outcome.fixed,
+        ok,
+        services,
+        warnings,
+        seconds,
+    })
+}
+
+/// Starts the file as written and as `outcome` fixed it, and compares them: each service
+/// before and after, what was changed to run them safely, how long each took.
+pub fn before_after(
+    stage: &mut Stage,
+    request: &Request<'_>,
+    outcome: &composeguard::FixOutcome,
+) -> Result<(Vec<ServiceReport>, Vec<String>, Seconds), VerifyError> {
     let orig = stage.run("orig", request.text, &[], request, &mut |_, _, _| Ok(()))?;
     let hard = stage.run(
         "hard",
@@ -370,20 +390,12 @@ pub fn verify(request: &Request<'_>) -> Result<Report, VerifyError> {
         request,
         &mut |_, _, _| Ok(()),
     )?;
+    let seconds = Seconds {
+        original: orig.seconds,
+        hardened: hard.seconds,
+    };
     let services = compare(&orig.model, &hard.model, orig.runs, hard.runs);
-    let ok = services.iter().all(|s| !s.broke);
-    Ok(Report {
-        file: request.display.to_owned(),
-        unsafe_fixes: request.options.unsafe_fixes,
-        fixed: outcome.fixed,
-        ok,
-        services,
-        warnings: orig.notes,
-        seconds: Seconds {
-            original: orig.seconds,
-            hardened: hard.seconds,
-        },
-    })
+    Ok((services, orig.notes, seconds))
 }
 
 /// The file fixed with `options`, refused when the fix would write into the project (an env
@@ -1200,7 +1212,7 @@ fn cause_of(line: &str, changed: &[&'static str]) -> Option<&'static str> {
     None
 }
 
-pub fn compare(
+fn compare(
     orig: &Value,
     hard: &Value,
     mut before: BTreeMap<String, Run>,
