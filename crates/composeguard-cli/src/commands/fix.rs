@@ -21,7 +21,26 @@ pub fn run(args: &FixArgs) -> Result<ExitStatus, Error> {
     if args.verify {
         return super::fix_verify::run(args);
     }
-    run_holding_back(args, &[])
+    run_holding_back(args, &[], &[])
+}
+
+/// Sets the capabilities of images in the options' facts (an entry of the lock file keeps
+/// the rest of what it says).
+pub fn add_caps(options: &mut Options, caps: &[(String, Vec<String>)]) {
+    for (reference, caps) in caps {
+        match options
+            .image_facts
+            .iter_mut()
+            .find(|f| f.matches(reference))
+        {
+            Some(f) => f.caps = Some(caps.clone()),
+            None => options.image_facts.push(composeguard::images::ImageFacts {
+                reference: reference.clone(),
+                caps: Some(caps.clone()),
+                ..Default::default()
+            }),
+        }
+    }
 }
 
 /// Adds rules to ignore per service to the options (the library reads one entry per service).
@@ -40,10 +59,12 @@ pub fn hold_back(options: &mut Options, held: &[(String, Vec<String>)]) {
     }
 }
 
-/// [`run`] with some fixes held back: the rules given per service are ignored for it.
+/// [`run`] with some fixes held back (the rules given per service are ignored for it) and the
+/// capabilities some images need (image reference, capabilities: `fix --verify` found them).
 pub fn run_holding_back(
     args: &FixArgs,
     held: &[(String, Vec<String>)],
+    caps: &[(String, Vec<String>)],
 ) -> Result<ExitStatus, Error> {
     let mut options = resolve::resolve(&args.common)?.options;
     hold_back(&mut options, held);
@@ -93,8 +114,9 @@ pub fn run_holding_back(
             let (at, message) = e.located();
             (e.display, at, message)
         };
-        let options = project_options(&environment, !args.common.no_lock, project, &options)
+        let mut options = project_options(&environment, !args.common.no_lock, project, &options)
             .map_err(failed)?;
+        add_caps(&mut options, caps);
         let mut loaded =
             projects::load(project, options.limits.max_bytes, &options).map_err(failed)?;
         let outcomes = match &args.into {

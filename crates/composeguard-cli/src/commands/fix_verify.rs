@@ -31,6 +31,9 @@ pub struct HeldBack {
     /// True when it did not start even with all its own fixes held back (a service it
     /// depends on is the likely cause): nothing was held back for it.
     pub not_its_own: bool,
+    /// When CG101 broke it: its image and the capabilities found by starting it with fewer,
+    /// with which CG101 is applied after all (`cap_drop: [ALL]` and these added back).
+    pub caps: Option<(String, Vec<String>)>,
 }
 
 /// Runs `fix --verify`.
@@ -79,7 +82,8 @@ pub fn run(args: &FixArgs) -> Result<ExitStatus, Error> {
         .filter(|h| !h.rules.is_empty())
         .map(|h| (h.service.clone(), h.rules.clone()))
         .collect();
-    run_holding_back(args, &ignores)
+    let caps: Vec<(String, Vec<String>)> = held.iter().filter_map(|h| h.caps.clone()).collect();
+    run_holding_back(args, &ignores, &caps)
 }
 
 /// The codes of the fixes the options apply to each service.
@@ -153,6 +157,7 @@ pub fn bisect(request: &Request<'_>) -> Result<Vec<HeldBack>, VerifyError> {
                 rules: Vec::new(),
                 cause,
                 not_its_own: true,
+                caps: None,
             });
         }
     }
@@ -223,11 +228,100 @@ pub fn bisect(request: &Request<'_>) -> Result<Vec<HeldBack>, VerifyError> {
                     .as_ref()
                     .map(|c| format!("{}: {}", c.fix, c.line)),
                 not_its_own: false,
+                caps: None,
             });
         }
     }
+    add_back(&mut stage, request, &mut out)?;
     out.sort_by(|a, b| a.service.cmp(&b.service));
     Ok(out)
+}
+
+/// For each service CG101 broke, the capabilities to add back under `cap_drop: [ALL]`: found
+/// by starting it with fewer of Docker's defaults (with everything else held back as found),
+/// then checked once with all of them; CG101 is applied with them when that start passes.
+fn add_back(
+    stage: &mut Stage,
+    request: &Request<'_>,
+    held: &mut [HeldBack],
+) -> Result<(), VerifyError> {
+    let file = composeguard::project::ProjectFile {
+        path: request.display.to_owned(),
+        text: request.text.to_owned(),
+        role: composeguard::project::Role::Compose,
+    };
+    let images: BTreeMap<String, String> =
+        composeguard::project::service_images(std::slice::from_ref(&file), request.options)
+            .map(|i| i.into_iter().collect())
+            .unwrap_or_default();
+    // One service per image: the facts are the image's.
+    let mut searched: BTreeMap<String, String> = BTreeMap::new();
+    for h in held.iter() {
+        if let Some(image) = images.get(&h.service)
+            && h.rules.iter().any(|r| r == "CG101")
+            && !searched.values().any(|i| i == image)
+        {
+            searched.insert(h.service.clone(), image.clone());
+        }
+    }
+    if searched.is_empty() {
+        return Ok(());
+    }
+    let ignores = |with_cg101: bool| -> Vec<(String, Vec<String>)> {
+        held.iter()
+            .map(|h| {
+                let rules = h
+                    .rules
+                    .iter()
+                    .filter(|r| !(with_cg101 && *r == "CG101" && searched.contains_key(&h.service)))
+                    .cloned()
+                    .collect();
+                (h.service.clone(), rules)
+            })
+            .collect()
+    };
+    let all: Vec<String> = super::learn::DEFAULT_CAPS
+        .iter()
+        .map(|c| (*c).to_owned())
+        .collect();
+    let starts = searched
+        .keys()
+        .map(|s| (s.clone(), (all.clone(), None)))
+        .collect();
+    let mut start_with = |trials: &BTreeMap<String, Vec<String>>,
+                          label: &str|
+     -> Result<BTreeMap<String, bool>, VerifyError> {
+        let mut options = request.options.clone();
+        hold_back(&mut options, &ignores(true));
+        let caps: Vec<(String, Vec<String>)> = trials
+            .iter()
+            .map(|(s, c)| (searched[s].clone(), c.clone()))
+            .collect();
+        crate::commands::fix::add_caps(&mut options, &caps);
+        let outcome = verify::fixed(request, &options)?;
+        let ran = stage.run(
+            label,
+            &outcome.output,
+            &outcome.files,
+            request,
+            &mut |_, _, _| Ok(()),
+        )?;
+        Ok(trials
+            .keys()
+            .map(|s| (s.clone(), started(&ran.runs, s)))
+            .collect())
+    };
+    let found = super::learn::search_caps(starts, &mut start_with)?;
+    let checked = start_with(&found, "caps-check")?;
+    for h in held.iter_mut() {
+        if let Some(caps) = found.get(&h.service)
+            && checked.get(&h.service).copied().unwrap_or(false)
+        {
+            h.rules.retain(|r| r != "CG101");
+            h.caps = Some((searched[&h.service].clone(), caps.clone()));
+        }
+    }
+    Ok(())
 }
 
 fn started(runs: &BTreeMap<String, Run>, service: &str) -> bool {
@@ -268,6 +362,17 @@ fn report(file: &str, held: &[HeldBack]) -> String {
                 h.service
             ));
             continue;
+        }
+        if let Some((image, caps)) = &h.caps {
+            out.push_str(&format!(
+                "  {}: CG101 applied with {} added back to `cap_drop: [ALL]`, found by starting it with fewer (its logs: {}); `composeguard learn` records this for `{image}` in the lock file\n",
+                h.service,
+                if caps.is_empty() { "nothing".to_owned() } else { caps.join(", ") },
+                h.cause.as_deref().unwrap_or("no line named a cause")
+            ));
+            if h.rules.is_empty() {
+                continue;
+            }
         }
         let rules: Vec<String> = h
             .rules

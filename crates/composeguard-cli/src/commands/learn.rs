@@ -479,14 +479,7 @@ fn learn_caps(
     request: &Request<'_>,
     from_scratch: bool,
 ) -> Result<(), VerifyError> {
-    struct Search {
-        keep: Vec<String>,
-        chunks: Vec<Vec<String>>,
-        trial: Vec<String>,
-        /// What composeguard's table says, tried first: when it starts, it is taken.
-        guess: Option<Vec<String>>,
-    }
-    let mut searches: BTreeMap<String, Search> = BTreeMap::new();
+    let mut starts: BTreeMap<String, (Vec<String>, Option<Vec<String>>)> = BTreeMap::new();
     for (name, o) in observed.iter() {
         if !o.started || o.drops_all || o.image.is_none() {
             continue;
@@ -515,22 +508,62 @@ fn learn_caps(
                 Some(caps.iter().map(|c| (*c).to_owned()).collect::<Vec<_>>())
             })
             .flatten();
-        searches.insert(
-            name.clone(),
-            Search {
-                chunks: vec![keep.clone()],
-                keep,
-                trial: Vec::new(),
-                guess,
-            },
-        );
+        starts.insert(name.clone(), (keep, guess));
     }
-    let mut round = 0;
+    let found = search_caps(starts, |trials, label| {
+        let runs = trial(stage, request, model, observed, trials, label)?;
+        Ok(trials
+            .keys()
+            .map(|name| (name.clone(), runs.get(name).is_some_and(|r| r.started)))
+            .collect())
+    })?;
+    for (name, caps) in found {
+        if let Some(o) = observed.get_mut(&name) {
+            o.caps = Some(caps);
+        }
+    }
+    Ok(())
+}
+
+/// The capabilities each service needs, found by starting it with fewer. Each starts from its
+/// candidates and an optional guess (tried first, taken when it starts). Then, in rounds (one
+/// start of the stack each, every service searched in it: `round` starts the trial sets and
+/// says which started), a chunk of the candidates is left out (first all of them, then halves
+/// of a chunk it could not do without) and stays out when it still starts. Last, `DAC_OVERRIDE`
+/// is replaced by the narrower `DAC_READ_SEARCH` where that still starts.
+pub fn search_caps(
+    starts: BTreeMap<String, (Vec<String>, Option<Vec<String>>)>,
+    mut round: impl FnMut(
+        &BTreeMap<String, Vec<String>>,
+        &str,
+    ) -> Result<BTreeMap<String, bool>, VerifyError>,
+) -> Result<BTreeMap<String, Vec<String>>, VerifyError> {
+    struct Search {
+        keep: Vec<String>,
+        chunks: Vec<Vec<String>>,
+        trial: Vec<String>,
+        guess: Option<Vec<String>>,
+    }
+    let mut searches: BTreeMap<String, Search> = starts
+        .into_iter()
+        .map(|(name, (keep, guess))| {
+            (
+                name,
+                Search {
+                    chunks: vec![keep.clone()],
+                    keep,
+                    trial: Vec::new(),
+                    guess,
+                },
+            )
+        })
+        .collect();
+    let mut n = 0;
     while searches
         .values()
         .any(|s| !s.chunks.is_empty() || s.guess.is_some())
     {
-        round += 1;
+        n += 1;
         let mut trials: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for (name, search) in searches.iter_mut() {
             search.trial = match (&search.guess, search.chunks.last()) {
@@ -545,16 +578,9 @@ fn learn_caps(
             };
             trials.insert(name.clone(), search.trial.clone());
         }
-        let runs = trial(
-            stage,
-            request,
-            model,
-            observed,
-            &trials,
-            &format!("caps-{round}"),
-        )?;
+        let started = round(&trials, &format!("caps-{n}"))?;
         for (name, search) in searches.iter_mut() {
-            let started = runs.get(name).is_some_and(|r| r.started);
+            let started = started.get(name).copied().unwrap_or(false);
             if search.guess.take().is_some() {
                 if started {
                     search.keep.clone_from(&search.trial);
@@ -574,8 +600,6 @@ fn learn_caps(
             }
         }
     }
-    // DAC_OVERRIDE (not in Docker's defaults) may be more than needed: reading and
-    // searching every folder (DAC_READ_SEARCH) is often all a start-up wants.
     let narrower = |keep: &[String]| -> Vec<String> {
         let mut caps: Vec<String> = keep
             .iter()
@@ -602,19 +626,14 @@ fn learn_caps(
         .iter()
         .any(|(name, caps)| searches[name].keep != *caps)
     {
-        let runs = trial(stage, request, model, observed, &trials, "caps-narrower")?;
+        let started = round(&trials, "caps-narrower")?;
         for (name, search) in searches.iter_mut() {
-            if runs.get(name).is_some_and(|r| r.started) {
+            if started.get(name).copied().unwrap_or(false) {
                 search.keep.clone_from(&trials[name]);
             }
         }
     }
-    for (name, search) in searches {
-        if let Some(o) = observed.get_mut(&name) {
-            o.caps = Some(search.keep);
-        }
-    }
-    Ok(())
+    Ok(searches.into_iter().map(|(n, s)| (n, s.keep)).collect())
 }
 
 /// Starts the stack with each service of `caps` under `cap_drop: [ALL]` with those added back,
@@ -778,6 +797,43 @@ mod tests {
         // A deleted file in a data folder.
         let (_, in_place) = writes_from_diff("C /srv\nD /srv/old\n");
         assert_eq!(in_place, ["/srv/old"]);
+    }
+
+    #[test]
+    fn the_search_finds_what_a_service_needs() {
+        let all: Vec<String> = DEFAULT_CAPS.iter().map(|c| (*c).to_owned()).collect();
+        // a needs CHOWN and SETUID; b needs nothing; c needs DAC_OVERRIDE or DAC_READ_SEARCH;
+        // d's guess is more than it needs and is taken as it is.
+        let needs = |name: &str, caps: &[String]| {
+            let has = |c: &str| caps.iter().any(|x| x == c);
+            match name {
+                "a" => has("CHOWN") && has("SETUID"),
+                "c" => has("DAC_OVERRIDE") || has("DAC_READ_SEARCH"),
+                "d" => has("KILL"),
+                _ => true,
+            }
+        };
+        let starts = ["a", "b", "c", "d"]
+            .into_iter()
+            .map(|n| {
+                let guess = (n == "d").then(|| vec!["KILL".to_owned(), "CHOWN".to_owned()]);
+                (n.to_owned(), (all.clone(), guess))
+            })
+            .collect();
+        let mut rounds = 0;
+        let found = search_caps(starts, |trials, _| {
+            rounds += 1;
+            Ok(trials
+                .iter()
+                .map(|(n, caps)| (n.clone(), needs(n, caps)))
+                .collect())
+        })
+        .unwrap();
+        assert_eq!(found["a"], ["CHOWN", "SETUID"]);
+        assert!(found["b"].is_empty());
+        assert_eq!(found["c"], ["DAC_READ_SEARCH"]);
+        assert_eq!(found["d"], ["KILL", "CHOWN"]);
+        assert!(rounds <= 16, "{rounds} rounds");
     }
 
     #[test]
