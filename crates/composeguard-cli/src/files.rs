@@ -161,6 +161,16 @@ impl Input {
         self.path.as_os_str() == "-"
     }
 
+    /// The folder the file is in (`.` for a bare name); None for standard input.
+    pub fn folder(&self) -> Option<PathBuf> {
+        (!self.is_stdin()).then(|| {
+            self.path
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+        })
+    }
+
     /// Reads the text, at most `limit` bytes (UTF-8 checked, with the position of a bad byte).
     pub fn read(&self, limit: usize) -> Result<Loaded, Failure> {
         if self.is_stdin() {

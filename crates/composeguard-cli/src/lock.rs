@@ -179,10 +179,16 @@ impl LockFile {
         self.images.iter().find(|l| l.reference == reference)
     }
 
-    /// The entry of a reference, made when missing (with `config`).
-    pub fn entry(&mut self, reference: &str, from: Origin, config: ImageConfig) -> &mut Locked {
+    /// The entry of a reference with this config (what `learn` recorded is kept), made when
+    /// missing.
+    pub fn set(&mut self, reference: &str, from: Origin, config: ImageConfig) -> &mut Locked {
         match self.images.iter().position(|l| l.reference == reference) {
-            Some(i) => &mut self.images[i],
+            Some(i) => {
+                let entry = &mut self.images[i];
+                entry.from = from;
+                entry.config = config;
+                entry
+            }
             None => {
                 self.images.push(Locked {
                     reference: reference.to_owned(),
@@ -243,7 +249,7 @@ mod tests {
             version: VERSION,
             images: Vec::new(),
         };
-        lock.entry(
+        lock.set(
             "redis:7",
             Origin::Engine,
             ImageConfig {
@@ -253,7 +259,7 @@ mod tests {
                 ..ImageConfig::default()
             },
         );
-        let api = lock.entry(
+        let api = lock.set(
             "ghcr.io/acme/api:1.4",
             Origin::Registry,
             ImageConfig {

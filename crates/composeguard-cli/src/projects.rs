@@ -43,16 +43,9 @@ impl Project {
     /// The project's folder, where its `.env` and lock file are: `--project-directory`, else
     /// the first file's folder; None for standard input.
     pub fn folder(&self) -> Option<PathBuf> {
-        let first = &self.members[0].input;
-        self.directory.clone().or_else(|| {
-            (!first.is_stdin()).then(|| {
-                first
-                    .path
-                    .parent()
-                    .filter(|p| !p.as_os_str().is_empty())
-                    .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
-            })
-        })
+        self.directory
+            .clone()
+            .or_else(|| self.members[0].input.folder())
     }
 }
 

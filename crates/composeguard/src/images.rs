@@ -173,8 +173,9 @@ impl Image {
 
 /// Facts about the image a service runs that come from outside the library: the image's own
 /// config (the local engine or a registry) and what `composeguard learn` saw it do while it
-/// ran. The CLI reads them from the project's lock file; the library does no I/O. Where set,
-/// they are about the exact image a service runs and come before the table's.
+/// ran. The CLI reads them from the project's lock file; the library does no I/O. They are
+/// about the exact image a service runs: its user and what it writes come before the table's,
+/// its capabilities are added to the table's (never fewer).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ImageFacts {
     /// The image reference, as a service names it once interpolated (`ghcr.io/acme/api:1.4`);
@@ -216,11 +217,10 @@ impl ImageFacts {
             || key(&self.reference).is_some_and(|k| Some(k) == key(reference))
     }
 
-    /// True when the image's own user is not root (its config says so).
+    /// True when the image's own user is not root (its config says so), read as `user:` is.
     pub fn non_root_user(&self) -> bool {
         self.user.as_deref().is_some_and(|u| {
-            let user = u.split(':').next().unwrap_or(u);
-            !user.is_empty() && user != "0" && user != "root"
+            crate::compose::user_setting(u) == crate::compose::UserSetting::NonRoot
         })
     }
 }

@@ -46,7 +46,7 @@ mod style;
 mod suppressions;
 mod writer;
 
-pub use compose::{Compose, Lookup, Part, Service, ServiceLookup};
+pub use compose::{Compose, Lookup, Part, Service, ServiceLookup, UserSetting, user_setting};
 pub use diagnostic::Diagnostic;
 pub use diff::{apply_changes, mask_secrets, unified_diff};
 pub use document::{

@@ -141,12 +141,13 @@ pub fn bisect(request: &Request<'_>) -> Result<Vec<HeldBack>, VerifyError> {
             )
         })
         .collect();
-    let runs = start_holding(&mut stage, request, &all, "hold-all")?;
-    for r in &broken {
-        let cause = r
-            .likely_cause
+    let runs = start_holding(&mut stage, request, &all, &[], "hold-all")?;
+    let cause = |r: &verify::ServiceReport| {
+        r.likely_cause
             .as_ref()
-            .map(|c| format!("{}: {}", c.fix, c.line));
+            .map(|c| format!("{}: {}", c.fix, c.line))
+    };
+    for r in &broken {
         let codes = fixes.get(&r.service).cloned().unwrap_or_default();
         if started(&runs, &r.service) && !codes.is_empty() {
             searches.insert(r.service.clone(), Search::Among(codes));
@@ -155,7 +156,7 @@ pub fn bisect(request: &Request<'_>) -> Result<Vec<HeldBack>, VerifyError> {
             out.push(HeldBack {
                 service: r.service.clone(),
                 rules: Vec::new(),
-                cause,
+                cause: cause(r),
                 not_its_own: true,
                 caps: None,
             });
@@ -190,7 +191,13 @@ pub fn bisect(request: &Request<'_>) -> Result<Vec<HeldBack>, VerifyError> {
                     .map(|(s, h)| (s.clone(), h.clone())),
             )
             .collect();
-        let runs = start_holding(&mut stage, request, &trials, &format!("bisect-{round}"))?;
+        let runs = start_holding(
+            &mut stage,
+            request,
+            &trials,
+            &[],
+            &format!("bisect-{round}"),
+        )?;
         for (service, search) in searches.iter_mut() {
             let ok = started(&runs, service);
             *search = match std::mem::replace(search, Search::Done) {
@@ -223,10 +230,7 @@ pub fn bisect(request: &Request<'_>) -> Result<Vec<HeldBack>, VerifyError> {
             out.push(HeldBack {
                 service: r.service.clone(),
                 rules,
-                cause: r
-                    .likely_cause
-                    .as_ref()
-                    .map(|c| format!("{}: {}", c.fix, c.line)),
+                cause: cause(r),
                 not_its_own: false,
                 caps: None,
             });
@@ -267,19 +271,19 @@ fn add_back(
     if searched.is_empty() {
         return Ok(());
     }
-    let ignores = |with_cg101: bool| -> Vec<(String, Vec<String>)> {
-        held.iter()
-            .map(|h| {
-                let rules = h
-                    .rules
-                    .iter()
-                    .filter(|r| !(with_cg101 && *r == "CG101" && searched.contains_key(&h.service)))
-                    .cloned()
-                    .collect();
-                (h.service.clone(), rules)
-            })
-            .collect()
-    };
+    // Everything held back stays so, but CG101 of the services searched.
+    let ignores: Vec<(String, Vec<String>)> = held
+        .iter()
+        .map(|h| {
+            let rules = h
+                .rules
+                .iter()
+                .filter(|r| !(*r == "CG101" && searched.contains_key(&h.service)))
+                .cloned()
+                .collect();
+            (h.service.clone(), rules)
+        })
+        .collect();
     let all: Vec<String> = super::learn::DEFAULT_CAPS
         .iter()
         .map(|c| (*c).to_owned())
@@ -291,24 +295,14 @@ fn add_back(
     let mut start_with = |trials: &BTreeMap<String, Vec<String>>,
                           label: &str|
      -> Result<BTreeMap<String, bool>, VerifyError> {
-        let mut options = request.options.clone();
-        hold_back(&mut options, &ignores(true));
         let caps: Vec<(String, Vec<String>)> = trials
             .iter()
             .map(|(s, c)| (searched[s].clone(), c.clone()))
             .collect();
-        crate::commands::fix::add_caps(&mut options, &caps);
-        let outcome = verify::fixed(request, &options)?;
-        let ran = stage.run(
-            label,
-            &outcome.output,
-            &outcome.files,
-            request,
-            &mut |_, _, _| Ok(()),
-        )?;
+        let runs = start_holding(stage, request, &ignores, &caps, label)?;
         Ok(trials
             .keys()
-            .map(|s| (s.clone(), started(&ran.runs, s)))
+            .map(|s| (s.clone(), started(&runs, s)))
             .collect())
     };
     let found = super::learn::search_caps(starts, &mut start_with)?;
@@ -328,15 +322,17 @@ fn started(runs: &BTreeMap<String, Run>, service: &str) -> bool {
     runs.get(service).is_some_and(|r| r.started)
 }
 
-/// Starts the file fixed with these fixes held back.
+/// Starts the file fixed with these fixes held back and these images' capabilities.
 fn start_holding(
     stage: &mut Stage,
     request: &Request<'_>,
     held: &[(String, Vec<String>)],
+    caps: &[(String, Vec<String>)],
     label: &str,
 ) -> Result<BTreeMap<String, Run>, VerifyError> {
     let mut options = request.options.clone();
     hold_back(&mut options, held);
+    crate::commands::fix::add_caps(&mut options, caps);
     let outcome = verify::fixed(request, &options)?;
     let ran = stage.run(
         label,

@@ -95,6 +95,17 @@ pub fn run(args: &LearnArgs) -> Result<ExitStatus, Error> {
         progress: verify::show_progress(args.quiet),
         restart: true,
     };
+    // The lock is read first: one it cannot update stops the run before minutes of starts.
+    let path = lock::path_in(&file.folder);
+    let shown = path.display().to_string();
+    let mut lock_file = match super::read_lock(&path) {
+        Ok(Some(f)) => f,
+        Ok(None) => LockFile {
+            version: lock::VERSION,
+            images: Vec::new(),
+        },
+        Err(status) => return Ok(status),
+    };
     let observed = match learn(&request, args.observe, !args.no_caps, args.from_scratch) {
         Ok(o) => o,
         Err(e) => {
@@ -102,24 +113,10 @@ pub fn run(args: &LearnArgs) -> Result<ExitStatus, Error> {
             return Ok(ExitStatus::Error);
         }
     };
-    let path = lock::path_in(&file.folder);
-    let shown = path.display().to_string();
-    let mut file = match LockFile::read(&path) {
-        Ok(Some(f)) => f,
-        Ok(None) => LockFile {
-            version: lock::VERSION,
-            images: Vec::new(),
-        },
-        Err(e) => {
-            let (at, message) = super::located(&shown, &e);
-            super::file_error(&at, message);
-            return Ok(ExitStatus::Error);
-        }
-    };
     let reader = Reader::new(LockSource::Engine);
     let mut recorded = 0;
     for (reference, learned) in by_image(&observed, args.observe.as_secs()) {
-        let config = match reader.read(&reference) {
+        let (from, config) = match reader.read(&reference) {
             Ok(c) => c,
             Err(why) => {
                 super::file_error(
@@ -129,14 +126,11 @@ pub fn run(args: &LearnArgs) -> Result<ExitStatus, Error> {
                 return Ok(ExitStatus::Error);
             }
         };
-        let entry = file.entry(&reference, config.0, config.1.clone());
-        entry.from = config.0;
-        entry.config = config.1;
-        entry.learned = Some(learned);
+        lock_file.set(&reference, from, config).learned = Some(learned);
         recorded += 1;
     }
     if recorded > 0
-        && let Err(e) = lock::write(&path, &file.to_text())
+        && let Err(e) = lock::write(&path, &lock_file.to_text())
     {
         super::file_error(&shown, format!("cannot write the lock file: {e}"));
         return Ok(ExitStatus::Error);
@@ -497,10 +491,7 @@ fn learn_caps(
         let as_root = !service
             .get("user")
             .and_then(Value::as_str)
-            .is_some_and(|u| {
-                let u = u.split(':').next().unwrap_or(u);
-                !u.is_empty() && u != "0" && u != "root"
-            });
+            .is_some_and(|u| composeguard::user_setting(u) == composeguard::UserSetting::NonRoot);
         let guess = (!from_scratch)
             .then(|| {
                 let k = composeguard::images::lookup(o.image.as_deref()?)?;

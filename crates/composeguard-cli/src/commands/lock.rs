@@ -122,13 +122,9 @@ fn lock_project(
     };
     let path = lock::path_in(&folder);
     let shown_lock = path.display().to_string();
-    let old = match LockFile::read(&path) {
+    let old = match super::read_lock(&path) {
         Ok(old) => old,
-        Err(e) => {
-            let (at, message) = located(&shown_lock, &e);
-            file_error(&at, message);
-            return ExitStatus::Error;
-        }
+        Err(status) => return status,
     };
     let mut references: Vec<&str> = images.iter().map(|(_, r)| r.as_str()).collect();
     references.sort_unstable();

@@ -7,7 +7,7 @@
 use anstream::eprintln;
 use composeguard::{Applicability, Diagnostic};
 
-use crate::{files, output};
+use crate::{ExitStatus, files, output};
 
 pub mod check;
 pub mod completions;
@@ -25,6 +25,16 @@ pub mod verify;
 pub fn report_error(display: &str, failure: &files::Failure) {
     let (at, message) = located(display, failure);
     file_error(&at, message);
+}
+
+/// Reads the lock file at `path` (None when there is none); `Err` after printing why it
+/// cannot be used, at its line and column.
+pub fn read_lock(path: &std::path::Path) -> Result<Option<crate::lock::LockFile>, ExitStatus> {
+    crate::lock::LockFile::read(path).map_err(|e| {
+        let (at, message) = located(&path.display().to_string(), &e);
+        file_error(&at, message);
+        ExitStatus::Error
+    })
 }
 
 /// Prints `<file>: error: <message>` to standard error, styled on a terminal.

@@ -98,20 +98,12 @@ pub fn one_file(
             return Ok(None);
         }
     }
-    let folder = match input.path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
+    let folder = input.folder().unwrap_or_else(|| PathBuf::from("."));
     if use_lock {
-        let path = crate::lock::path_in(&folder);
-        match crate::lock::LockFile::read(&path) {
+        match super::read_lock(&crate::lock::path_in(&folder)) {
             Ok(Some(lock)) => options.image_facts = lock.facts(),
             Ok(None) => {}
-            Err(e) => {
-                let (at, message) = super::located(&path.display().to_string(), &e);
-                super::file_error(&at, message);
-                return Ok(None);
-            }
+            Err(_) => return Ok(None),
         }
     }
     match input.read(options.limits.max_bytes) {

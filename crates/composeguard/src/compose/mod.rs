@@ -19,7 +19,7 @@ pub(crate) use capabilities::normalize_capability;
 pub use image::ImageRef;
 pub(crate) use ports::Published;
 pub(crate) use tmpfs::{clean_path, size_in_bytes};
-pub(crate) use user::{UserSetting, user_setting};
+pub use user::{UserSetting, user_setting};
 
 use crate::document::{Document, MapTarget, NodeId, NodeKind};
 use crate::error::Error;

@@ -2,7 +2,7 @@
 
 /// What a `user:` value means for the process's uid.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum UserSetting {
+pub enum UserSetting {
     /// Empty (`user: ""`) or only a group (`:1000`): the image's own user.
     ImageDefault,
     /// `root`, `0`, `00`, `0:0`, `root:root`, `0:1000` and the like.
@@ -15,7 +15,7 @@ pub(crate) enum UserSetting {
 
 /// Reads a `user:` value the way the Engine does (a numeric uid with leading zeros is that
 /// number, so `00` is root).
-pub(crate) fn user_setting(user: &str) -> UserSetting {
+pub fn user_setting(user: &str) -> UserSetting {
     if user.contains('$') {
         return UserSetting::Variable;
     }

@@ -45,7 +45,7 @@ pub struct Options {
     /// those of an active profile); when empty, every service, whatever its profiles.
     pub profiles: Vec<String>,
     /// Facts about the images services run, from outside the library (the lock file the CLI
-    /// reads: the image's own config, what `learn` observed); they come before the table's.
+    /// reads: the image's own config, what `learn` observed); see [`crate::images::ImageFacts`].
     /// The browser module is built without them (feature `facts`).
     #[cfg(feature = "facts")]
     pub image_facts: Vec<crate::images::ImageFacts>,
