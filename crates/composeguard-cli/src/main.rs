@@ -9,11 +9,6 @@ use std::process::ExitCode;
 use anstream::eprintln;
 use clap::Parser;
 
-/// mimalloc: the CLI allocates and frees many small strings and nodes; the system allocator
-/// spent a quarter of the run in malloc, free and page faults on a 500-service file.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 mod args;
 mod commands;
 mod config;
