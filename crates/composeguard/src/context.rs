@@ -45,6 +45,9 @@ pub struct Context<'a> {
     service: Option<&'a Service>,
     /// False when the text never says `extends` (so no service extends another).
     mentions_extends: bool,
+    /// The last [`Context::image`] answer, by the service's key node: every check asks it of
+    /// the service being checked, and a table lookup parses the reference and scans the table.
+    last_image: std::cell::Cell<Option<(NodeId, Option<Known>)>>,
 }
 
 impl<'a> Context<'a> {
@@ -72,6 +75,7 @@ impl<'a> Context<'a> {
             diagnostics: Vec::new(),
             rule: crate::rules::unused_suppression::UnusedSuppression::META,
             service: None,
+            last_image: std::cell::Cell::new(None),
         }
     }
 
@@ -193,7 +197,14 @@ impl<'a> Context<'a> {
     /// What composeguard knows about the service's image, from its table: the reference as
     /// Compose reads it, variables interpolated.
     pub fn image(&self, service: &Service) -> Option<Known> {
-        self.with_image(service, images::lookup)
+        if let Some((key, known)) = self.last_image.get()
+            && key == service.key
+        {
+            return known;
+        }
+        let known = self.with_image(service, images::lookup);
+        self.last_image.set(Some((service.key, known)));
+        known
     }
 
     /// Facts given with the options about the service's image (its own config, what `learn`
