@@ -3,6 +3,7 @@
 //! input's), services that `extends` another waiting for their base, and every pass's edits
 //! composed into the changes made to the input.
 
+mod carry;
 mod conflicts;
 mod pieces;
 mod splice;
@@ -70,6 +71,18 @@ pub(crate) fn fix_with_layout(
     options: &Options,
     layout: Option<&Layout>,
 ) -> Result<FixOutcome, Error> {
+    fix_passes(source, options, layout, true)
+}
+
+/// The fix loop. With `carry_findings`, a complete pass's leftover findings are carried into
+/// its output (see [`carry`]); without, the rules run again after every pass (the tests
+/// check that both give the same outcome).
+fn fix_passes(
+    source: &str,
+    options: &Options,
+    layout: Option<&Layout>,
+    carry_findings: bool,
+) -> Result<FixOutcome, Error> {
     let first = Document::parse_with_limits(source, &options.limits)?;
     let diagnostics = run_rules(&first, options, layout)?;
     let threshold = options.threshold();
@@ -98,10 +111,12 @@ pub(crate) fn fix_with_layout(
         };
         let waiting = waiting_services(&doc, layout, current.iter().filter(applicable));
         let read_only = read_only_spans(&doc, layout);
-        let fixes: Vec<&Fix> = current
+        // The findings whose fixes this pass applies, by index.
+        let chosen: Vec<usize> = current
             .iter()
-            .filter(applicable)
-            .filter(|d| {
+            .enumerate()
+            .filter(|(_, d)| applicable(d))
+            .filter(|(_, d)| {
                 d.fix.as_ref().is_none_or(|f| {
                     !f.edits().iter().any(|e| {
                         let r = e.range();
@@ -111,12 +126,16 @@ pub(crate) fn fix_with_layout(
                     })
                 })
             })
-            .filter(|d| {
+            .filter(|(_, d)| {
                 d.service
                     .as_ref()
                     .is_none_or(|s| !waiting.iter().any(|w| w == s))
             })
-            .filter_map(|d| d.fix.as_ref())
+            .map(|(i, _)| i)
+            .collect();
+        let fixes: Vec<&Fix> = chosen
+            .iter()
+            .filter_map(|&i| current[i].fix.as_ref())
             .collect();
         if fixes.is_empty() {
             break;
@@ -135,6 +154,7 @@ pub(crate) fn fix_with_layout(
         }
         fixed += pass.fixed;
         let next = pass.text;
+        let shared = carry_findings && carry::edits_shared(&doc, &pass.edits);
         doc = Document::parse_with_limits(&next, &options.limits).map_err(|e| Error::FixBroke {
             detail: format!("the result does not parse: {e}"),
         })?;
@@ -148,6 +168,36 @@ pub(crate) fn fix_with_layout(
             return Err(Error::FixBroke {
                 detail: "a comment was lost or changed".into(),
             });
+        }
+        // A pass that applied every fix it was given, none waiting for another, and only fixes
+        // that leave nothing behind for any rule (see `carry::FINAL_FIXES`), leaves the
+        // findings it did not fix as they were: carried into the new text, they are what the
+        // rules would find there, so the rules need not run again.
+        let complete = pass.fixed == fixes.len()
+            && waiting.is_empty()
+            && !shared
+            && chosen
+                .iter()
+                .all(|&i| carry::FINAL_FIXES.contains(&current[i].rule.code));
+        // A project's text (several files, some only read) runs the rules again.
+        let carried = (complete && carry_findings && layout.is_none()).then(|| {
+            let shift = carry::Shift::new(&pass.edits);
+            let mut fixed = chosen.iter().peekable();
+            let left = current.iter().enumerate().filter_map(|(i, d)| {
+                if fixed.peek() == Some(&&i) {
+                    fixed.next();
+                    return None;
+                }
+                Some(d.clone())
+            });
+            carry::carry(left, &shift, &doc)
+        });
+        if let Some(Some(left)) = carried {
+            #[cfg(test)]
+            carried::CARRIED.with(|c| c.set(c.get() + 1));
+            current = left;
+            text = next;
+            break;
         }
         current = run_rules(&doc, options, layout).map_err(|e| Error::FixBroke {
             detail: format!("the result is not a compose file: {e}"),
@@ -338,6 +388,191 @@ fn apply_pass<'f>(source: &str, fixes: &[&'f Fix]) -> Pass<'f> {
         applied,
         fixed: first.iter().filter(|&&f| accepted[f]).count(),
         edits: kept,
+    }
+}
+
+#[cfg(test)]
+#[path = "../../../../examples/generated.rs"]
+mod generated;
+
+#[cfg(test)]
+mod carried {
+    //! The outcome with findings carried over a complete pass is the outcome with the rules
+    //! run again after it, on every compose file of the repository and on generated ones.
+
+    use super::fix_passes;
+    use crate::engine::Options;
+    use crate::settings::{Preset, Target};
+
+    use super::generated;
+
+    thread_local! {
+        /// How many fixes of this thread carried their findings over a pass.
+        pub(super) static CARRIED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+    }
+
+    fn compose_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                compose_files(&path, out);
+            } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
+                out.push(path);
+            }
+        }
+    }
+
+    fn option_sets() -> Vec<(&'static str, Options)> {
+        let mut env_file = Options {
+            unsafe_fixes: true,
+            ..Options::default()
+        };
+        env_file.settings.secrets_env_file = Some(".env.secrets".into());
+        env_file.settings.nofile = Some(4096);
+        vec![
+            ("safe", Options::default()),
+            (
+                "unsafe",
+                Options {
+                    unsafe_fixes: true,
+                    ..Options::default()
+                },
+            ),
+            (
+                "strict",
+                Options {
+                    unsafe_fixes: true,
+                    preset: Preset::Strict,
+                    ..Options::default()
+                },
+            ),
+            (
+                "swarm",
+                Options {
+                    unsafe_fixes: true,
+                    target: Target::Swarm,
+                    ..Options::default()
+                },
+            ),
+            ("env-file", env_file),
+        ]
+    }
+
+    fn same_outcome(name: &str, source: &str, options: &Options) -> Result<(), String> {
+        let carried = fix_passes(source, options, None, true);
+        let rerun = fix_passes(source, options, None, false);
+        match (carried, rerun) {
+            (Err(a), Err(b)) if a.to_string() == b.to_string() => Ok(()),
+            (Ok(a), Ok(b)) => {
+                let fix_messages = |o: &super::FixOutcome| -> Vec<String> {
+                    o.remaining
+                        .iter()
+                        .map(|d| d.fix.as_ref().map_or("", |f| f.message()).to_owned())
+                        .collect()
+                };
+                if a.output != b.output
+                    || a.fixed != b.fixed
+                    || a.passes != b.passes
+                    || a.files != b.files
+                    || a.secrets != b.secrets
+                    || a.changes != b.changes
+                    || (a.remaining == b.remaining && fix_messages(&a) != fix_messages(&b))
+                {
+                    return Err(format!(
+                        "{name}: the outcomes differ: output {} fixed {}/{} passes {}/{} files {} secrets {} changes {} fix messages {}",
+                        a.output == b.output,
+                        a.fixed,
+                        b.fixed,
+                        a.passes,
+                        b.passes,
+                        a.files == b.files,
+                        a.secrets == b.secrets,
+                        a.changes == b.changes,
+                        fix_messages(&a) == fix_messages(&b)
+                    ));
+                }
+                if a.remaining != b.remaining {
+                    let first = a
+                        .remaining
+                        .iter()
+                        .zip(&b.remaining)
+                        .find(|(x, y)| x != y)
+                        .map(|(x, y)| {
+                            format!(
+                                "carried {} {} {:?} {:?}\nrun again {} {} {:?} {:?}",
+                                x.code(),
+                                x.message,
+                                x.range,
+                                x.fix.as_ref().map(|f| (f.applicability(), f.edits())),
+                                y.code(),
+                                y.message,
+                                y.range,
+                                y.fix.as_ref().map(|f| (f.applicability(), f.edits()))
+                            )
+                        })
+                        .unwrap_or_else(|| {
+                            format!(
+                                "{} carried, {} found again",
+                                a.remaining.len(),
+                                b.remaining.len()
+                            )
+                        });
+                    return Err(format!("{name}: the remaining findings differ:\n{first}"));
+                }
+                Ok(())
+            }
+            (a, b) => Err(format!(
+                "{name}: one failed: carried {:?}, run again {:?}",
+                a.err().map(|e| e.to_string()),
+                b.err().map(|e| e.to_string())
+            )),
+        }
+    }
+
+    #[test]
+    fn carrying_findings_changes_no_outcome() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let mut files = Vec::new();
+        for dir in ["tests", "crates/composeguard/tests/fixtures", "examples"] {
+            compose_files(&root.join(dir), &mut files);
+        }
+        files.sort();
+        assert!(
+            files.len() > 100,
+            "found only {} compose files",
+            files.len()
+        );
+        let mut inputs: Vec<(String, String)> = files
+            .iter()
+            .filter_map(|f| Some((f.display().to_string(), std::fs::read_to_string(f).ok()?)))
+            .collect();
+        for n in [1, 7, 60] {
+            inputs.push((format!("generated {n}"), generated::compose(n)));
+        }
+        let mut failures = Vec::new();
+        let before = CARRIED.with(|c| c.get());
+        for (name, options) in option_sets() {
+            for (file, source) in &inputs {
+                if let Err(e) = same_outcome(&format!("{file} ({name})"), source, &options) {
+                    failures.push(e);
+                }
+            }
+        }
+        // Most of the files are fixed with findings carried at least once (the safe fixes).
+        let carried = CARRIED.with(|c| c.get()) - before;
+        assert!(
+            carried > 100,
+            "only {carried} outcomes carried their findings"
+        );
+        assert!(
+            failures.is_empty(),
+            "{} differences, the first:\n{}",
+            failures.len(),
+            failures.join("\n\n")
+        );
     }
 }
 
