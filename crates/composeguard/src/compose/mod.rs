@@ -239,42 +239,44 @@ impl<'d> Compose<'d> {
         ];
         let doc = self.doc;
         let describe_kind = |id: NodeId| describe(doc, id);
-        let check = |path: String, lookup: Lookup, shape: Shape| -> Result<(), Error> {
-            let value = lookup.resolved;
-            if doc.is_null(value) {
-                return Ok(());
-            }
-            let kind = &doc.node(value).kind;
-            let ok = match shape {
-                Map => matches!(kind, NodeKind::Mapping(_)),
-                Seq => matches!(kind, NodeKind::Sequence(_)),
-                Scalar => matches!(kind, NodeKind::Scalar { .. }),
-                SeqOrScalar => !matches!(kind, NodeKind::Mapping(_)),
-                MapOrSeq => !matches!(kind, NodeKind::Scalar { .. }),
-                MapOrScalar => !matches!(kind, NodeKind::Sequence(_)),
+        // The path is written only for an error: most keys have the right shape.
+        let check =
+            |path: &dyn Fn() -> String, lookup: Lookup, shape: Shape| -> Result<(), Error> {
+                let value = lookup.resolved;
+                if doc.is_null(value) {
+                    return Ok(());
+                }
+                let kind = &doc.node(value).kind;
+                let ok = match shape {
+                    Map => matches!(kind, NodeKind::Mapping(_)),
+                    Seq => matches!(kind, NodeKind::Sequence(_)),
+                    Scalar => matches!(kind, NodeKind::Scalar { .. }),
+                    SeqOrScalar => !matches!(kind, NodeKind::Mapping(_)),
+                    MapOrSeq => !matches!(kind, NodeKind::Scalar { .. }),
+                    MapOrScalar => !matches!(kind, NodeKind::Sequence(_)),
+                };
+                if ok {
+                    return Ok(());
+                }
+                let expected = match shape {
+                    Map => "a mapping",
+                    Seq => "a list",
+                    Scalar => "a single value",
+                    SeqOrScalar => "a list or a single value",
+                    MapOrSeq => "a mapping or a list",
+                    MapOrScalar => "a mapping or a single value",
+                };
+                let pos = doc
+                    .lines()
+                    .position(doc.source(), doc.node(lookup.value).start);
+                Err(Error::WrongShape {
+                    path: path(),
+                    expected,
+                    found: describe_kind(value),
+                    line: pos.line,
+                    column: pos.column,
+                })
             };
-            if ok {
-                return Ok(());
-            }
-            let expected = match shape {
-                Map => "a mapping",
-                Seq => "a list",
-                Scalar => "a single value",
-                SeqOrScalar => "a list or a single value",
-                MapOrSeq => "a mapping or a list",
-                MapOrScalar => "a mapping or a single value",
-            };
-            let pos = doc
-                .lines()
-                .position(doc.source(), doc.node(lookup.value).start);
-            Err(Error::WrongShape {
-                path,
-                expected,
-                found: describe_kind(value),
-                line: pos.line,
-                column: pos.column,
-            })
-        };
         for service in self.services() {
             if service.body.is_none() {
                 continue;
@@ -282,7 +284,7 @@ impl<'d> Compose<'d> {
             let mut found: Vec<(&str, Lookup)> = Vec::new();
             for (key, shape) in SERVICE {
                 if let Some(l) = self.service_get(&service, key).found() {
-                    check(format!("services.{}.{key}", service.name), l, *shape)?;
+                    check(&|| format!("services.{}.{key}", service.name), l, *shape)?;
                     found.push((key, l));
                 }
             }
@@ -308,7 +310,7 @@ impl<'d> Compose<'d> {
                         parent
                     };
                     check(
-                        format!("services.{}.{prefix}.{key}", service.name),
+                        &|| format!("services.{}.{prefix}.{key}", service.name),
                         l,
                         *shape,
                     )?;
