@@ -57,6 +57,9 @@ pub struct LoadedProject {
     pub texts: Vec<String>,
     /// Each member's identity on disk when read.
     pub identities: Vec<Option<Identity>>,
+    /// The first member's text as parsed to find what it names, for a single file's fix to
+    /// take instead of parsing it again (taken by the first fix).
+    pub parsed: std::sync::Mutex<Option<composeguard::Document>>,
 }
 
 impl LoadedProject {
@@ -275,6 +278,7 @@ pub fn load(
         .collect();
     let mut texts: Vec<String> = Vec::new();
     let mut identities = Vec::new();
+    let mut parsed = None;
     let mut include_entries = 0;
     let mut i = 0;
     while i < members.len() {
@@ -289,8 +293,16 @@ pub fn load(
         let references = if members[i].input.is_stdin() {
             Vec::new()
         } else {
-            project::references(&library_path(&members[i].input.path), &loaded.text, options)
-                .map_err(|e| failure(&members[i].input.display, Failure::Lib(e)))?
+            let lib = |e| failure(&members[i].input.display, Failure::Lib(e));
+            let doc = composeguard::Document::parse_with_limits(&loaded.text, &options.limits)
+                .map_err(lib)?;
+            let found =
+                project::references_in(&library_path(&members[i].input.path), &doc, options)
+                    .map_err(lib)?;
+            if i == 0 {
+                parsed = Some(doc);
+            }
+            found
         };
         let base_entries = include_entries;
         for r in references {
@@ -337,6 +349,7 @@ pub fn load(
         members,
         texts,
         identities,
+        parsed: std::sync::Mutex::new(parsed),
     })
 }
 

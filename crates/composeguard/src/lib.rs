@@ -55,7 +55,7 @@ pub use document::{
 pub use edit::{Applicability, Edit, Fix, NewFile, NewFileKind};
 pub use engine::{Options, check, decode};
 pub use error::Error;
-pub use fix::{FixOutcome, MAX_PASSES, fix};
+pub use fix::{FixOutcome, MAX_PASSES, fix, fix_document};
 pub use lines::{LineIndex, Position};
 pub use rule::{FixAvailability, Rule, RuleMeta};
 pub use settings::{Preset, ServiceLimits, Settings, Target};

@@ -240,7 +240,17 @@ pub fn normalize(path: &str) -> String {
 /// that cannot be is left out (Compose would refuse the project; `check` says so).
 pub fn references(path: &str, text: &str, options: &Options) -> Result<Vec<Reference>, Error> {
     let doc = Document::parse_with_limits(text, &options.limits)?;
-    let compose = match Compose::new(&doc) {
+    references_in(path, &doc, options)
+}
+
+/// [`references`] of a document already parsed (it can then be fixed with
+/// [`crate::fix_document`] without a second parse).
+pub fn references_in(
+    path: &str,
+    doc: &Document,
+    options: &Options,
+) -> Result<Vec<Reference>, Error> {
+    let compose = match Compose::new(doc) {
         // A file of comments only names nothing.
         Err(Error::Empty) => return Ok(Vec::new()),
         other => other?,
@@ -262,7 +272,7 @@ pub fn references(path: &str, text: &str, options: &Options) -> Result<Vec<Refer
             && let Some(resolved) = resolve(raw)
             && !resolved.is_empty()
         {
-            let pos = doc.lines().position(text, doc.node(node).start);
+            let pos = doc.lines().position(doc.source(), doc.node(node).start);
             out.push(Reference {
                 path: join(path, &resolved),
                 kind,

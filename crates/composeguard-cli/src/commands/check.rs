@@ -1,6 +1,6 @@
 //! `composeguard check`: report findings.
 
-use anstream::{eprintln, print};
+use anstream::eprintln;
 use composeguard::masking;
 
 use super::{Tally, located, plural, report_error};
@@ -74,7 +74,7 @@ pub fn run(args: &CheckArgs) -> Result<ExitStatus, Error> {
     }
     let machine = matches!(format, output::Format::Json | output::Format::Sarif);
     if !args.common.quiet || machine {
-        print!("{}", output::render(format, &reports));
+        output::write_stdout(&output::render(format, &reports));
     }
     if !args.common.quiet {
         print_summary(&tally, options.unsafe_fixes, errors);

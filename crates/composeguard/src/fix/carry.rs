@@ -32,16 +32,37 @@ use crate::diagnostic::Diagnostic;
 use crate::document::Document;
 use crate::edit::{Edit, Fix};
 
+/// What [`Shift`] keeps of one of the pass's edits.
+struct Placed {
+    range: Range<usize>,
+    nesting: usize,
+    self_delimiting: bool,
+}
+
+impl Placed {
+    fn range(&self) -> Range<usize> {
+        self.range.clone()
+    }
+
+    fn nesting(&self) -> usize {
+        self.nesting
+    }
+
+    fn is_self_delimiting(&self) -> bool {
+        self.self_delimiting
+    }
+}
+
 /// How a pass's edits move offsets of the text they were made in.
-pub(super) struct Shift<'e> {
+pub(super) struct Shift {
     /// The pass's edits: sorted, disjoint, in the old text.
-    edits: &'e [&'e Edit],
+    edits: Vec<Placed>,
     /// `growth[i]`: how many bytes the first `i` edits added (negative when they removed).
     growth: Vec<isize>,
 }
 
-impl<'e> Shift<'e> {
-    pub(super) fn new(edits: &'e [&'e Edit]) -> Shift<'e> {
+impl Shift {
+    pub(super) fn new(edits: &[&Edit]) -> Shift {
         let mut growth = Vec::with_capacity(edits.len() + 1);
         let mut total = 0isize;
         growth.push(0);
@@ -49,12 +70,20 @@ impl<'e> Shift<'e> {
             total += e.content().len() as isize - e.range().len() as isize;
             growth.push(total);
         }
+        let edits = edits
+            .iter()
+            .map(|e| Placed {
+                range: e.range(),
+                nesting: e.nesting(),
+                self_delimiting: e.is_self_delimiting(),
+            })
+            .collect();
         Shift { edits, growth }
     }
 
     /// Where `at` is in the new text: text the pass inserted at `at` comes before it when
     /// `past` says so of that insertion.
-    fn offset_past(&self, at: usize, past: impl Fn(&Edit) -> bool) -> usize {
+    fn offset_past(&self, at: usize, past: impl Fn(&Placed) -> bool) -> usize {
         let mut before = self.edits.partition_point(|e| e.range().start < at);
         while self
             .edits
@@ -152,7 +181,7 @@ pub(super) fn edits_shared(doc: &Document, edits: &[&Edit]) -> bool {
 /// one of them cannot be carried (see the module's documentation).
 pub(super) fn carry(
     left: impl Iterator<Item = Diagnostic>,
-    shift: &Shift<'_>,
+    shift: &Shift,
     doc: &Document,
 ) -> Option<Vec<Diagnostic>> {
     let source = doc.source();

@@ -64,6 +64,12 @@ pub fn fix(source: &str, options: &Options) -> Result<FixOutcome, Error> {
     fix_with_layout(source, options, None)
 }
 
+/// [`fix()`] of a document already parsed with `options.limits` (a caller that parsed the
+/// file to read something else first need not parse it twice).
+pub fn fix_document(document: Document, options: &Options) -> Result<FixOutcome, Error> {
+    fix_passes(document, options, None, true)
+}
+
 /// [`fix()`] over a project's text (see [`crate::compose::Layout`]); the YAML documents of
 /// every pass's text are the input's, so the layout holds throughout.
 pub(crate) fn fix_with_layout(
@@ -71,26 +77,27 @@ pub(crate) fn fix_with_layout(
     options: &Options,
     layout: Option<&Layout>,
 ) -> Result<FixOutcome, Error> {
-    fix_passes(source, options, layout, true)
+    let first = Document::parse_with_limits(source, &options.limits)?;
+    fix_passes(first, options, layout, true)
 }
 
 /// The fix loop. With `carry_findings`, a complete pass's leftover findings are carried into
 /// its output (see [`carry`]); without, the rules run again after every pass (the tests
 /// check that both give the same outcome).
 fn fix_passes(
-    source: &str,
+    first: Document,
     options: &Options,
     layout: Option<&Layout>,
     carry_findings: bool,
 ) -> Result<FixOutcome, Error> {
-    let first = Document::parse_with_limits(source, &options.limits)?;
     let diagnostics = run_rules(&first, options, layout)?;
     let threshold = options.threshold();
     let comments_in: Vec<String> = comment_texts(&first)
         .into_iter()
         .map(str::to_owned)
         .collect();
-    let mut text = source.to_owned();
+    let source = first.source().to_owned();
+    let mut text = source.clone();
     let mut pieces = Pieces::new(source.len());
     let mut current = diagnostics.clone();
     let mut fixed = 0;
@@ -180,18 +187,23 @@ fn fix_passes(
                 .iter()
                 .all(|&i| carry::FINAL_FIXES.contains(&current[i].rule.code));
         // A project's text (several files, some only read) runs the rules again.
-        let carried = (complete && carry_findings && layout.is_none()).then(|| {
+        let carried = if complete && carry_findings && layout.is_none() {
             let shift = carry::Shift::new(&pass.edits);
             let mut fixed = chosen.iter().peekable();
-            let left = current.iter().enumerate().filter_map(|(i, d)| {
-                if fixed.peek() == Some(&&i) {
-                    fixed.next();
-                    return None;
-                }
-                Some(d.clone())
-            });
-            carry::carry(left, &shift, &doc)
-        });
+            let left = std::mem::take(&mut current)
+                .into_iter()
+                .enumerate()
+                .filter_map(|(i, d)| {
+                    if fixed.peek() == Some(&&i) {
+                        fixed.next();
+                        return None;
+                    }
+                    Some(d)
+                });
+            Some(carry::carry(left, &shift, &doc))
+        } else {
+            None
+        };
         if let Some(Some(left)) = carried {
             #[cfg(test)]
             carried::CARRIED.with(|c| c.set(c.get() + 1));
@@ -204,7 +216,7 @@ fn fix_passes(
         })?;
         text = next;
     }
-    let changes = pieces.changes(source, &text);
+    let changes = pieces.changes(&source, &text);
     Ok(FixOutcome {
         output: text,
         diagnostics,
@@ -227,6 +239,10 @@ fn waiting_services<'d>(
     layout: Option<&Layout>,
     with_fixes: impl Iterator<Item = &'d Diagnostic>,
 ) -> Vec<String> {
+    // Only `extends` makes a service another's base.
+    if !doc.source().contains("extends") {
+        return Vec::new();
+    }
     let busy: Vec<&str> = with_fixes.filter_map(|d| d.service.as_deref()).collect();
     let Ok(compose) = Compose::with_layout(doc, layout) else {
         return Vec::new();
@@ -462,8 +478,13 @@ mod carried {
     }
 
     fn same_outcome(name: &str, source: &str, options: &Options) -> Result<(), String> {
-        let carried = fix_passes(source, options, None, true);
-        let rerun = fix_passes(source, options, None, false);
+        let parse = || crate::Document::parse_with_limits(source, &options.limits);
+        // A file that does not parse is refused before any pass, either way.
+        let (Ok(a), Ok(b)) = (parse(), parse()) else {
+            return Ok(());
+        };
+        let carried = fix_passes(a, options, None, true);
+        let rerun = fix_passes(b, options, None, false);
         match (carried, rerun) {
             (Err(a), Err(b)) if a.to_string() == b.to_string() => Ok(()),
             (Ok(a), Ok(b)) => {
