@@ -160,7 +160,7 @@ impl Hash for Fix {
     }
 }
 
-/// The hasher of [`digest`]: eight bytes at a time (rustc's FxHasher step). A digest only
+/// The hasher of [`digest`]: rustc's FxHasher step, a byte at a time. A digest only
 /// sorts fixes so that equal ones meet (they are then compared), so it needs speed, not
 /// resistance to chosen collisions; SipHash over every fix's text was a tenth of a fix run.
 #[derive(Default)]
@@ -168,14 +168,8 @@ struct WordHasher(u64);
 
 impl Hasher for WordHasher {
     fn write(&mut self, bytes: &[u8]) {
-        const K: u64 = 0xf135_7aea_2e62_a9c5;
-        let mut chunks = bytes.chunks_exact(8);
-        for chunk in &mut chunks {
-            let word = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
-            self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(K);
-        }
-        for &b in chunks.remainder() {
-            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(K);
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(0xf135_7aea_2e62_a9c5);
         }
     }
 

@@ -239,44 +239,45 @@ impl<'d> Compose<'d> {
         ];
         let doc = self.doc;
         let describe_kind = |id: NodeId| describe(doc, id);
-        // The path is written only for an error: most keys have the right shape.
-        let check =
-            |path: &dyn Fn() -> String, lookup: Lookup, shape: Shape| -> Result<(), Error> {
-                let value = lookup.resolved;
-                if doc.is_null(value) {
-                    return Ok(());
-                }
-                let kind = &doc.node(value).kind;
-                let ok = match shape {
-                    Map => matches!(kind, NodeKind::Mapping(_)),
-                    Seq => matches!(kind, NodeKind::Sequence(_)),
-                    Scalar => matches!(kind, NodeKind::Scalar { .. }),
-                    SeqOrScalar => !matches!(kind, NodeKind::Mapping(_)),
-                    MapOrSeq => !matches!(kind, NodeKind::Scalar { .. }),
-                    MapOrScalar => !matches!(kind, NodeKind::Sequence(_)),
-                };
-                if ok {
-                    return Ok(());
-                }
-                let expected = match shape {
-                    Map => "a mapping",
-                    Seq => "a list",
-                    Scalar => "a single value",
-                    SeqOrScalar => "a list or a single value",
-                    MapOrSeq => "a mapping or a list",
-                    MapOrScalar => "a mapping or a single value",
-                };
-                let pos = doc
-                    .lines()
-                    .position(doc.source(), doc.node(lookup.value).start);
-                Err(Error::WrongShape {
-                    path: path(),
-                    expected,
-                    found: describe_kind(value),
-                    line: pos.line,
-                    column: pos.column,
-                })
+        // The key's path (service, parent, key) is written only for an error: most keys have
+        // the right shape.
+        let check = |path: (&str, &str, &str), lookup: Lookup, shape: Shape| -> Result<(), Error> {
+            let value = lookup.resolved;
+            if doc.is_null(value) {
+                return Ok(());
+            }
+            let kind = &doc.node(value).kind;
+            let ok = match shape {
+                Map => matches!(kind, NodeKind::Mapping(_)),
+                Seq => matches!(kind, NodeKind::Sequence(_)),
+                Scalar => matches!(kind, NodeKind::Scalar { .. }),
+                SeqOrScalar => !matches!(kind, NodeKind::Mapping(_)),
+                MapOrSeq => !matches!(kind, NodeKind::Scalar { .. }),
+                MapOrScalar => !matches!(kind, NodeKind::Sequence(_)),
             };
+            if ok {
+                return Ok(());
+            }
+            let expected = match shape {
+                Map => "a mapping",
+                Seq => "a list",
+                Scalar => "a single value",
+                SeqOrScalar => "a list or a single value",
+                MapOrSeq => "a mapping or a list",
+                MapOrScalar => "a mapping or a single value",
+            };
+            let pos = doc
+                .lines()
+                .position(doc.source(), doc.node(lookup.value).start);
+            let (name, parent, key) = path;
+            Err(Error::WrongShape {
+                path: format!("services.{name}.{parent}{key}"),
+                expected,
+                found: describe_kind(value),
+                line: pos.line,
+                column: pos.column,
+            })
+        };
         for service in self.services() {
             if service.body.is_none() {
                 continue;
@@ -284,7 +285,7 @@ impl<'d> Compose<'d> {
             let mut found: Vec<(&str, Lookup)> = Vec::new();
             for (key, shape) in SERVICE {
                 if let Some(l) = self.service_get(&service, key).found() {
-                    check(&|| format!("services.{}.{key}", service.name), l, *shape)?;
+                    check((&service.name, "", key), l, *shape)?;
                     found.push((key, l));
                 }
             }
@@ -305,15 +306,13 @@ impl<'d> Compose<'d> {
                 }
                 if let Some(l) = self.get(p.resolved, key) {
                     let prefix = if *parent == "resources" {
-                        "deploy.resources"
+                        "deploy.resources."
+                    } else if *parent == "logging" {
+                        "logging."
                     } else {
-                        parent
+                        "deploy."
                     };
-                    check(
-                        &|| format!("services.{}.{prefix}.{key}", service.name),
-                        l,
-                        *shape,
-                    )?;
+                    check((&service.name, prefix, key), l, *shape)?;
                 }
             }
         }

@@ -19,6 +19,11 @@ use crate::error::Error;
 use conflicts::Taken;
 use pieces::Pieces;
 
+/// Whether the fix loop carries findings over a complete pass (see [`carry`]). Not in the
+/// browser module, whose budget it would exceed (1.8 KB gzipped): there the rules run again
+/// after every pass, which gives the same outcome (the tests check both ways).
+const CARRY: bool = !cfg!(target_arch = "wasm32");
+
 /// Most fix passes before giving up with [`Error::NotConverged`].
 pub const MAX_PASSES: usize = 16;
 
@@ -67,7 +72,7 @@ pub fn fix(source: &str, options: &Options) -> Result<FixOutcome, Error> {
 /// [`fix()`] of a document already parsed with `options.limits` (a caller that parsed the
 /// file to read something else first need not parse it twice).
 pub fn fix_document(document: Document, options: &Options) -> Result<FixOutcome, Error> {
-    fix_passes(document, options, None, true)
+    fix_passes::<CARRY>(document, options, None)
 }
 
 /// [`fix()`] over a project's text (see [`crate::compose::Layout`]); the YAML documents of
@@ -78,17 +83,16 @@ pub(crate) fn fix_with_layout(
     layout: Option<&Layout>,
 ) -> Result<FixOutcome, Error> {
     let first = Document::parse_with_limits(source, &options.limits)?;
-    fix_passes(first, options, layout, true)
+    fix_passes::<CARRY>(first, options, layout)
 }
 
 /// The fix loop. With `carry_findings`, a complete pass's leftover findings are carried into
 /// its output (see [`carry`]); without, the rules run again after every pass (the tests
 /// check that both give the same outcome).
-fn fix_passes(
+fn fix_passes<const CARRY: bool>(
     first: Document,
     options: &Options,
     layout: Option<&Layout>,
-    carry_findings: bool,
 ) -> Result<FixOutcome, Error> {
     let diagnostics = run_rules(&first, options, layout)?;
     let threshold = options.threshold();
@@ -118,13 +122,10 @@ fn fix_passes(
         };
         let waiting = waiting_services(&doc, layout, current.iter().filter(applicable));
         let read_only = read_only_spans(&doc, layout);
-        // The findings whose fixes this pass applies, by index.
-        let chosen: Vec<usize> = current
-            .iter()
-            .enumerate()
-            .filter(|(_, d)| applicable(d))
-            .filter(|(_, d)| {
-                d.fix.as_ref().is_none_or(|f| {
+        // The findings whose fixes this pass applies.
+        let chosen = |d: &&Diagnostic| {
+            applicable(d)
+                && d.fix.as_ref().is_none_or(|f| {
                     !f.edits().iter().any(|e| {
                         let r = e.range();
                         read_only
@@ -132,17 +133,14 @@ fn fix_passes(
                             .any(|s| r.start <= s.end && r.end >= s.start)
                     })
                 })
-            })
-            .filter(|(_, d)| {
-                d.service
+                && d.service
                     .as_ref()
                     .is_none_or(|s| !waiting.iter().any(|w| w == s))
-            })
-            .map(|(i, _)| i)
-            .collect();
-        let fixes: Vec<&Fix> = chosen
+        };
+        let fixes: Vec<&Fix> = current
             .iter()
-            .filter_map(|&i| current[i].fix.as_ref())
+            .filter(chosen)
+            .filter_map(|d| d.fix.as_ref())
             .collect();
         if fixes.is_empty() {
             break;
@@ -161,7 +159,7 @@ fn fix_passes(
         }
         fixed += pass.fixed;
         let next = pass.text;
-        let shared = carry_findings && carry::edits_shared(&doc, &pass.edits);
+        let shared = CARRY && carry::edits_shared(&doc, &pass.edits);
         doc = Document::parse_with_limits(&next, &options.limits).map_err(|e| Error::FixBroke {
             detail: format!("the result does not parse: {e}"),
         })?;
@@ -180,26 +178,23 @@ fn fix_passes(
         // that leave nothing behind for any rule (see `carry::FINAL_FIXES`), leaves the
         // findings it did not fix as they were: carried into the new text, they are what the
         // rules would find there, so the rules need not run again.
-        let complete = pass.fixed == fixes.len()
-            && waiting.is_empty()
-            && !shared
-            && chosen
-                .iter()
-                .all(|&i| carry::FINAL_FIXES.contains(&current[i].rule.code));
-        // A project's text (several files, some only read) runs the rules again.
-        let carried = if complete && carry_findings && layout.is_none() {
+        // (A project's text, several files and some only read, runs the rules again.)
+        let complete = || {
+            pass.fixed == fixes.len()
+                && waiting.is_empty()
+                && !shared
+                && current
+                    .iter()
+                    .filter(chosen)
+                    .all(|d| carry::FINAL_FIXES.contains(&d.rule.code))
+        };
+        let carried = if CARRY && layout.is_none() && complete() {
             let shift = carry::Shift::new(&pass.edits);
-            let mut fixed = chosen.iter().peekable();
+            let fixed: Vec<bool> = current.iter().map(|d| chosen(&d)).collect();
             let left = std::mem::take(&mut current)
                 .into_iter()
-                .enumerate()
-                .filter_map(|(i, d)| {
-                    if fixed.peek() == Some(&&i) {
-                        fixed.next();
-                        return None;
-                    }
-                    Some(d)
-                });
+                .zip(fixed)
+                .filter_map(|(d, fixed)| (!fixed).then_some(d));
             Some(carry::carry(left, &shift, &doc))
         } else {
             None
@@ -483,8 +478,8 @@ mod carried {
         let (Ok(a), Ok(b)) = (parse(), parse()) else {
             return Ok(());
         };
-        let carried = fix_passes(a, options, None, true);
-        let rerun = fix_passes(b, options, None, false);
+        let carried = fix_passes::<true>(a, options, None);
+        let rerun = fix_passes::<false>(b, options, None);
         match (carried, rerun) {
             (Err(a), Err(b)) if a.to_string() == b.to_string() => Ok(()),
             (Ok(a), Ok(b)) => {

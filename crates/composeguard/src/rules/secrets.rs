@@ -279,19 +279,16 @@ impl Check for LiteralSecret {
         let mut reports: Vec<(usize, Entry, String, Option<String>, bool)> = Vec::new();
         let mut seen_entries = vec![false; cx.doc.nodes().len()];
         let mut moved_names: Vec<String> = Vec::new();
-        // The `environment` mappings that merge others with `<<`, the only ones that can hide
-        // an entry (found once: asked for every variable, it was quadratic in services).
-        let merging: Vec<NodeId> = services
-            .iter()
-            .filter_map(|s| cx.get(s, "environment"))
-            .map(|env| env.resolved)
-            .filter(|&env| {
+        // Only an `environment` that merges another with `<<` can hide an entry: without one
+        // (most files), hidden_somewhere's look at every service for every variable is skipped.
+        let env_merges = services.iter().any(|s| {
+            cx.get(s, "environment").is_some_and(|env| {
                 cx.doc
-                    .entries(env)
+                    .entries(env.resolved)
                     .iter()
                     .any(|(k, _)| cx.doc.scalar_key(*k) == Some("<<"))
             })
-            .collect();
+        });
         let mut declared: Vec<(usize, &str)> =
             vars.iter().map(|v| (v.service, v.name.as_str())).collect();
         sort::sort_by(&mut declared, |a, b| a.cmp(b));
@@ -349,7 +346,7 @@ impl Check for LiteralSecret {
             let merged_conflict = if convertible && hides_merged_value(cx, &services[v.service], v)
             {
                 Some("it overrides a value merged from `<<`, which renaming it would bring back")
-            } else if convertible && hidden_somewhere(cx, &merging, v) {
+            } else if convertible && env_merges && hidden_somewhere(cx, services, v) {
                 Some(
                     "another service merges this entry with `<<` and sets the variable itself, so renaming it would give that service both",
                 )
@@ -500,16 +497,12 @@ fn hides_merged_value(cx: &Context<'_>, service: &Service, v: &Var) -> bool {
 
 /// True when `v`'s entry sits in a mapping that another service merges into its
 /// `environment` while setting the same variable itself: renamed to `<VAR>_FILE`, the merged
-/// entry would no longer be hidden there, and that service would have both. `merging` holds
-/// the services' `environment` mappings that have a `<<` key (no other can merge the entry).
-fn hidden_somewhere(cx: &Context<'_>, merging: &[NodeId], v: &Var) -> bool {
+/// entry would no longer be hidden there, and that service would have both.
+fn hidden_somewhere(cx: &Context<'_>, services: &[Service], v: &Var) -> bool {
     let doc = cx.doc;
     let Entry::Map { key, .. } = v.entry else {
         return false;
     };
-    if merging.is_empty() {
-        return false;
-    }
     let Some(holder) = doc
         .nodes()
         .iter()
@@ -521,9 +514,12 @@ fn hidden_somewhere(cx: &Context<'_>, merging: &[NodeId], v: &Var) -> bool {
     else {
         return false;
     };
-    merging.iter().any(|&env| {
-        let winner = cx.compose.get(env, &v.name).map(|l| l.key);
-        winner.is_some_and(|w| w != key) && merges(cx, env, holder)
+    services.iter().any(|service| {
+        let Some(env) = cx.get(service, "environment") else {
+            return false;
+        };
+        let winner = cx.compose.get(env.resolved, &v.name).map(|l| l.key);
+        winner.is_some_and(|w| w != key) && merges(cx, env.resolved, holder)
     })
 }
 
