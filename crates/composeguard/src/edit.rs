@@ -259,6 +259,16 @@ impl Fix {
         self.digest
     }
 
+    /// True when `other` is a clone of this fix (one fix several findings share).
+    pub(crate) fn is_clone_of(&self, other: &Fix) -> bool {
+        Arc::ptr_eq(&self.edits, &other.edits) && self.digest == other.digest
+    }
+
+    /// True when other findings hold clones of this fix.
+    pub(crate) fn is_shared(&self) -> bool {
+        Arc::strong_count(&self.edits) > 1
+    }
+
     /// The smallest offset the fix touches.
     pub fn min_start(&self) -> usize {
         self.edits.first().map_or(0, |e| e.range.start)

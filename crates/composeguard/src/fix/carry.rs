@@ -187,6 +187,7 @@ pub(super) fn carry(
     let source = doc.source();
     let lines = doc.lines();
     let mut out = Vec::new();
+    let mut moved_shared: Vec<(Fix, Fix)> = Vec::new();
     for mut d in left {
         if shift.reaches(&d.range) {
             return None;
@@ -195,11 +196,25 @@ pub(super) fn carry(
         d.start = lines.position(source, d.range.start);
         d.end = lines.position(source, d.range.end);
         if let Some(fix) = d.fix.take() {
+            // A fix several findings share (CG601's one fix for the file) is moved once and
+            // shared again: moved for each finding, 2,000 findings each held a copy of its
+            // thousands of edits.
+            if fix.is_shared()
+                && let Some((_, moved)) = moved_shared.iter().find(|(f, _)| f.is_clone_of(&fix))
+            {
+                d.fix = Some(moved.clone());
+                out.push(d);
+                continue;
+            }
             if fix.edits().iter().any(|e| shift.meets(e)) {
                 return None;
             }
             let edits = fix.edits().iter().map(|e| shift.edit(e)).collect();
-            d.fix = Some(Fix::rebuilt(&fix, edits));
+            let moved = Fix::rebuilt(&fix, edits);
+            if fix.is_shared() {
+                moved_shared.push((fix, moved.clone()));
+            }
+            d.fix = Some(moved);
         }
         out.push(d);
     }
