@@ -120,24 +120,29 @@ impl Shift {
         Edit::replacement(self.range(&range), edit.content())
     }
 
+    /// The pass's edits that touch `range` or its ends.
+    fn near(&self, range: &Range<usize>) -> impl Iterator<Item = &Placed> {
+        let first = self.edits.partition_point(|e| e.range().end < range.start);
+        let end = range.end;
+        self.edits[first..]
+            .iter()
+            .take_while(move |e| e.range().start <= end)
+    }
+
     /// True when an edit of the pass replaces text inside `range` or inserts strictly inside
     /// it (at its boundaries it only moves it); for an empty range, any edit at it.
     fn reaches(&self, range: &Range<usize>) -> bool {
-        let first = self.edits.partition_point(|e| e.range().end < range.start);
-        self.edits[first..]
-            .iter()
-            .take_while(|e| e.range().start <= range.end)
-            .any(|e| {
-                let r = e.range();
-                if range.is_empty() {
-                    return r.start <= range.start && range.start <= r.end;
-                }
-                if r.is_empty() {
-                    range.start < r.start && r.start < range.end
-                } else {
-                    r.start < range.end && range.start < r.end
-                }
-            })
+        self.near(range).any(|e| {
+            let r = e.range();
+            if range.is_empty() {
+                return r.start <= range.start && range.start <= r.end;
+            }
+            if r.is_empty() {
+                range.start < r.start && r.start < range.end
+            } else {
+                r.start < range.end && range.start < r.end
+            }
+        })
     }
 
     /// True when a fix's edit and an edit of the pass meet: overlapping, or inserting at the
@@ -145,25 +150,20 @@ impl Shift {
     /// goes after the pass's as it would in the new text, does not depend on it).
     fn meets(&self, edit: &Edit) -> bool {
         let range = edit.range();
-        let first = self.edits.partition_point(|e| e.range().end < range.start);
-        self.edits[first..]
-            .iter()
-            .take_while(|e| e.range().start <= range.end)
-            .any(|e| {
-                let r = e.range();
-                let overlaps = if r.is_empty() {
-                    range.start < r.start && r.start < range.end
-                } else if range.is_empty() {
-                    r.start < range.start && range.start < r.end
-                } else {
-                    r.start < range.end && range.start < r.end
-                };
-                // At the ends of a replaced range, the pass's text only moves it; at an
-                // insertion point, which text comes first is the question.
-                let same_place =
-                    range.is_empty() && (r.start == range.start || r.end == range.start);
-                overlaps || (same_place && !(e.is_self_delimiting() && edit.is_self_delimiting()))
-            })
+        self.near(&range).any(|e| {
+            let r = e.range();
+            let overlaps = if r.is_empty() {
+                range.start < r.start && r.start < range.end
+            } else if range.is_empty() {
+                r.start < range.start && range.start < r.end
+            } else {
+                r.start < range.end && range.start < r.end
+            };
+            // At the ends of a replaced range, the pass's text only moves it; at an
+            // insertion point, which text comes first is the question.
+            let same_place = range.is_empty() && (r.start == range.start || r.end == range.start);
+            overlaps || (same_place && !(e.is_self_delimiting() && edit.is_self_delimiting()))
+        })
     }
 }
 
