@@ -51,25 +51,29 @@ pub fn styled(stream: &impl anstream::stream::RawStream) -> bool {
     anstream::AutoStream::choice(stream) != anstream::ColorChoice::Never
 }
 
-/// Writes `text` to standard error: straight when it holds no escape sequence (there is
+/// Writes `text` to a standard stream: straight when it holds no escape sequence (there is
 /// nothing to strip or translate), through anstream otherwise.
-pub fn write_stderr(text: &str) {
+fn write_plain<S: anstream::stream::RawStream + anstream::stream::AsLockedWrite>(
+    stream: S,
+    text: &str,
+) {
     use std::io::Write as _;
-    if text.contains('\x1b') {
-        anstream::eprint!("{text}");
+    let _ = if text.contains('\x1b') {
+        anstream::AutoStream::auto(stream).write_all(text.as_bytes())
     } else {
-        let _ = std::io::stderr().lock().write_all(text.as_bytes());
-    }
+        let mut stream = stream;
+        stream.write_all(text.as_bytes())
+    };
 }
 
-/// Writes `text` to standard output, as [`write_stderr`] does to standard error.
+/// Writes `text` to standard error (see [`write_plain`]).
+pub fn write_stderr(text: &str) {
+    write_plain(std::io::stderr().lock(), text);
+}
+
+/// Writes `text` to standard output (see [`write_plain`]).
 pub fn write_stdout(text: &str) {
-    use std::io::Write as _;
-    if text.contains('\x1b') {
-        anstream::print!("{text}");
-    } else {
-        let _ = std::io::stdout().lock().write_all(text.as_bytes());
-    }
+    write_plain(std::io::stdout().lock(), text);
 }
 
 /// `path:line:col: CODE message`, with styles when `styled`.

@@ -269,9 +269,12 @@ impl<'d> Compose<'d> {
             let pos = doc
                 .lines()
                 .position(doc.source(), doc.node(lookup.value).start);
-            let (name, parent, key) = path;
+            let path = match path {
+                (name, "", key) => format!("services.{name}.{key}"),
+                (name, parent, key) => format!("services.{name}.{parent}.{key}"),
+            };
             Err(Error::WrongShape {
-                path: format!("services.{name}.{parent}{key}"),
+                path,
                 expected,
                 found: describe_kind(value),
                 line: pos.line,
@@ -306,11 +309,9 @@ impl<'d> Compose<'d> {
                 }
                 if let Some(l) = self.get(p.resolved, key) {
                     let prefix = if *parent == "resources" {
-                        "deploy.resources."
-                    } else if *parent == "logging" {
-                        "logging."
+                        "deploy.resources"
                     } else {
-                        "deploy."
+                        parent
                     };
                     check((&service.name, prefix, key), l, *shape)?;
                 }

@@ -86,7 +86,7 @@ pub(crate) fn fix_with_layout(
     fix_passes::<CARRY>(first, options, layout)
 }
 
-/// The fix loop. With `carry_findings`, a complete pass's leftover findings are carried into
+/// The fix loop. With `CARRY`, a complete pass's leftover findings are carried into
 /// its output (see [`carry`]); without, the rules run again after every pass (the tests
 /// check that both give the same outcome).
 fn fix_passes<const CARRY: bool>(
