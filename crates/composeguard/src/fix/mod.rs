@@ -200,6 +200,12 @@ fn fix_passes<const CARRY: bool>(
             None
         };
         if let Some(Some(left)) = carried {
+            // The rules' run also proved the result is still a compose file (a fix that
+            // removed `version:` from a file of nothing else leaves none): carried, it is
+            // checked here.
+            Compose::with_layout(&doc, layout).map_err(|e| Error::FixBroke {
+                detail: format!("the result is not a compose file: {e}"),
+            })?;
             #[cfg(test)]
             carried::CARRIED.with(|c| c.set(c.get() + 1));
             current = left;
@@ -568,6 +574,8 @@ mod carried {
         for n in [1, 7, 60] {
             inputs.push((format!("generated {n}"), generated::compose(n)));
         }
+        // The fuzzer's find: a file of `version:` only is empty once CG703 removed it.
+        inputs.push(("version only".into(), "version:\r\n".into()));
         let mut failures = Vec::new();
         let before = CARRIED.with(|c| c.get());
         for (name, options) in option_sets() {
