@@ -259,9 +259,11 @@ impl Fix {
         self.digest
     }
 
-    /// True when `other` is a clone of this fix (one fix several findings share).
-    pub(crate) fn is_clone_of(&self, other: &Fix) -> bool {
-        Arc::ptr_eq(&self.edits, &other.edits) && self.digest == other.digest
+    /// What clones of one fix have in common and other fixes do not: the edits they share
+    /// and the digest. Equal for `a` and `b` exactly when `b` is a clone of `a` (one fix
+    /// several findings share), as long as `a` is alive to hold its edits' address.
+    pub(crate) fn clone_key(&self) -> (usize, u64) {
+        (Arc::as_ptr(&self.edits) as usize, self.digest)
     }
 
     /// True when other findings hold clones of this fix.

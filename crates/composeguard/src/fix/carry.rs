@@ -5,6 +5,7 @@
 //! pass inserted, so that its text could depend on what it now follows) cannot be carried
 //! that way; the fix loop then runs the rules again, as it does after an incomplete pass.
 
+use std::collections::HashMap;
 use std::ops::Range;
 
 /// The rules whose fixes are final: applied, they leave no finding behind (theirs or another
@@ -187,7 +188,8 @@ pub(super) fn carry(
     let source = doc.source();
     let lines = doc.lines();
     let mut out = Vec::new();
-    let mut moved_shared: Vec<(Fix, Fix)> = Vec::new();
+    // Keyed by the fix's clone key; the old fix is held so that its address stays its own.
+    let mut moved_shared: HashMap<(usize, u64), (Fix, Fix)> = HashMap::new();
     for mut d in left {
         if shift.reaches(&d.range) {
             return None;
@@ -200,7 +202,7 @@ pub(super) fn carry(
             // shared again: moved for each finding, 2,000 findings each held a copy of its
             // thousands of edits.
             if fix.is_shared()
-                && let Some((_, moved)) = moved_shared.iter().find(|(f, _)| f.is_clone_of(&fix))
+                && let Some((_, moved)) = moved_shared.get(&fix.clone_key())
             {
                 d.fix = Some(moved.clone());
                 out.push(d);
@@ -212,7 +214,7 @@ pub(super) fn carry(
             let edits = fix.edits().iter().map(|e| shift.edit(e)).collect();
             let moved = Fix::rebuilt(&fix, edits);
             if fix.is_shared() {
-                moved_shared.push((fix, moved.clone()));
+                moved_shared.insert(fix.clone_key(), (fix, moved.clone()));
             }
             d.fix = Some(moved);
         }

@@ -5,6 +5,8 @@
 //! secret in its `secrets:`, and the top-level `secrets:` gets `<name>: {file: ./secrets/<name>.txt}`.
 //! One fix, because the top-level `secrets:` block must be written once.
 
+use std::collections::{HashMap, HashSet};
+
 use crate::compose::Service;
 use crate::document::{MapTarget, NodeId, NodeKind};
 use crate::edit::{Edit, Fix, NewFile, NewFileKind};
@@ -574,13 +576,18 @@ fn existing_secret_names(cx: &Context<'_>) -> Vec<String> {
 /// Allocates secret names: readable (`postgres_password`), never one already used.
 #[derive(Default)]
 struct Names {
-    used: Vec<String>,
+    used: HashSet<String>,
+    /// For each base, the suffix where its search resumes: every candidate before it is
+    /// taken, and names are never given back, so the first free one is at or after it. A
+    /// file with thousands of services that each need `db_password` costs one step each.
+    next: HashMap<String, usize>,
 }
 
 impl Names {
     fn new(existing: &[String]) -> Names {
         Names {
-            used: existing.to_vec(),
+            used: existing.iter().cloned().collect(),
+            next: HashMap::new(),
         }
     }
 
@@ -595,13 +602,18 @@ impl Names {
                 }
             })
             .collect();
-        let mut candidate = base.clone();
-        let mut next = 2;
+        let mut next = self.next.get(&base).copied().unwrap_or(1);
+        let mut candidate = if next == 1 {
+            base.clone()
+        } else {
+            format!("{base}_{next}")
+        };
         while self.used.contains(&candidate) {
-            candidate = format!("{base}_{next}");
             next += 1;
+            candidate = format!("{base}_{next}");
         }
-        self.used.push(candidate.clone());
+        self.next.insert(base, next);
+        self.used.insert(candidate.clone());
         candidate
     }
 }
@@ -863,5 +875,9 @@ mod tests {
         assert_eq!(names.allocate("db_password"), "db_password_2");
         assert_eq!(names.allocate("db_password"), "db_password_4");
         assert_eq!(names.allocate("api token"), "api_token");
+        // A name taken under another base after the search moved on is still skipped.
+        assert_eq!(names.allocate("db_password_5"), "db_password_5");
+        assert_eq!(names.allocate("db_password"), "db_password_6");
+        assert_eq!(names.allocate("db password"), "db_password_7");
     }
 }
