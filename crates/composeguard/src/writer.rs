@@ -10,74 +10,119 @@ use crate::edit::Edit;
 use crate::style::{Style, dash_offset};
 
 impl Style {
-    /// Renders a scalar: plain when that is unambiguous, otherwise quoted in the file's style.
-    pub fn scalar(&self, value: &str) -> String {
-        if plain_is_safe(value) {
-            value.to_owned()
-        } else {
-            quote(value, self.quote)
-        }
-    }
-
     /// Renders a string quoted in the file's quote style, whatever its content.
     pub fn quoted(&self, value: &str) -> String {
-        quote(value, self.quote)
+        let mut out = String::new();
+        write_quoted(&mut out, value, self.quote);
+        out
     }
 
     /// Renders a scalar in the given quote style (used to match a sibling's quotes).
     pub fn scalar_like(&self, value: &str, like: QuoteStyle) -> String {
+        let mut out = String::new();
         match like {
-            QuoteStyle::Single => quote(value, '\''),
-            QuoteStyle::Double => quote(value, '"'),
-            _ => self.scalar(value),
+            QuoteStyle::Single => write_quoted(&mut out, value, '\''),
+            QuoteStyle::Double => write_quoted(&mut out, value, '"'),
+            _ => self.write_scalar(&mut out, value),
         }
+        out
     }
 
     /// Renders a value in flow style (`[a, b]`, `{k: v}`).
     pub fn flow(&self, value: &NewValue) -> String {
-        match value {
-            NewValue::Scalar(s) => self.scalar(s),
-            NewValue::Raw(s) => s.clone(),
-            NewValue::Seq(items) => {
-                let inner: Vec<String> = items.iter().map(|i| self.flow(i)).collect();
-                format!("[{}]", inner.join(", "))
-            }
-            NewValue::Map(entries) => {
-                let inner: Vec<String> = entries
-                    .iter()
-                    .map(|(k, v)| format!("{}: {}", self.scalar(k), self.flow(v)))
-                    .collect();
-                format!("{{{}}}", inner.join(", "))
-            }
-        }
+        let mut out = String::new();
+        self.write_flow(&mut out, value);
+        out
     }
 
     /// Renders `key: value` as block lines at `column`, each line preceded by a newline (so the
     /// text can be inserted at the end of an existing line).
     pub fn block_entry(&self, key: &str, value: &NewValue, column: usize) -> String {
-        let pad = " ".repeat(column);
-        let key = self.scalar(key);
+        let mut out = String::new();
+        self.write_block_entry(&mut out, key, value, column);
+        out
+    }
+
+    // The writers behind the renderers: new text is written into one buffer per edit, not
+    // assembled from a string per scalar (a large file's fixes write tens of thousands).
+
+    /// A scalar: plain when that is unambiguous, otherwise quoted in the file's style.
+    fn write_scalar(&self, out: &mut String, value: &str) {
+        if plain_is_safe(value) {
+            out.push_str(value);
+        } else {
+            write_quoted(out, value, self.quote);
+        }
+    }
+
+    fn write_flow(&self, out: &mut String, value: &NewValue) {
+        match value {
+            NewValue::Scalar(s) => self.write_scalar(out, s),
+            NewValue::Raw(s) => out.push_str(s),
+            NewValue::Seq(items) => {
+                out.push('[');
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    self.write_flow(out, item);
+                }
+                out.push(']');
+            }
+            NewValue::Map(entries) => {
+                out.push('{');
+                self.write_flow_entries(out, entries.iter().map(|(k, v)| (k.as_str(), v)));
+                out.push('}');
+            }
+        }
+    }
+
+    /// `k: v, k: v` (without braces).
+    fn write_flow_entries<'v>(
+        &self,
+        out: &mut String,
+        entries: impl Iterator<Item = (&'v str, &'v NewValue)>,
+    ) {
+        for (i, (k, v)) in entries.enumerate() {
+            if i > 0 {
+                out.push_str(", ");
+            }
+            self.write_scalar(out, k);
+            out.push_str(": ");
+            self.write_flow(out, v);
+        }
+    }
+
+    fn write_line_start(&self, out: &mut String, column: usize) {
+        out.push_str(self.newline);
+        out.extend(std::iter::repeat_n(' ', column));
+    }
+
+    fn write_block_entry(&self, out: &mut String, key: &str, value: &NewValue, column: usize) {
+        self.write_line_start(out, column);
+        self.write_scalar(out, key);
+        out.push(':');
         match value {
             NewValue::Seq(items)
                 if !items.is_empty()
                     && !self.flow_sequences
                     && items.iter().all(NewValue::is_scalar) =>
             {
-                let dash = " ".repeat(column + self.sequence_offset);
-                let mut out = format!("{nl}{pad}{key}:", nl = self.newline);
                 for item in items {
-                    out.push_str(&format!("{}{dash}- {}", self.newline, self.flow(item)));
+                    self.write_line_start(out, column + self.sequence_offset);
+                    out.push_str("- ");
+                    self.write_flow(out, item);
                 }
-                out
             }
             NewValue::Map(entries) if !entries.is_empty() => {
-                let mut out = format!("{nl}{pad}{key}:", nl = self.newline);
                 for (k, v) in entries {
-                    out.push_str(&self.block_entry(k, v, column + self.indent));
+                    self.write_block_entry(out, k, v, column + self.indent);
                 }
-                out
             }
-            other => format!("{nl}{pad}{key}: {}", self.flow(other), nl = self.newline),
+            other => {
+                out.push(' ');
+                self.write_flow(out, other);
+            }
         }
     }
 }
@@ -128,11 +173,10 @@ pub fn plain_is_safe(value: &str) -> bool {
             return false;
         }
     }
-    let lower = value.to_ascii_lowercase();
     const RESERVED: [&str; 10] = [
         "y", "n", "yes", "no", "on", "off", "true", "false", "null", "~",
     ];
-    if RESERVED.contains(&lower.as_str()) {
+    if RESERVED.iter().any(|r| r.eq_ignore_ascii_case(value)) {
         return false;
     }
     // Anything that starts like a number and only has number-ish letters after it could be read
@@ -149,11 +193,18 @@ pub fn plain_is_safe(value: &str) -> bool {
     true
 }
 
-fn quote(value: &str, q: char) -> String {
+fn write_quoted(out: &mut String, value: &str, q: char) {
     if q == '\'' && !value.chars().any(|c| c.is_control()) {
-        format!("'{}'", value.replace('\'', "''"))
+        out.push('\'');
+        for c in value.chars() {
+            if c == '\'' {
+                out.push('\'');
+            }
+            out.push(c);
+        }
+        out.push('\'');
     } else {
-        let mut out = String::from("\"");
+        out.push('"');
         for c in value.chars() {
             match c {
                 '"' => out.push_str("\\\""),
@@ -161,12 +212,14 @@ fn quote(value: &str, q: char) -> String {
                 '\n' => out.push_str("\\n"),
                 '\t' => out.push_str("\\t"),
                 '\r' => out.push_str("\\r"),
-                c if c.is_control() => out.push_str(&format!("\\u{:04x}", c as u32)),
+                c if c.is_control() => {
+                    use std::fmt::Write as _;
+                    let _ = write!(out, "\\u{:04x}", c as u32);
+                }
                 c => out.push(c),
             }
         }
         out.push('"');
-        out
     }
 }
 
@@ -210,15 +263,16 @@ pub fn insert_entries(
 ) -> Vec<Edit> {
     let source = doc.source();
     let flow_text = || {
-        new.iter()
-            .map(|(k, v)| format!("{}: {}", style.scalar(k), style.flow(v)))
-            .collect::<Vec<_>>()
-            .join(", ")
+        let mut out = String::new();
+        style.write_flow_entries(&mut out, new.iter().map(|(k, v)| (*k, v)));
+        out
     };
     let block_text_with = |style: &Style, column: usize| {
-        new.iter()
-            .map(|(k, v)| style.block_entry(k, v, column))
-            .collect::<String>()
+        let mut out = String::new();
+        for (k, v) in new {
+            style.write_block_entry(&mut out, k, v, column);
+        }
+        out
     };
     let block_text = |column: usize| block_text_with(style, column);
     match target {
@@ -514,7 +568,15 @@ mod tests {
             quote: '\'',
             ..Style::default()
         };
-        assert_eq!(style.scalar("3"), "'3'");
-        assert_eq!(Style::default().scalar("it's \"x\""), "\"it's \\\"x\\\"\"");
+        assert_eq!(style.scalar_like("3", QuoteStyle::Plain), "'3'");
+        assert_eq!(
+            Style::default().scalar_like("it's \"x\"", QuoteStyle::Plain),
+            "\"it's \\\"x\\\"\""
+        );
+        // Names and values inside new block entries are quoted the same way.
+        assert_eq!(
+            style.block_entry("on", &NewValue::strs(&["y", "a"]), 2),
+            "\n  'on':\n    - 'y'\n    - a"
+        );
     }
 }
