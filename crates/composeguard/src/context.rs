@@ -61,7 +61,7 @@ impl<'a> Context<'a> {
         enabled: Vec<&'static str>,
     ) -> Context<'a> {
         Context {
-            mentions_extends: doc.source().contains("extends"),
+            mentions_extends: doc.says_extends(),
             doc,
             compose,
             services,

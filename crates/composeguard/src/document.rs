@@ -132,6 +132,9 @@ pub struct Document {
     docs: Vec<DocRoot>,
     comments: Vec<Comment>,
     lines: LineIndex,
+    /// True when a scalar of the text is `extends` (however it is quoted or escaped): without
+    /// one, no service extends another, and lookups need not look for it.
+    says_extends: bool,
 }
 
 enum Frame {
@@ -178,6 +181,7 @@ impl Document {
         let mut anchors: Vec<(usize, NodeId)> = Vec::new();
         let mut root: Option<NodeId> = None;
         let mut last_node: Option<NodeId> = None;
+        let mut says_extends = false;
         // Size of each node with aliases expanded (saturating), for the alias-bomb limit.
         let mut expanded: Vec<u64> = Vec::with_capacity(source.len() / 12 + 16);
 
@@ -262,6 +266,7 @@ impl Document {
                         }
                     }
                     let implicit = range.is_empty() && quote == QuoteStyle::Plain;
+                    says_extends |= value == "extends";
                     Node {
                         kind: NodeKind::Scalar {
                             value: if implicit {
@@ -412,7 +417,13 @@ impl Document {
             docs,
             comments,
             lines,
+            says_extends,
         })
+    }
+
+    /// False when no scalar of the text is `extends`: then no service extends another.
+    pub(crate) fn says_extends(&self) -> bool {
+        self.says_extends
     }
 
     /// The text this document was parsed from.

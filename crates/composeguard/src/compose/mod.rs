@@ -546,6 +546,9 @@ impl<'d> Compose<'d> {
     /// or, with `file:`, in that file when it is part of the layout.
     fn extends_target(&self, document: usize, body: NodeId) -> Extends {
         let doc = self.doc;
+        if !doc.says_extends() {
+            return Extends::None;
+        }
         let Some(extends) = self.get(body, "extends") else {
             return Extends::None;
         };
