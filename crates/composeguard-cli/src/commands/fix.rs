@@ -154,7 +154,7 @@ pub fn run_holding_back(
         |p: &projects::LoadedProject| p.members.iter().filter(|m| m.role == Role::Compose).count();
     let several = loaded_projects.iter().any(|(p, _)| merged(p) > 1);
     let mut printed: Vec<bool> = Vec::new();
-    let mut results: Vec<(&files::Input, String, FixOutcome)> = Vec::new();
+    let mut results: Vec<(&files::Input, &str, &FixOutcome)> = Vec::new();
     let mut identities: Vec<Option<files::Identity>> = Vec::new();
     for (project, outcomes) in &loaded_projects {
         for (((member, text), identity), outcome) in project
@@ -167,7 +167,7 @@ pub fn run_holding_back(
             // A file read for `extends` is never changed; its findings are shown.
             printed.push(member.role == Role::Compose);
             identities.push(*identity);
-            results.push((&member.input, text.clone(), outcome.clone()));
+            results.push((&member.input, text, outcome));
         }
     }
     if !failed.is_empty() {

@@ -103,7 +103,9 @@ fn fix_passes<const CARRY: bool>(
     let source = first.source().to_owned();
     let mut text = source.clone();
     let mut pieces = Pieces::new(source.len());
-    let mut current = diagnostics.clone();
+    // The findings of the current text: None while that is the input (its findings are
+    // `diagnostics`, not copied: a large file's are thousands, each with its fix).
+    let mut current: Option<Vec<Diagnostic>> = None;
     let mut fixed = 0;
     let mut passes = 0;
     let mut files: Vec<NewFile> = Vec::new();
@@ -120,7 +122,8 @@ fn fix_passes<const CARRY: bool>(
                 .as_ref()
                 .is_some_and(|f| f.applicability() >= threshold && !f.edits().is_empty())
         };
-        let waiting = waiting_services(&doc, layout, current.iter().filter(applicable));
+        let now: &[Diagnostic] = current.as_deref().unwrap_or(&diagnostics);
+        let waiting = waiting_services(&doc, layout, now.iter().filter(applicable));
         let read_only = read_only_spans(&doc, layout);
         // The findings whose fixes this pass applies.
         let chosen = |d: &&Diagnostic| {
@@ -137,7 +140,7 @@ fn fix_passes<const CARRY: bool>(
                     .as_ref()
                     .is_none_or(|s| !waiting.iter().any(|w| w == s))
         };
-        let fixes: Vec<&Fix> = current
+        let fixes: Vec<&Fix> = now
             .iter()
             .filter(chosen)
             .filter_map(|d| d.fix.as_ref())
@@ -183,23 +186,33 @@ fn fix_passes<const CARRY: bool>(
             pass.fixed == fixes.len()
                 && waiting.is_empty()
                 && !shared
-                && current
+                && now
                     .iter()
                     .filter(chosen)
                     .all(|d| carry::FINAL_FIXES.contains(&d.rule.code))
         };
         let carried = if CARRY && layout.is_none() && complete() {
             let mut codes: Vec<&'static str> =
-                current.iter().filter(chosen).map(|d| d.rule.code).collect();
+                now.iter().filter(chosen).map(|d| d.rule.code).collect();
             crate::sort::sort_by(&mut codes, |a, b| a.cmp(b));
             codes.dedup();
             let shift = carry::Shift::new(&pass.edits);
-            let fixed: Vec<bool> = current.iter().map(|d| chosen(&d)).collect();
-            let left = std::mem::take(&mut current)
-                .into_iter()
-                .zip(fixed)
-                .filter_map(|(d, fixed)| (!fixed).then_some(d));
-            carry::carry(left, &shift, &doc).map(|left| (codes, left))
+            let carried = match current.take() {
+                Some(now) => {
+                    let fixed: Vec<bool> = now.iter().map(|d| chosen(&d)).collect();
+                    let left = now
+                        .into_iter()
+                        .zip(fixed)
+                        .filter_map(|(d, fixed)| (!fixed).then_some(d));
+                    carry::carry(left, &shift, &doc)
+                }
+                // Only what is left of the input's findings is copied.
+                None => {
+                    let left = diagnostics.iter().filter(|d| !chosen(d)).cloned();
+                    carry::carry(left, &shift, &doc)
+                }
+            };
+            carried.map(|left| (codes, left))
         } else {
             None
         };
@@ -220,22 +233,25 @@ fn fix_passes<const CARRY: bool>(
             if found.iter().eq(theirs) {
                 #[cfg(test)]
                 carried::CARRIED.with(|c| c.set(c.get() + 1));
-                current = left;
+                current = Some(left);
                 text = next;
                 break;
             }
         }
-        current = run_rules(&doc, options, layout).map_err(|e| Error::FixBroke {
-            detail: format!("the result is not a compose file: {e}"),
-        })?;
+        current = Some(
+            run_rules(&doc, options, layout).map_err(|e| Error::FixBroke {
+                detail: format!("the result is not a compose file: {e}"),
+            })?,
+        );
         text = next;
     }
     let changes = pieces.changes(&source, &text);
+    let remaining = current.unwrap_or_else(|| diagnostics.clone());
     Ok(FixOutcome {
         output: text,
         diagnostics,
         fixed,
-        remaining: current,
+        remaining,
         passes,
         files,
         secrets,
@@ -254,7 +270,7 @@ fn waiting_services<'d>(
     with_fixes: impl Iterator<Item = &'d Diagnostic>,
 ) -> Vec<String> {
     // Only `extends` makes a service another's base.
-    if !doc.source().contains("extends") {
+    if !doc.says_extends() {
         return Vec::new();
     }
     let busy: Vec<&str> = with_fixes.filter_map(|d| d.service.as_deref()).collect();
