@@ -767,3 +767,17 @@ fn describe_scan_error(kind: &ErrorKind) -> String {
     };
     format!("invalid YAML: {text}")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Document;
+
+    #[test]
+    fn extends_is_noted_however_it_is_written() {
+        let says = |text: &str| Document::parse(text).unwrap().says_extends();
+        assert!(says("services:\n  a:\n    extends: b\n  b: {}\n"));
+        assert!(says("services:\n  a:\n    \"ext\\x65nds\": b\n  b: {}\n"));
+        assert!(says("services:\n  a: {'extends': b}\n  b: {}\n"));
+        assert!(!says("services:\n  a:\n    image: extends-like\n"));
+    }
+}
