@@ -5,7 +5,6 @@
 //! pass inserted, so that its text could depend on what it now follows) cannot be carried
 //! that way; the fix loop then runs the rules again, as it does after an incomplete pass.
 
-use std::collections::HashMap;
 use std::ops::Range;
 
 /// The rules whose fixes are final: applied, they leave no finding behind (theirs or another
@@ -188,8 +187,9 @@ pub(super) fn carry(
     let source = doc.source();
     let lines = doc.lines();
     let mut out = Vec::new();
-    // Keyed by the fix's clone key; the old fix is held so that its address stays its own.
-    let mut moved_shared: HashMap<(usize, u64), (Fix, Fix)> = HashMap::new();
+    // Sorted by the fix's clone key (a binary search each); the old fix is held so that its
+    // address stays its own.
+    let mut moved_shared: Vec<((usize, u64), Fix, Fix)> = Vec::new();
     for mut d in left {
         if shift.reaches(&d.range) {
             return None;
@@ -202,9 +202,9 @@ pub(super) fn carry(
             // shared again: moved for each finding, 2,000 findings each held a copy of its
             // thousands of edits.
             if fix.is_shared()
-                && let Some((_, moved)) = moved_shared.get(&fix.clone_key())
+                && let Ok(i) = moved_shared.binary_search_by(|(k, ..)| k.cmp(&fix.clone_key()))
             {
-                d.fix = Some(moved.clone());
+                d.fix = Some(moved_shared[i].2.clone());
                 out.push(d);
                 continue;
             }
@@ -214,7 +214,10 @@ pub(super) fn carry(
             let edits = fix.edits().iter().map(|e| shift.edit(e)).collect();
             let moved = Fix::rebuilt(&fix, edits);
             if fix.is_shared() {
-                moved_shared.insert(fix.clone_key(), (fix, moved.clone()));
+                let key = fix.clone_key();
+                if let Err(i) = moved_shared.binary_search_by(|(k, ..)| k.cmp(&key)) {
+                    moved_shared.insert(i, (key, fix, moved.clone()));
+                }
             }
             d.fix = Some(moved);
         }

@@ -5,8 +5,6 @@
 //! secret in its `secrets:`, and the top-level `secrets:` gets `<name>: {file: ./secrets/<name>.txt}`.
 //! One fix, because the top-level `secrets:` block must be written once.
 
-use std::collections::{HashMap, HashSet};
-
 use crate::compose::Service;
 use crate::document::{MapTarget, NodeId, NodeKind};
 use crate::edit::{Edit, Fix, NewFile, NewFileKind};
@@ -576,18 +574,23 @@ fn existing_secret_names(cx: &Context<'_>) -> Vec<String> {
 /// Allocates secret names: readable (`postgres_password`), never one already used.
 #[derive(Default)]
 struct Names {
-    used: HashSet<String>,
+    /// Every name taken, sorted (a binary search each: no hash map, which would add 4 KB to the
+    /// browser module).
+    used: Vec<String>,
     /// For each base, the suffix where its search resumes: every candidate before it is
     /// taken, and names are never given back, so the first free one is at or after it. A
     /// file with thousands of services that each need `db_password` costs one step each.
-    next: HashMap<String, usize>,
+    next: Vec<(String, usize)>,
 }
 
 impl Names {
     fn new(existing: &[String]) -> Names {
+        let mut used = existing.to_vec();
+        crate::sort::sort_by(&mut used, |a, b| a.cmp(b));
+        used.dedup();
         Names {
-            used: existing.iter().cloned().collect(),
-            next: HashMap::new(),
+            used,
+            next: Vec::new(),
         }
     }
 
@@ -602,18 +605,24 @@ impl Names {
                 }
             })
             .collect();
-        let mut next = self.next.get(&base).copied().unwrap_or(1);
+        let resume = self.next.binary_search_by(|(b, _)| b.as_str().cmp(&base));
+        let mut next = resume.map_or(1, |i| self.next[i].1);
         let mut candidate = if next == 1 {
             base.clone()
         } else {
             format!("{base}_{next}")
         };
-        while self.used.contains(&candidate) {
+        while self.used.binary_search(&candidate).is_ok() {
             next += 1;
             candidate = format!("{base}_{next}");
         }
-        self.next.insert(base, next);
-        self.used.insert(candidate.clone());
+        match resume {
+            Ok(i) => self.next[i].1 = next,
+            Err(i) => self.next.insert(i, (base, next)),
+        }
+        if let Err(i) = self.used.binary_search(&candidate) {
+            self.used.insert(i, candidate.clone());
+        }
         candidate
     }
 }
