@@ -16,8 +16,11 @@ use std::ops::Range;
 /// next pass; CG107's removal of `security_opt` lets CG102 add `no-new-privileges`; CG601's
 /// moves to an env file go one variable name per pass, and its secrets are read by CG201.
 /// The tests check every rule here against running the rules again (`fix::carried`).
-/// - CG102 adds `no-new-privileges:true` to `security_opt`; CG107, the other reader, looks
-///   only at the entries that switch confinement off.
+/// - CG102 adds `no-new-privileges:true` to `security_opt`. CG107, the other reader, finds
+///   the same entries after it, but whether it can fix them depends on the list's other items
+///   (the last item of a file's last line goes only with the key; with a new item beside it,
+///   it goes alone), so CG107's findings are never carried: the rules run again (a property
+///   test found `security_opt: [seccomp=unconfined]` fixed twice over otherwise).
 /// - CG201 writes `read_only` and tmpfs entries, each with its size, which CG202 then accepts.
 /// - CG301–CG303 write the memory, CPU and process limits, CG304 `ulimits`, CG306
 ///   `healthcheck`, CG501 `logging`: keys only their own check reads.
@@ -191,7 +194,7 @@ pub(super) fn carry(
     // address stays its own.
     let mut moved_shared: Vec<((usize, u64), Fix, Fix)> = Vec::new();
     for mut d in left {
-        if shift.reaches(&d.range) {
+        if shift.reaches(&d.range) || d.rule.code == "CG107" {
             return None;
         }
         d.range = shift.range(&d.range);
