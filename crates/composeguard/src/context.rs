@@ -43,8 +43,6 @@ pub struct Context<'a> {
     rule: &'static RuleMeta,
     /// The service being checked (None in `check_file`).
     service: Option<&'a Service>,
-    /// False when the text never says `extends` (so no service extends another).
-    mentions_extends: bool,
     /// The last [`Context::image`] answer, by the service's key node: every check asks it of
     /// the service being checked, and a table lookup parses the reference and scans the table.
     last_image: std::cell::Cell<Option<(NodeId, Option<Known>)>>,
@@ -61,7 +59,6 @@ impl<'a> Context<'a> {
         enabled: Vec<&'static str>,
     ) -> Context<'a> {
         Context {
-            mentions_extends: doc.says_extends(),
             doc,
             compose,
             services,
@@ -386,7 +383,7 @@ impl<'a> Context<'a> {
     pub(crate) fn extended_by_one_setting(&self, service: &Service, keys: &[&str]) -> bool {
         // Asking every service of the file, for each service, is quadratic in their number:
         // a file that never says `extends` needs no answer.
-        if !self.mentions_extends {
+        if !self.doc.says_extends() {
             return false;
         }
         self.services.iter().any(|s| {

@@ -18,9 +18,7 @@ use std::ops::Range;
 /// The tests check every rule here against running the rules again (`fix::carried`).
 /// - CG102 adds `no-new-privileges:true` to `security_opt`. CG107, the other reader, finds
 ///   the same entries after it, but whether it can fix them depends on the list's other items
-///   (the last item of a file's last line goes only with the key; with a new item beside it,
-///   it goes alone), so CG107's findings are never carried: the rules run again (a property
-///   test found `security_opt: [seccomp=unconfined]` fixed twice over otherwise).
+///   (see [`NEVER_CARRIED`]).
 /// - CG201 writes `read_only` and tmpfs entries, each with its size, which CG202 then accepts.
 /// - CG301–CG303 write the memory, CPU and process limits, CG304 `ulimits`, CG306
 ///   `healthcheck`, CG501 `logging`: keys only their own check reads.
@@ -30,6 +28,13 @@ use std::ops::Range;
 pub(super) const FINAL_FIXES: &[&str] = &[
     "CG102", "CG201", "CG301", "CG302", "CG303", "CG304", "CG306", "CG401", "CG501", "CG703",
 ];
+
+/// The rules whose findings are never carried: a pass that leaves one of them runs the rules
+/// again. CG107's fix depends on the other items of its list, which CG102 adds to: the last
+/// item of a file's last line goes only with its key, but with a new item beside it, it goes
+/// alone (a property test found `security_opt: [seccomp=unconfined]` fixed twice over when
+/// its finding was carried).
+const NEVER_CARRIED: &[&str] = &["CG107"];
 
 use crate::diagnostic::Diagnostic;
 use crate::document::Document;
@@ -194,7 +199,7 @@ pub(super) fn carry(
     // address stays its own.
     let mut moved_shared: Vec<((usize, u64), Fix, Fix)> = Vec::new();
     for mut d in left {
-        if shift.reaches(&d.range) || d.rule.code == "CG107" {
+        if shift.reaches(&d.range) || NEVER_CARRIED.contains(&d.rule.code) {
             return None;
         }
         d.range = shift.range(&d.range);

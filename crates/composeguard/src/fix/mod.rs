@@ -197,22 +197,9 @@ fn fix_passes<const CARRY: bool>(
             crate::sort::sort_by(&mut codes, |a, b| a.cmp(b));
             codes.dedup();
             let shift = carry::Shift::new(&pass.edits);
-            let carried = match current.take() {
-                Some(now) => {
-                    let fixed: Vec<bool> = now.iter().map(|d| chosen(&d)).collect();
-                    let left = now
-                        .into_iter()
-                        .zip(fixed)
-                        .filter_map(|(d, fixed)| (!fixed).then_some(d));
-                    carry::carry(left, &shift, &doc)
-                }
-                // Only what is left of the input's findings is copied.
-                None => {
-                    let left = diagnostics.iter().filter(|d| !chosen(d)).cloned();
-                    carry::carry(left, &shift, &doc)
-                }
-            };
-            carried.map(|left| (codes, left))
+            // What the pass left of the findings, copied: the input's findings stay the outcome's.
+            let left = now.iter().filter(|d| !chosen(d)).cloned();
+            carry::carry(left, &shift, &doc).map(|left| (codes, left))
         } else {
             None
         };
