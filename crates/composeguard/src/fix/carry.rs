@@ -188,13 +188,15 @@ pub(super) fn edits_shared(doc: &Document, edits: &[&Edit]) -> bool {
 /// The findings of the old text that the pass did not fix, in the new text `doc`; None when
 /// one of them cannot be carried (see the module's documentation).
 pub(super) fn carry(
-    left: impl Iterator<Item = Diagnostic>,
+    left: impl ExactSizeIterator<Item = Diagnostic>,
     shift: &Shift,
     doc: &Document,
 ) -> Option<Vec<Diagnostic>> {
     let source = doc.source();
     let lines = doc.lines();
-    let mut out = Vec::new();
+    // Exactly as many as were left: grown by doubling, a 5,000-service file's findings left
+    // freed copies of the list behind them, megabytes of the peak.
+    let mut out = Vec::with_capacity(left.len());
     // Sorted by the fix's clone key (a binary search each); the old fix is held so that its
     // address stays its own.
     let mut moved_shared: Vec<((usize, u64), Fix, Fix)> = Vec::new();

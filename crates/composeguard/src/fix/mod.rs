@@ -198,8 +198,8 @@ fn fix_passes<const CARRY: bool>(
             codes.dedup();
             let shift = carry::Shift::new(&pass.edits);
             // What the pass left of the findings, copied: the input's findings stay the outcome's.
-            let left = now.iter().filter(|d| !chosen(d)).cloned();
-            carry::carry(left, &shift, &doc).map(|left| (codes, left))
+            let left: Vec<&Diagnostic> = now.iter().filter(|d| !chosen(d)).collect();
+            carry::carry(left.into_iter().cloned(), &shift, &doc).map(|left| (codes, left))
         } else {
             None
         };
