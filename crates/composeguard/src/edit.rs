@@ -137,9 +137,11 @@ pub enum NewFileKind {
 #[derive(Debug, Clone)]
 pub struct Fix {
     applicability: Applicability,
-    edits: Arc<Vec<Edit>>,
-    message: String,
-    files: Arc<Vec<NewFile>>,
+    // One allocation each, shared by clones (a finding carried into a pass's output keeps
+    // its message; most fixes have no files, and hold none).
+    edits: Arc<[Edit]>,
+    message: Arc<str>,
+    files: Option<Arc<[NewFile]>>,
     digest: u64,
 }
 
@@ -148,7 +150,7 @@ impl PartialEq for Fix {
         self.digest == other.digest
             && self.applicability == other.applicability
             && (Arc::ptr_eq(&self.edits, &other.edits) || self.edits == other.edits)
-            && (Arc::ptr_eq(&self.files, &other.files) || self.files == other.files)
+            && self.files() == other.files()
     }
 }
 
@@ -191,10 +193,10 @@ impl Fix {
     pub(crate) fn rebuilt(fix: &Fix, edits: Vec<Edit>) -> Fix {
         Fix {
             applicability: fix.applicability,
-            digest: digest(fix.applicability, &edits, &fix.files),
-            edits: Arc::new(edits),
-            message: fix.message.clone(),
-            files: Arc::clone(&fix.files),
+            digest: digest(fix.applicability, &edits, fix.files()),
+            edits: edits.into(),
+            message: Arc::clone(&fix.message),
+            files: fix.files.clone(),
         }
     }
 
@@ -209,20 +211,21 @@ impl Fix {
     }
 
     /// A fix with the given applicability; edits are kept sorted by position.
-    pub fn new(
-        applicability: Applicability,
-        message: impl Into<String>,
-        mut edits: Vec<Edit>,
-    ) -> Fix {
+    pub fn new(applicability: Applicability, message: impl Into<String>, edits: Vec<Edit>) -> Fix {
+        Fix::with_message(applicability, message.into(), edits)
+    }
+
+    /// [`Fix::new`], once for every type of message (one copy of it in the browser module).
+    fn with_message(applicability: Applicability, message: String, mut edits: Vec<Edit>) -> Fix {
         crate::sort::sort_by(&mut edits, |a, b| {
             (a.range.start, a.range.end).cmp(&(b.range.start, b.range.end))
         });
         let digest = digest(applicability, &edits, &[]);
         Fix {
             applicability,
-            edits: Arc::new(edits),
+            edits: edits.into(),
             message: message.into(),
-            files: Arc::new(Vec::new()),
+            files: None,
             digest,
         }
     }
@@ -230,13 +233,13 @@ impl Fix {
     /// Attaches files the fix needs (written by the caller when the fix is applied).
     pub fn with_files(mut self, files: Vec<NewFile>) -> Fix {
         self.digest = digest(self.applicability, &self.edits, &files);
-        self.files = Arc::new(files);
+        self.files = (!files.is_empty()).then(|| files.into());
         self
     }
 
     /// Files this fix needs.
     pub fn files(&self) -> &[NewFile] {
-        &self.files
+        self.files.as_deref().unwrap_or_default()
     }
 
     /// How safe the fix is.
@@ -263,7 +266,10 @@ impl Fix {
     /// and the digest. Equal for `a` and `b` exactly when `b` is a clone of `a` (one fix
     /// several findings share), as long as `a` is alive to hold its edits' address.
     pub(crate) fn clone_key(&self) -> (usize, u64) {
-        (Arc::as_ptr(&self.edits) as usize, self.digest)
+        (
+            Arc::as_ptr(&self.edits).cast::<Edit>() as usize,
+            self.digest,
+        )
     }
 
     /// True when other findings hold clones of this fix.

@@ -163,6 +163,8 @@ fn fix_passes<const CARRY: bool>(
         fixed += pass.fixed;
         let next = pass.text;
         let shared = CARRY && carry::edits_shared(&doc, &pass.edits);
+        // The text before the pass is no longer read: its nodes go before the new text's come.
+        drop(doc);
         doc = Document::parse_with_limits(&next, &options.limits).map_err(|e| Error::FixBroke {
             detail: format!("the result does not parse: {e}"),
         })?;
