@@ -131,8 +131,10 @@ fn kind_of(t: fs::FileType) -> &'static str {
 }
 
 /// Reads at most `limit + 1` bytes: one more than the limit says the input is too large.
-fn read_limited(reader: impl Read, limit: usize) -> Result<Vec<u8>, Failure> {
-    let mut bytes = Vec::new();
+/// `expected` is the size the input says it has (a file's length; 0 for a stream), for
+/// reading it in one call instead of growing a buffer from a few bytes.
+fn read_limited(reader: impl Read, limit: usize, expected: usize) -> Result<Vec<u8>, Failure> {
+    let mut bytes = Vec::with_capacity(expected.min(limit) + 1);
     reader
         .take(limit as u64 + 1)
         .read_to_end(&mut bytes)
@@ -174,7 +176,7 @@ impl Input {
     /// Reads the text, at most `limit` bytes (UTF-8 checked, with the position of a bad byte).
     pub fn read(&self, limit: usize) -> Result<Loaded, Failure> {
         if self.is_stdin() {
-            let bytes = read_limited(io::stdin().lock(), limit)?;
+            let bytes = read_limited(io::stdin().lock(), limit, 0)?;
             return Ok(Loaded {
                 text: decode(bytes)?,
                 identity: None,
@@ -200,7 +202,7 @@ impl Input {
                 limit,
             });
         }
-        let bytes = read_limited(&file, limit)?;
+        let bytes = read_limited(&file, limit, meta.len() as usize)?;
         Ok(Loaded {
             text: decode(bytes)?,
             identity: Some(Identity::of(&meta)),

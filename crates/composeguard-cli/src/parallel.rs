@@ -7,6 +7,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 /// Runs `work` on every input (a file or a project), in parallel, and returns the results in input order. A
 /// progress line is shown on a terminal when there are many files.
 pub fn in_parallel<I: Sync, T: Send>(inputs: &[I], work: impl Fn(&I) -> T + Sync) -> Vec<T> {
+    // One input (the usual run): no thread to start, and no cgroup files to read for the
+    // number of cores.
+    if inputs.len() <= 1 {
+        return inputs.iter().map(work).collect();
+    }
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(inputs.len().max(1));
