@@ -246,9 +246,9 @@ fn json_item(report: &Report<'_>, index: &LineIndex, d: &Diagnostic) -> Value {
     json!({
         "code": d.code(),
         "name": d.rule.name,
-        "message": d.message,
+        "message": &*d.message,
         "path": report.path,
-        "service": d.service,
+        "service": d.service.as_deref(),
         "start": {"line": d.start.line, "column": d.start.column},
         "end": {"line": d.end.line, "column": d.end.column},
         "url": format!("{}/blob/main/docs/rules/{}.md", env!("CARGO_PKG_REPOSITORY"), d.code()),
@@ -296,7 +296,7 @@ fn sarif(reports: &[Report<'_>]) -> Value {
                 "ruleId": d.code(),
                 "ruleIndex": rule_index,
                 "level": "warning",
-                "message": {"text": d.message},
+                "message": {"text": &*d.message},
                 "locations": [{
                     "physicalLocation": {
                         "artifactLocation": {"uri": uri(report.path)},

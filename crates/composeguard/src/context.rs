@@ -2,6 +2,7 @@
 //! file's style, the settings, and the rule and service the engine is running.
 
 use std::ops::Range;
+use std::sync::Arc;
 
 use crate::compose::{Compose, Lookup, Service, UserSetting, user_setting};
 use crate::diagnostic::Diagnostic;
@@ -46,6 +47,8 @@ pub struct Context<'a> {
     /// The last [`Context::image`] answer, by the service's key node: every check asks it of
     /// the service being checked, and a table lookup parses the reference and scans the table.
     last_image: std::cell::Cell<Option<(NodeId, Option<Known>)>>,
+    /// The service name of the last finding, shared by the next ones of the same service.
+    last_name: Option<Arc<str>>,
 }
 
 impl<'a> Context<'a> {
@@ -73,6 +76,7 @@ impl<'a> Context<'a> {
             rule: crate::rules::unused_suppression::UnusedSuppression::META,
             service: None,
             last_image: std::cell::Cell::new(None),
+            last_name: None,
         }
     }
 
@@ -100,7 +104,7 @@ impl<'a> Context<'a> {
         range: Range<usize>,
         message: impl Into<String>,
     ) -> &mut Diagnostic {
-        let service = self.service.map(|s| s.name.clone());
+        let service = self.service;
         self.push(rule, range, service, message.into())
     }
 
@@ -112,17 +116,20 @@ impl<'a> Context<'a> {
         range: Range<usize>,
         message: impl Into<String>,
     ) -> &mut Diagnostic {
-        let name = Some(service.name.clone());
-        self.push(self.rule, range, name, message.into())
+        self.push(self.rule, range, Some(service), message.into())
     }
 
     fn push(
         &mut self,
         rule: &'static RuleMeta,
         range: Range<usize>,
-        service: Option<String>,
+        service: Option<&Service>,
         message: String,
     ) -> &mut Diagnostic {
+        let service = service.map(|s| match &self.last_name {
+            Some(name) if **name == *s.name => Arc::clone(name),
+            _ => Arc::clone(self.last_name.insert(s.name.as_str().into())),
+        });
         let diagnostic = Diagnostic::new(self.doc, rule, range, service, message);
         self.diagnostics.push(diagnostic);
         self.diagnostics.last_mut().expect("just pushed")

@@ -1,6 +1,7 @@
 //! What a rule reports.
 
 use std::ops::Range;
+use std::sync::Arc;
 
 use crate::document::Document;
 use crate::edit::{Applicability, Fix};
@@ -12,16 +13,17 @@ use crate::rule::RuleMeta;
 pub struct Diagnostic {
     /// The rule that reported it.
     pub rule: &'static RuleMeta,
-    /// What is wrong, in one sentence.
-    pub message: String,
+    /// What is wrong, in one sentence (shared by copies: a finding a fix pass carries
+    /// into its output is the same finding).
+    pub message: Arc<str>,
     /// Byte range in the text the rule checked.
     pub range: Range<usize>,
     /// Start of `range`, 1-based.
     pub start: Position,
     /// End of `range`, 1-based.
     pub end: Position,
-    /// The service concerned, if any.
-    pub service: Option<String>,
+    /// The service concerned, if any (one name shared by the service's findings).
+    pub service: Option<Arc<str>>,
     /// The proposed fix, if any.
     pub fix: Option<Fix>,
     /// A sensitive value this finding is about: never shown, but masked wherever the caller
@@ -35,13 +37,13 @@ impl Diagnostic {
         doc: &Document,
         rule: &'static RuleMeta,
         range: Range<usize>,
-        service: Option<String>,
-        message: String,
+        service: Option<Arc<str>>,
+        message: impl Into<Arc<str>>,
     ) -> Diagnostic {
         let source = doc.source();
         Diagnostic {
             rule,
-            message,
+            message: message.into(),
             start: doc.lines().position(source, range.start),
             end: doc.lines().position(source, range.end),
             range,

@@ -12,31 +12,39 @@ use std::sync::Arc;
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Edit {
     range: Range<usize>,
-    content: String,
+    // Shared: an edit carried into a later pass's text moves, its content stays.
+    content: Arc<str>,
 }
 
 impl Edit {
     /// Inserts `content` at `offset`.
     pub fn insertion(offset: usize, content: impl Into<String>) -> Edit {
-        Edit {
-            range: offset..offset,
-            content: content.into(),
-        }
+        Edit::new(offset..offset, content.into())
     }
 
     /// Replaces `range` by `content`.
     pub fn replacement(range: Range<usize>, content: impl Into<String>) -> Edit {
+        Edit::new(range, content.into())
+    }
+
+    /// Deletes `range`.
+    pub fn deletion(range: Range<usize>) -> Edit {
+        Edit::new(range, String::new())
+    }
+
+    /// The constructors' body, once for every type of content (one copy in the browser module).
+    fn new(range: Range<usize>, content: String) -> Edit {
         Edit {
             range,
             content: content.into(),
         }
     }
 
-    /// Deletes `range`.
-    pub fn deletion(range: Range<usize>) -> Edit {
+    /// The same content over `range` (the edit moved into another text).
+    pub(crate) fn moved(&self, range: Range<usize>) -> Edit {
         Edit {
             range,
-            content: String::new(),
+            content: Arc::clone(&self.content),
         }
     }
 

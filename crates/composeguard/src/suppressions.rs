@@ -84,7 +84,7 @@ pub(crate) fn apply(
     let mut kept = diagnostics;
     kept.retain(|d| {
         if let Some(service) = &d.service
-            && let Some((_, ignored)) = per_service.iter().find(|(s, _)| s == service)
+            && let Some((_, ignored)) = per_service.iter().find(|(s, _)| **s == **service)
             && ignored.iter().any(|c| rules::matches(d.rule, c))
         {
             return false;
@@ -94,7 +94,7 @@ pub(crate) fn apply(
             .as_ref()
             .and_then(|s| {
                 service_lines
-                    .binary_search_by(|(n, _)| n.as_str().cmp(s.as_str()))
+                    .binary_search_by(|(n, _)| n.as_str().cmp(s))
                     .ok()
                     .map(|i| &service_lines[i].1)
             })

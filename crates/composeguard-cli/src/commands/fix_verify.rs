@@ -98,7 +98,7 @@ fn fixes_by_service(
             continue;
         };
         if applicability >= threshold {
-            let codes = out.entry(service.clone()).or_default();
+            let codes = out.entry(service.to_string()).or_default();
             if !codes.iter().any(|c| c == d.code()) {
                 codes.push(d.code().to_owned());
             }

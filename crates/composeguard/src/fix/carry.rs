@@ -123,9 +123,9 @@ impl Shift {
         if range.is_empty() {
             let nesting = edit.nesting();
             let at = self.offset_past(range.start, |e| e.nesting() >= nesting);
-            return Edit::insertion(at, edit.content());
+            return edit.moved(at..at);
         }
-        Edit::replacement(self.range(&range), edit.content())
+        edit.moved(self.range(&range))
     }
 
     /// The pass's edits that touch `range` or its ends.

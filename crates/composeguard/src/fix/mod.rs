@@ -138,7 +138,7 @@ fn fix_passes<const CARRY: bool>(
                 })
                 && d.service
                     .as_ref()
-                    .is_none_or(|s| !waiting.iter().any(|w| w == s))
+                    .is_none_or(|s| !waiting.iter().any(|w| **w == **s))
         };
         let fixes: Vec<&Fix> = now
             .iter()
