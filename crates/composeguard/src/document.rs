@@ -78,16 +78,16 @@ pub enum NodeKind {
     /// A scalar with its decoded value. `implicit` is true for an empty value (`key:`).
     Scalar {
         /// The value after YAML escape processing.
-        value: String,
+        value: Box<str>,
         /// How it was written.
         style: QuoteStyle,
         /// True for an empty value that is not written at all (`key:`).
         implicit: bool,
     },
     /// A mapping: (key, value) pairs in source order.
-    Mapping(Vec<(NodeId, NodeId)>),
+    Mapping(Box<[(NodeId, NodeId)]>),
     /// A sequence: items in source order.
-    Sequence(Vec<NodeId>),
+    Sequence(Box<[NodeId]>),
     /// `*name`: the node that the anchor points to.
     Alias(NodeId),
 }
@@ -105,9 +105,9 @@ pub struct Node {
     /// True for flow collections (`[a, b]`, `{a: b}`).
     pub flow: bool,
     /// The anchor defined on this node, if any (without `&`).
-    pub anchor: Option<String>,
+    pub anchor: Option<Box<str>>,
     /// The tag written on this node, if any, as written (e.g. `!reset`).
-    pub tag: Option<String>,
+    pub tag: Option<Box<str>>,
 }
 
 /// A comment, with its span (from `#` to the end of the line, line break excluded).
@@ -172,9 +172,10 @@ impl Document {
                 message: "the file contains a NUL byte; compose files must be text".into(),
             });
         }
-        // About one node per 12 bytes of YAML: reserving avoids copying (and touching twice) a
-        // growing vector on large files.
-        let mut nodes: Vec<Node> = Vec::with_capacity(source.len() / 12 + 16);
+        // At most about one node per 8 bytes of YAML (compose files of short keys and values
+        // have one per 10, most one per 20): reserving avoids copying (and touching twice) a
+        // growing vector on large files, and the pages reserved but never written cost nothing.
+        let mut nodes: Vec<Node> = Vec::with_capacity(source.len() / 8 + 16);
         let mut docs = Vec::new();
         let mut comments = Vec::new();
         let mut stack: Vec<Frame> = Vec::new();
@@ -183,7 +184,7 @@ impl Document {
         let mut last_node: Option<NodeId> = None;
         let mut says_extends = false;
         // Size of each node with aliases expanded (saturating), for the alias-bomb limit.
-        let mut expanded: Vec<u64> = Vec::with_capacity(source.len() / 12 + 16);
+        let mut expanded: Vec<u64> = Vec::with_capacity(source.len() / 8 + 16);
 
         let depth_limit = limits.max_depth.min(250);
         let options = granit_parser::options! {
@@ -208,7 +209,7 @@ impl Document {
                 .tag_span()
                 .and_then(|t| t.byte_range())
                 .and_then(|r| source.get(r))
-                .map(str::to_owned);
+                .map(Box::from);
             let new_node = match event {
                 Event::Comment(..) => {
                     comments.push(Comment { span: range });
@@ -232,7 +233,7 @@ impl Document {
                         });
                     }
                     if let Some(node) = last_node {
-                        nodes[node].anchor = Some(name.into_owned());
+                        nodes[node].anchor = Some(name.into());
                         anchors.push((id, node));
                     }
                     continue;
@@ -270,9 +271,9 @@ impl Document {
                     Node {
                         kind: NodeKind::Scalar {
                             value: if implicit {
-                                String::new()
+                                Box::default()
                             } else {
-                                value.into_owned()
+                                value.into()
                             },
                             style: quote,
                             implicit,
@@ -321,9 +322,9 @@ impl Document {
                     expanded.push(1);
                     nodes.push(Node {
                         kind: if is_map {
-                            NodeKind::Mapping(Vec::new())
+                            NodeKind::Mapping(Box::default())
                         } else {
-                            NodeKind::Sequence(Vec::new())
+                            NodeKind::Sequence(Box::default())
                         },
                         start: range.start,
                         end: range.end,
@@ -357,7 +358,7 @@ impl Document {
                                     unreachable!("only scalar keys are compared")
                                 };
                                 return Err(Error::DuplicateKey {
-                                    key: value.clone(),
+                                    key: value.to_string(),
                                     line: pos.line,
                                     column: pos.column,
                                 });
@@ -369,11 +370,11 @@ impl Document {
                                     *k
                                 }
                             });
-                            (id, NodeKind::Mapping(entries), last)
+                            (id, NodeKind::Mapping(entries.into()), last)
                         }
                         Frame::Seq { id, items } => {
                             let last = items.last().copied();
-                            (id, NodeKind::Sequence(items), last)
+                            (id, NodeKind::Sequence(items.into()), last)
                         }
                     };
                     if nodes[id].flow {
@@ -483,7 +484,7 @@ impl Document {
                 value,
                 style: QuoteStyle::Plain,
                 implicit,
-            } => *implicit || matches!(value.as_str(), "~" | "null" | "Null" | "NULL"),
+            } => *implicit || matches!(&**value, "~" | "null" | "Null" | "NULL"),
             _ => false,
         }
     }
@@ -601,7 +602,7 @@ fn check_expansion(size: u64, limits: &InputLimits) -> Result<(), Error> {
 /// no hash map is needed (each map type adds kilobytes to the browser module).
 fn repeated_key(nodes: &[Node], entries: &[(NodeId, NodeId)]) -> Option<NodeId> {
     let text = |id: NodeId| match &nodes[id].kind {
-        NodeKind::Scalar { value, .. } if value != "<<" => Some(value.as_str()),
+        NodeKind::Scalar { value, .. } if **value != *"<<" => Some(&**value),
         _ => None,
     };
     let mut keys: Vec<(&str, NodeId)> = entries

@@ -736,9 +736,9 @@ fn to_value(doc: &Document, id: NodeId, what: &str) -> Result<NewValue, ProjectF
             QuoteStyle::Block => Err(inexpressible(what, "it holds a block scalar")),
             QuoteStyle::Single | QuoteStyle::Double => Ok(NewValue::Raw(doc.text(id).to_owned())),
             QuoteStyle::Plain if value.contains([',', '[', ']', '{', '}']) => {
-                Ok(NewValue::Scalar(value.clone()))
+                Ok(NewValue::Scalar(value.to_string()))
             }
-            QuoteStyle::Plain => Ok(NewValue::Raw(value.clone())),
+            QuoteStyle::Plain => Ok(NewValue::Raw(value.to_string())),
         },
         NodeKind::Sequence(items) => items
             .iter()

@@ -553,7 +553,7 @@ impl<'d> Compose<'d> {
             return Extends::None;
         };
         let (file, name) = match &doc.node(extends.resolved).kind {
-            NodeKind::Scalar { value, .. } => (None, value.as_str()),
+            NodeKind::Scalar { value, .. } => (None, &**value),
             NodeKind::Mapping(_) => {
                 let file = self.field(extends.resolved, "file");
                 match self.field(extends.resolved, "service") {
@@ -642,7 +642,7 @@ impl<'d> Compose<'d> {
         let doc = self.doc;
         let extends = self.get(service.body?, "extends")?;
         match &doc.node(extends.resolved).kind {
-            NodeKind::Scalar { value, .. } => Some(value.clone()),
+            NodeKind::Scalar { value, .. } => Some(value.to_string()),
             NodeKind::Mapping(_) if self.get(extends.resolved, "file").is_none() => self
                 .get(extends.resolved, "service")
                 .and_then(|s| doc.scalar(s.resolved))
