@@ -39,6 +39,7 @@ const NEVER_CARRIED: &[&str] = &["CG107"];
 use crate::diagnostic::Diagnostic;
 use crate::document::Document;
 use crate::edit::{Edit, Fix};
+use crate::lines::LineIndex;
 
 /// What [`Shift`] keeps of one of the pass's edits.
 struct Placed {
@@ -190,10 +191,9 @@ pub(super) fn edits_shared(doc: &Document, edits: &[&Edit]) -> bool {
 pub(super) fn carry(
     left: impl ExactSizeIterator<Item = Diagnostic>,
     shift: &Shift,
-    doc: &Document,
+    source: &str,
+    lines: &LineIndex,
 ) -> Option<Vec<Diagnostic>> {
-    let source = doc.source();
-    let lines = doc.lines();
     // Exactly as many as were left: grown by doubling, a 5,000-service file's findings left
     // freed copies of the list behind them, megabytes of the peak.
     let mut out = Vec::with_capacity(left.len());

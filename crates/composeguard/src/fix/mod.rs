@@ -193,21 +193,13 @@ fn fix_passes<const CARRY: bool>(
                     .filter(chosen)
                     .all(|d| carry::FINAL_FIXES.contains(&d.rule.code))
         };
-        let carried = if CARRY && layout.is_none() && complete() {
+        if CARRY && layout.is_none() && complete() {
             let mut codes: Vec<&'static str> =
                 now.iter().filter(chosen).map(|d| d.rule.code).collect();
             crate::sort::sort_by(&mut codes, |a, b| a.cmp(b));
             codes.dedup();
-            let shift = carry::Shift::new(&pass.edits);
-            // What the pass left of the findings, copied: the input's findings stay the outcome's.
-            let left: Vec<&Diagnostic> = now.iter().filter(|d| !chosen(d)).collect();
-            carry::carry(left.into_iter().cloned(), &shift, &doc).map(|left| (codes, left))
-        } else {
-            None
-        };
-        if let Some((codes, left)) = carried {
-            // The rules of the fixes applied run again, and find exactly what was carried of
-            // theirs: each fix did what it meant to (an insertion a block scalar swallowed
+            // The rules of the fixes applied run again, and must find exactly what is carried
+            // of theirs: each fix did what it meant to (an insertion a block scalar swallowed
             // would be found again, with its fix), and the result is still a compose file
             // (removing `version:` from a file of nothing else leaves none). Otherwise every
             // rule runs again, as after any other pass.
@@ -218,14 +210,30 @@ fn fix_passes<const CARRY: bool>(
             let found = run_rules(&doc, &recheck, layout).map_err(|e| Error::FixBroke {
                 detail: format!("the result is not a compose file: {e}"),
             })?;
-            let theirs = left.iter().filter(|d| codes.contains(&d.rule.code));
-            if found.iter().eq(theirs) {
+            // A carry that holds ends the loop without reading the new text's document again:
+            // its nodes go before the carried findings come (together they were the peak of a
+            // large file's memory). Parsed again in the rare case the carry does not hold.
+            let lines = doc.lines().clone();
+            drop(doc);
+            let shift = carry::Shift::new(&pass.edits);
+            // What the pass left of the findings, copied: the input's findings stay the outcome's.
+            let left: Vec<&Diagnostic> = now.iter().filter(|d| !chosen(d)).collect();
+            if let Some(left) = carry::carry(left.into_iter().cloned(), &shift, &next, &lines)
+                && found
+                    .iter()
+                    .eq(left.iter().filter(|d| codes.contains(&d.rule.code)))
+            {
                 #[cfg(test)]
                 carried::CARRIED.with(|c| c.set(c.get() + 1));
                 current = Some(left);
                 text = next;
                 break;
             }
+            doc = Document::parse_with_limits(&next, &options.limits).map_err(|e| {
+                Error::FixBroke {
+                    detail: format!("the result does not parse: {e}"),
+                }
+            })?;
         }
         current = Some(
             run_rules(&doc, options, layout).map_err(|e| Error::FixBroke {
