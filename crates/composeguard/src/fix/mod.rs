@@ -154,6 +154,8 @@ fn fix_passes<const CARRY: bool>(
         passes += 1;
         // One fix per finding: a finding is fixed when its fix, or an identical one, applied.
         let pass = apply_pass(&text, &fixes);
+        // The text before the pass is not read again (the pass's output replaces it).
+        drop(std::mem::take(&mut text));
         pieces = pieces.after_edits(&pass.edits);
         for fix in &pass.applied {
             for file in fix.files() {

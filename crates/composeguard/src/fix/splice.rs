@@ -6,7 +6,12 @@ use crate::edit::Edit;
 /// `source` with each edit's range replaced by its content. The edits are sorted, disjoint,
 /// inside `source` and on character boundaries (callers check).
 pub(crate) fn splice(source: &str, edits: &[&Edit]) -> String {
-    let mut out = String::with_capacity(source.len() + source.len() / 2);
+    // The exact length: a guess grew (and copied) the text of a file whose fixes more than
+    // half its size again, as a large file's do.
+    let len = edits
+        .iter()
+        .fold(source.len(), |n, e| n + e.content().len() - e.range().len());
+    let mut out = String::with_capacity(len);
     let mut last = 0;
     for edit in edits {
         let range = edit.range();
