@@ -85,9 +85,9 @@ pub enum NodeKind {
         implicit: bool,
     },
     /// A mapping: (key, value) pairs in source order.
-    Mapping(Box<[(NodeId, NodeId)]>),
+    Mapping(Vec<(NodeId, NodeId)>),
     /// A sequence: items in source order.
-    Sequence(Box<[NodeId]>),
+    Sequence(Vec<NodeId>),
     /// `*name`: the node that the anchor points to.
     Alias(NodeId),
 }
@@ -322,9 +322,9 @@ impl Document {
                     expanded.push(1);
                     nodes.push(Node {
                         kind: if is_map {
-                            NodeKind::Mapping(Box::default())
+                            NodeKind::Mapping(Vec::new())
                         } else {
-                            NodeKind::Sequence(Box::default())
+                            NodeKind::Sequence(Vec::new())
                         },
                         start: range.start,
                         end: range.end,
@@ -370,11 +370,11 @@ impl Document {
                                     *k
                                 }
                             });
-                            (id, NodeKind::Mapping(entries.into()), last)
+                            (id, NodeKind::Mapping(entries), last)
                         }
                         Frame::Seq { id, items } => {
                             let last = items.last().copied();
-                            (id, NodeKind::Sequence(items.into()), last)
+                            (id, NodeKind::Sequence(items), last)
                         }
                     };
                     if nodes[id].flow {

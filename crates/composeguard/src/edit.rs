@@ -145,11 +145,12 @@ pub enum NewFileKind {
 #[derive(Debug, Clone)]
 pub struct Fix {
     applicability: Applicability,
-    // One allocation each, shared by clones (a finding carried into a pass's output keeps
-    // its message; most fixes have no files, and hold none).
-    edits: Arc<[Edit]>,
+    // Shared by clones (a finding carried into a pass's output keeps its message); most
+    // fixes have no files, and hold none. (`Arc<[Edit]>` would save an allocation per fix,
+    // and cost the browser module 300 bytes it does not have.)
+    edits: Arc<Vec<Edit>>,
     message: Arc<str>,
-    files: Option<Arc<[NewFile]>>,
+    files: Option<Arc<Vec<NewFile>>>,
     digest: u64,
 }
 
@@ -202,7 +203,7 @@ impl Fix {
         Fix {
             applicability: fix.applicability,
             digest: digest(fix.applicability, &edits, fix.files()),
-            edits: edits.into(),
+            edits: Arc::new(edits),
             message: Arc::clone(&fix.message),
             files: fix.files.clone(),
         }
@@ -231,7 +232,7 @@ impl Fix {
         let digest = digest(applicability, &edits, &[]);
         Fix {
             applicability,
-            edits: edits.into(),
+            edits: Arc::new(edits),
             message: message.into(),
             files: None,
             digest,
@@ -241,13 +242,13 @@ impl Fix {
     /// Attaches files the fix needs (written by the caller when the fix is applied).
     pub fn with_files(mut self, files: Vec<NewFile>) -> Fix {
         self.digest = digest(self.applicability, &self.edits, &files);
-        self.files = (!files.is_empty()).then(|| files.into());
+        self.files = (!files.is_empty()).then(|| Arc::new(files));
         self
     }
 
     /// Files this fix needs.
     pub fn files(&self) -> &[NewFile] {
-        self.files.as_deref().unwrap_or_default()
+        self.files.as_deref().map_or(&[], Vec::as_slice)
     }
 
     /// How safe the fix is.
@@ -274,10 +275,7 @@ impl Fix {
     /// and the digest. Equal for `a` and `b` exactly when `b` is a clone of `a` (one fix
     /// several findings share), as long as `a` is alive to hold its edits' address.
     pub(crate) fn clone_key(&self) -> (usize, u64) {
-        (
-            Arc::as_ptr(&self.edits).cast::<Edit>() as usize,
-            self.digest,
-        )
+        (Arc::as_ptr(&self.edits) as usize, self.digest)
     }
 
     /// True when other findings hold clones of this fix.
