@@ -223,7 +223,7 @@ pub fn secret_spans_of(
 }
 
 /// Sorted, empty spans dropped, overlapping or touching ones merged.
-fn normalize(mut spans: Vec<Range<usize>>) -> Vec<Range<usize>> {
+pub(crate) fn normalize(mut spans: Vec<Range<usize>>) -> Vec<Range<usize>> {
     spans.retain(|s| s.start < s.end);
     crate::sort::sort_by(&mut spans, |a, b| (a.start, a.end).cmp(&(b.start, b.end)));
     let mut out: Vec<Range<usize>> = Vec::with_capacity(spans.len());
@@ -438,6 +438,18 @@ pub fn new_spans(
     normalize(spans)
 }
 
+/// Where the secret-looking values of a fix's input and output lie ([`secret_spans`] of
+/// each), found on the documents the fix parsed anyway, so that masking its diff
+/// ([`crate::FixOutcome::mask_diff`]) parses neither text again.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SecretSpans {
+    /// The input's spans.
+    pub input: Vec<Range<usize>>,
+    /// The output's own spans (the input's, carried through the changes by [`spans_after`],
+    /// are added when a diff is masked).
+    pub output: Vec<Range<usize>>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -506,6 +518,31 @@ mod tests {
     }
 
     proptest::proptest! {
+        /// The test reads names as uppercased copies of every pattern read them: the excluded endings
+        /// first, then each pattern anywhere in the name, or the whole name for `_PATTERN`.
+        #[test]
+        fn names_are_read_as_uppercased_copies_read_them(
+            name in "[a-zA-Z_é0-9]{0,12}",
+            patterns in proptest::collection::vec("_?[a-zA-Zé]{0,4}", 0..4),
+            suffixes in proptest::collection::vec("[a-zA-Z_é]{0,4}", 0..3),
+        ) {
+            let settings = Settings {
+                secret_patterns: patterns,
+                secret_exclude_suffixes: suffixes,
+                ..Settings::default()
+            };
+            let upper = name.to_ascii_uppercase();
+            let expected = !settings
+                .secret_exclude_suffixes
+                .iter()
+                .any(|s| upper.ends_with(&s.to_ascii_uppercase()))
+                && settings.secret_patterns.iter().any(|p| {
+                    let p = p.to_ascii_uppercase();
+                    upper.contains(&p) || (p.starts_with('_') && upper == p[1..])
+                });
+            proptest::prop_assert_eq!(sensitive_name(&name, &settings), expected);
+        }
+
         /// Whatever a secret value looks like and however it is written, none of its bytes
         /// are printed, and masking never panics.
         #[test]

@@ -656,6 +656,7 @@ pub fn fix_project(
             files: Vec::new(),
             secrets: outcome.secrets.clone(),
             changes,
+            secret_spans: None,
         });
     }
     // A secret defined in an included file of another folder is read from that folder
@@ -1386,6 +1387,7 @@ pub fn fix_into(
             files: Vec::new(),
             secrets: Vec::new(),
             changes: Vec::new(),
+            secret_spans: None,
         };
         again.files.push(empty);
         again
@@ -1436,6 +1438,7 @@ pub fn fix_into(
             files: Vec::new(),
             secrets: fixed.files[i].secrets.clone(),
             changes,
+            secret_spans: None,
         });
     }
     Ok(ProjectOutcome {

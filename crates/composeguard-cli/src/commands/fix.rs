@@ -488,6 +488,10 @@ fn fix_into(
 /// input, carried through the fix's changes to the output. Should the input not parse again
 /// (it did once), every value the rules reported is masked wherever it occurs.
 fn masked_diff(diff: &str, text: &str, outcome: &FixOutcome, options: &Options) -> String {
+    // A lone file's outcome knows its spans (found on the documents the fix parsed).
+    if let Some(masked) = outcome.mask_diff(diff, text) {
+        return masked;
+    }
     match masking::secret_spans_of(text, &options.settings, &options.limits) {
         Ok(old) => {
             let new = masking::new_spans(

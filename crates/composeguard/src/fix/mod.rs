@@ -16,6 +16,7 @@ use crate::document::Document;
 use crate::edit::{Edit, Fix, NewFile, NewFileKind};
 use crate::engine::{Options, run_rules};
 use crate::error::Error;
+use crate::masking::{SecretSpans, secret_spans};
 use conflicts::Taken;
 use pieces::Pieces;
 
@@ -46,6 +47,10 @@ pub struct FixOutcome {
     pub secrets: Vec<String>,
     /// What changed, relative to the input: every pass's edits composed (sorted, disjoint).
     pub changes: Vec<Edit>,
+    /// Where the secret-looking values of the input and the output lie, for masking what is
+    /// printed of either. `None` for a project's files (find them with
+    /// [`crate::masking::secret_spans_of`]).
+    pub secret_spans: Option<SecretSpans>,
 }
 
 impl FixOutcome {
@@ -57,6 +62,25 @@ impl FixOutcome {
     /// A unified diff of the output against `input` (see [`crate::diff::unified_diff`]).
     pub fn diff(&self, input: &str, path: &str) -> String {
         crate::diff::unified_diff(input, &self.changes, path)
+    }
+
+    /// `diff`, this outcome's [`diff`](Self::diff) of `input` (headers added or not), with
+    /// every secret of either side masked as [`crate::masking::masked_diff`] masks it, without
+    /// parsing either text again. `None` when the outcome does not know its spans (a
+    /// project's files).
+    pub fn mask_diff(&self, diff: &str, input: &str) -> Option<String> {
+        let spans = self.secret_spans.as_ref()?;
+        // The output's own spans and the input's carried through the changes.
+        let mut new = crate::masking::spans_after(&spans.input, &self.changes);
+        new.extend_from_slice(&spans.output);
+        let new = crate::masking::normalize(new);
+        Some(crate::masking::mask_diff(
+            diff,
+            input,
+            &spans.input,
+            &self.output,
+            &new,
+        ))
     }
 }
 
@@ -115,6 +139,11 @@ fn fix_passes<const CARRY: bool>(
         .collect();
     crate::sort::sort_by(&mut secrets, |a, b| a.cmp(b));
     secrets.dedup();
+    // Secret spans only for a lone file: a project's text is split into files later.
+    let input_spans = layout
+        .is_none()
+        .then(|| secret_spans(&first, &options.settings));
+    let mut output_spans = None;
     let mut doc = first;
     loop {
         let applicable = |d: &&Diagnostic| {
@@ -146,6 +175,9 @@ fn fix_passes<const CARRY: bool>(
             .filter_map(|d| d.fix.as_ref())
             .collect();
         if fixes.is_empty() {
+            if input_spans.is_some() {
+                output_spans = Some(secret_spans(&doc, &options.settings));
+            }
             break;
         }
         if passes == MAX_PASSES {
@@ -216,6 +248,7 @@ fn fix_passes<const CARRY: bool>(
             // its nodes go before the carried findings come (together they were the peak of a
             // large file's memory). Parsed again in the rare case the carry does not hold.
             let lines = doc.lines().clone();
+            let spans = secret_spans(&doc, &options.settings);
             drop(doc);
             let shift = carry::Shift::new(&pass.edits);
             // What the pass left of the findings, copied: the input's findings stay the outcome's.
@@ -228,6 +261,7 @@ fn fix_passes<const CARRY: bool>(
                 #[cfg(test)]
                 carried::CARRIED.with(|c| c.set(c.get() + 1));
                 current = Some(left);
+                output_spans = Some(spans);
                 text = next;
                 break;
             }
@@ -255,6 +289,10 @@ fn fix_passes<const CARRY: bool>(
         files,
         secrets,
         changes,
+        secret_spans: match (input_spans, output_spans) {
+            (Some(input), Some(output)) => Some(SecretSpans { input, output }),
+            _ => None,
+        },
     })
 }
 
@@ -523,6 +561,41 @@ mod carried {
                         .map(|d| d.fix.as_ref().map_or("", |f| f.message()).to_owned())
                         .collect()
                 };
+                // The spans are those a parse of either text finds, either way.
+                let parsed = crate::masking::SecretSpans {
+                    input: crate::masking::secret_spans_of(
+                        source,
+                        &options.settings,
+                        &options.limits,
+                    )
+                    .map_err(|e| format!("{name}: the input does not parse again: {e}"))?,
+                    output: crate::masking::secret_spans_of(
+                        &a.output,
+                        &options.settings,
+                        &options.limits,
+                    )
+                    .map_err(|e| format!("{name}: the output does not parse: {e}"))?,
+                };
+                for (way, outcome) in [("carried", &a), ("run again", &b)] {
+                    if outcome.secret_spans.as_ref() != Some(&parsed) {
+                        return Err(format!(
+                            "{name} ({way}): the secret spans {:?} are not those parsed, {parsed:?}",
+                            outcome.secret_spans
+                        ));
+                    }
+                    let diff = outcome.diff(source, "compose.yaml");
+                    let masked = crate::masking::masked_diff(
+                        source,
+                        &outcome.changes,
+                        "compose.yaml",
+                        &options.settings,
+                        &options.limits,
+                    )
+                    .map_err(|e| format!("{name}: {e}"))?;
+                    if outcome.mask_diff(&diff, source).as_ref() != Some(&masked) {
+                        return Err(format!("{name} ({way}): the masked diffs differ"));
+                    }
+                }
                 if a.output != b.output
                     || a.fixed != b.fixed
                     || a.passes != b.passes
