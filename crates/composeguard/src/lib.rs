@@ -53,7 +53,7 @@ pub use document::{
     Comment, DocRoot, Document, InputLimits, MapTarget, Node, NodeId, NodeKind, QuoteStyle,
 };
 pub use edit::{Applicability, Edit, Fix, NewFile, NewFileKind};
-pub use engine::{Options, check, decode};
+pub use engine::{Options, check, check_document, decode};
 pub use error::Error;
 pub use fix::{FixOutcome, MAX_PASSES, fix, fix_document};
 pub use lines::{LineIndex, Position};

@@ -109,10 +109,20 @@ fn check_project(
     options: &composeguard::Options,
     format: output::Format,
 ) -> Result<Vec<FileReport>, (String, String)> {
+    // A lone file's text as parsed when it was loaded (to find what it names): checked and
+    // searched for secrets without parsing it again.
+    let mut parsed = None;
     let per_file: Vec<Vec<composeguard::Diagnostic>> = if project.is_single() {
         let text = &project.texts[0];
         let display = &project.members[0].input.display;
-        vec![composeguard::check(text, options).map_err(|e| located(display, &e))?]
+        parsed = project.parsed.lock().ok().and_then(|mut p| p.take());
+        vec![
+            match &parsed {
+                Some(doc) => composeguard::check_document(doc, options),
+                None => composeguard::check(text, options),
+            }
+            .map_err(|e| located(display, &e))?,
+        ]
     } else {
         composeguard::project::check_project(&project.files(), options).map_err(|e| {
             let display = &project.members[e.file.unwrap_or(0)].input.display;
@@ -123,8 +133,11 @@ fn check_project(
     for ((member, text), diagnostics) in project.members.iter().zip(&project.texts).zip(per_file) {
         // Only `full` prints source lines, which may hold secrets.
         let secrets = if format == output::Format::Full && !diagnostics.is_empty() {
-            masking::secret_spans_of(text, &options.settings, &options.limits)
-                .map_err(|e| located(&member.input.display, &e))?
+            match &parsed {
+                Some(doc) => masking::secret_spans(doc, &options.settings),
+                None => masking::secret_spans_of(text, &options.settings, &options.limits)
+                    .map_err(|e| located(&member.input.display, &e))?,
+            }
         } else {
             Vec::new()
         };

@@ -82,8 +82,16 @@ impl Options {
 
 /// Checks `source` and returns every finding, in source order.
 pub fn check(source: &str, options: &Options) -> Result<Vec<Diagnostic>, Error> {
-    let doc = Document::parse_with_limits(source, &options.limits)?;
-    run_rules(&doc, options, None)
+    check_document(
+        &Document::parse_with_limits(source, &options.limits)?,
+        options,
+    )
+}
+
+/// [`check()`] of a document already parsed with `options.limits` (a caller that parsed the
+/// file to read something else first need not parse it twice).
+pub fn check_document(doc: &Document, options: &Options) -> Result<Vec<Diagnostic>, Error> {
+    run_rules(doc, options, None)
 }
 
 /// Runs the enabled rules over `doc`: every finding after suppressions, in source order.
