@@ -24,17 +24,19 @@ pub const MASK: &str = "****";
 /// True for a variable name that holds a secret by the configured patterns (the rule CG601's
 /// own test: excluded endings first, then the patterns, case-insensitive).
 pub fn sensitive_name(name: &str, settings: &Settings) -> bool {
-    let upper = name.to_ascii_uppercase();
-    if settings
-        .secret_exclude_suffixes
-        .iter()
-        .any(|s| upper.ends_with(&s.to_ascii_uppercase()))
-    {
+    // Compared byte by byte, ignoring ASCII case, without an uppercased copy of the name and
+    // of every pattern (this runs for every variable of every service, and again for masking).
+    let name = name.as_bytes();
+    if settings.secret_exclude_suffixes.iter().any(|s| {
+        name.len() >= s.len() && name[name.len() - s.len()..].eq_ignore_ascii_case(s.as_bytes())
+    }) {
         return false;
     }
     settings.secret_patterns.iter().any(|p| {
-        let p = p.to_ascii_uppercase();
-        upper.contains(&p) || (p.starts_with('_') && upper == p[1..])
+        let p = p.as_bytes();
+        p.is_empty()
+            || name.windows(p.len()).any(|w| w.eq_ignore_ascii_case(p))
+            || (p.first() == Some(&b'_') && name.eq_ignore_ascii_case(&p[1..]))
     })
 }
 
@@ -518,8 +520,9 @@ mod tests {
     }
 
     proptest::proptest! {
-        /// The test reads names as uppercased copies of every pattern read them: the excluded endings
-        /// first, then each pattern anywhere in the name, or the whole name for `_PATTERN`.
+        /// The byte-wise test reads names as uppercased copies of them read them: the excluded
+        /// endings first, then each pattern anywhere in the name, or the whole name for
+        /// `_PATTERN`.
         #[test]
         fn names_are_read_as_uppercased_copies_read_them(
             name in "[a-zA-Z_é0-9]{0,12}",
