@@ -199,9 +199,7 @@ fn fix_passes<const CARRY: bool>(
         let shared = CARRY && carry::edits_shared(&doc, &pass.edits);
         // The text before the pass is no longer read: its nodes go before the new text's come.
         drop(doc);
-        doc = Document::parse_with_limits(&next, &options.limits).map_err(|e| Error::FixBroke {
-            detail: format!("the result does not parse: {e}"),
-        })?;
+        doc = parse_output(&next, options)?;
         if layout.is_some_and(|l| l.documents.len() != doc.documents().len()) {
             return Err(Error::FixBroke {
                 detail: "the files' YAML documents changed".into(),
@@ -265,11 +263,7 @@ fn fix_passes<const CARRY: bool>(
                 text = next;
                 break;
             }
-            doc = Document::parse_with_limits(&next, &options.limits).map_err(|e| {
-                Error::FixBroke {
-                    detail: format!("the result does not parse: {e}"),
-                }
-            })?;
+            doc = parse_output(&next, options)?;
         }
         current = Some(
             run_rules(&doc, options, layout).map_err(|e| Error::FixBroke {
@@ -293,6 +287,14 @@ fn fix_passes<const CARRY: bool>(
             (Some(input), Some(output)) => Some(SecretSpans { input, output }),
             _ => None,
         },
+    })
+}
+
+/// A pass's output parsed: the guard after every pass (a fix whose result does not parse is a
+/// bug, reported instead of output).
+fn parse_output(text: &str, options: &Options) -> Result<Document, Error> {
+    Document::parse_with_limits(text, &options.limits).map_err(|e| Error::FixBroke {
+        detail: format!("the result does not parse: {e}"),
     })
 }
 
