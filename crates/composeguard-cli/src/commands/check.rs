@@ -79,6 +79,11 @@ pub fn run(args: &CheckArgs) -> Result<ExitStatus, Error> {
     if !args.common.quiet {
         print_summary(&tally, options.unsafe_fixes, errors);
     }
+    // The process ends here: freeing every finding and every node one by one was a twentieth
+    // of a 500-service run (as for `fix`). The OS reclaims it all at once.
+    drop(reports);
+    std::mem::forget(results);
+    std::mem::forget(loaded);
     Ok(if errors > 0 {
         ExitStatus::Error
     } else if tally.findings > 0 && !args.exit_zero {
